@@ -1,0 +1,151 @@
+"""
+The order contract stores are given (API v1). Validation is complete before anything is stored:
+every problem comes back at once, attached to the field it concerns.
+"""
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+from rest_framework import serializers
+
+from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.lms import get_backend
+from commerce_plugin.models import Product, Store
+
+
+class LineSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """A line names a course run and mode, or a SKU of the store's products."""
+
+    line_id = serializers.CharField(max_length=60)
+    course_id = serializers.CharField(max_length=255, required=False)
+    mode = serializers.CharField(max_length=100, required=False)
+    sku = serializers.CharField(max_length=128, required=False)
+
+    def validate(self, attrs):
+        if "sku" in attrs and ("course_id" in attrs or "mode" in attrs):
+            raise serializers.ValidationError({"sku": ["Give either a sku or a course_id and mode, not both."]})
+        if "sku" not in attrs:
+            errors = {}
+            if "course_id" not in attrs:
+                errors["course_id"] = ["This field is required (or give a sku)."]
+            if "mode" not in attrs:
+                errors["mode"] = ["This field is required with course_id."]
+            if errors:
+                raise serializers.ValidationError(errors)
+            try:
+                attrs["course_id"] = str(CourseKey.from_string(attrs["course_id"]))
+            except InvalidKeyError as exc:
+                raise serializers.ValidationError({"course_id": ["Not a valid course run key."]}) from exc
+        return attrs
+
+
+def check_seat(course_id, mode, modes_cache):
+    """Field errors for a (course run, mode) the LMS does not offer; empty when it does."""
+    if course_id not in modes_cache:
+        modes_cache[course_id] = get_backend().course_modes(course_id)
+    modes = modes_cache[course_id]
+    if modes is None:
+        return {"course_id": [f"Unknown course run {course_id}."]}
+    if mode not in modes:
+        return {"mode": [f"Mode '{mode}' is not available for {course_id} (offered: {', '.join(modes) or 'none'})."]}
+    return {}
+
+
+class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """Validates an order and turns it into the :class:`OrderData` the rest of the plugin uses."""
+
+    store = serializers.SlugField(max_length=64)
+    order_number = serializers.CharField(max_length=128)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    username = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    date_placed = serializers.DateTimeField(required=False, allow_null=True)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_blank=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    lines = LineSerializer(many=True, allow_empty=False)
+
+    def validate_store(self, value):
+        store = Store.objects.filter(slug=value, active=True).first()
+        if store is None:
+            raise serializers.ValidationError(f"Unknown store '{value}'.")
+        return store
+
+    def validate(self, attrs):
+        errors = {}
+        if not attrs.get("email") and not attrs.get("username"):
+            message = ["Give the buyer's email or LMS username."]
+            errors.update(email=message, username=message)
+        line_errors, lines = self._expand_lines(attrs["store"], attrs["lines"])
+        if any(line_errors):
+            errors["lines"] = line_errors
+        else:
+            seen = set()
+            duplicates = sorted({line.line_id for line in lines if line.line_id in seen or seen.add(line.line_id)})
+            if duplicates:
+                errors["lines"] = [f"Duplicate line_id: {', '.join(duplicates)}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs["expanded_lines"] = lines
+        return attrs
+
+    @staticmethod
+    def _expand_lines(store, lines):
+        """SKU lines become one line per seat of the product (``2`` → ``2.1``, ``2.2`` for a bundle)."""
+        products = {
+            product.sku: product
+            for product in Product.objects.filter(store=store, sku__in=[line["sku"] for line in lines if "sku" in line])
+            .prefetch_related("seats")
+        }
+        errors, expanded, modes_cache = [], [], {}
+        for line in lines:
+            if "sku" not in line:
+                errors.append(check_seat(line["course_id"], line["mode"], modes_cache))
+                expanded.append(OrderLineData(line_id=line["line_id"], course_id=line["course_id"], mode=line["mode"]))
+                continue
+            product = products.get(line["sku"])
+            seats = list(product.seats.all()) if product else []
+            if not seats:
+                errors.append({"sku": [f"Unknown SKU '{line['sku']}' for store '{store.slug}'."]})
+                continue
+            error = {}
+            for index, seat in enumerate(seats, start=1):
+                error = error or check_seat(seat.course_id, seat.mode, modes_cache)
+                line_id = line["line_id"] if len(seats) == 1 else f"{line['line_id']}.{index}"
+                expanded.append(OrderLineData(line_id=line_id, course_id=seat.course_id, mode=seat.mode, sku=product.sku))
+            errors.append({"sku": [f"SKU '{line['sku']}': {next(iter(error.values()))[0]}"]} if error else {})
+        return errors, expanded
+
+    def to_order(self) -> OrderData:
+        attrs = self.validated_data
+        return OrderData(
+            store=attrs["store"].slug,
+            order_number=attrs["order_number"],
+            lines=attrs["expanded_lines"],
+            email=attrs.get("email") or None,
+            username=attrs.get("username") or None,
+            date_placed=attrs.get("date_placed"),
+            currency=(attrs.get("currency") or "").lower() or None,
+            total=str(attrs["total"]) if attrs.get("total") is not None else None,
+        )
+
+
+class RevokeSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    line_ids = serializers.ListField(child=serializers.CharField(max_length=60), required=False, allow_empty=True)
+
+
+def order_representation(order: OrderData, enrollments=None) -> dict:
+    """The one shape in which an order is returned, everywhere."""
+    enrollments = enrollments or {}
+    return {
+        "store": order.store,
+        "order_number": order.order_number,
+        "status": order.status,
+        "lines": [
+            {
+                "line_id": line.line_id,
+                "course_id": line.course_id,
+                "mode": line.mode,
+                "status": line.status,
+                "last_error": line.last_error,
+                "enrollment": enrollments[line.line_id].as_dict() if enrollments.get(line.line_id) else None,
+            }
+            for line in order.lines
+        ],
+    }

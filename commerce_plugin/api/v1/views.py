@@ -1,0 +1,90 @@
+"""
+Fulfillment API v1. Views validate, call the public surface in ``orders.py`` and shape the answer;
+they never touch models or the LMS directly.
+"""
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from edx_django_utils.monitoring import set_custom_attribute
+from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from commerce_plugin import orders
+from commerce_plugin.api.v1.authentication import StoreSignatureAuthentication
+from commerce_plugin.api.v1.permissions import CanFulfillOrders, signing_store
+from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer, order_representation
+from commerce_plugin.lms import TransientEnrollmentError
+
+
+def order_response(order, status_code=status.HTTP_200_OK):
+    """The order in the contract's shape, each line with the learner's enrollment as the LMS has it."""
+    return Response(order_representation(order, orders.line_enrollments(order)), status=status_code)
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class FulfillmentAPIView(APIView):
+    """Shared authentication (JWT first, so an anonymous caller gets 401) and error mapping."""
+
+    authentication_classes = [JwtAuthentication, StoreSignatureAuthentication, SessionAuthentication]
+    permission_classes = [CanFulfillOrders]
+
+    def check_store(self, request, slug):
+        store = signing_store(request)
+        if store is not None and store.slug != slug:
+            raise PermissionDenied("A signed request may only touch its own store's orders.")
+        set_custom_attribute("commerce_plugin.store", slug)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, TransientEnrollmentError):
+            return Response(
+                {"detail": "The LMS is temporarily unavailable; retry shortly."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "30"},
+            )
+        if isinstance(exc, orders.OrderNotFound):
+            exc = NotFound("No such order.")
+        return super().handle_exception(exc)
+
+
+class OrderCreateView(FulfillmentAPIView):
+    """``POST /commerce-plugin/api/v1/orders/``: 202 new, 200 repeat, 409 conflicting reuse."""
+
+    def post(self, request):
+        serializer = OrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = serializer.to_order()
+        self.check_store(request, order.store)
+        set_custom_attribute("commerce_plugin.order_number", order.order_number)
+        try:
+            accepted, created = orders.accept_order(order, raw_request=request.data)
+        except orders.OrderConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except orders.OrderRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        current = orders.get_order(accepted.store, accepted.order_number)
+        return order_response(current, status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class OrderDetailView(FulfillmentAPIView):
+    """``GET /commerce-plugin/api/v1/orders/<store>/<order_number>/``."""
+
+    def get(self, request, store, order_number):
+        self.check_store(request, store)
+        return order_response(orders.get_order(store, order_number))
+
+
+class OrderRevokeView(FulfillmentAPIView):
+    """``POST /commerce-plugin/api/v1/orders/<store>/<order_number>/revoke/`` (body ``{"line_ids": [...]}``)."""
+
+    def post(self, request, store, order_number):
+        self.check_store(request, store)
+        serializer = RevokeSerializer(data=request.data if isinstance(request.data, dict) else {})
+        serializer.is_valid(raise_exception=True)
+        try:
+            order = orders.revoke_order(store, order_number, serializer.validated_data.get("line_ids"))
+        except orders.UnknownLines as exc:
+            return Response({"line_ids": [f"Unknown line ids: {exc}."]}, status=status.HTTP_400_BAD_REQUEST)
+        return order_response(order)

@@ -1,0 +1,53 @@
+"""The LMS loads the plugin through the edx-django-utils plugin framework (``lms.djangoapp``)."""
+from django.apps import AppConfig
+from edx_django_utils.plugins.constants import PluginSettings, PluginSignals, PluginURLs
+
+LMS = "lms.djangoapp"
+
+
+class CommercePluginConfig(AppConfig):
+    """Wires URLs, settings and signal receivers into the LMS."""
+
+    name = "commerce_plugin"
+    verbose_name = "Commerce plugin"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    plugin_app = {
+        PluginURLs.CONFIG: {
+            LMS: {
+                PluginURLs.NAMESPACE: "commerce_plugin",
+                PluginURLs.REGEX: r"^commerce-plugin/",
+                PluginURLs.RELATIVE_PATH: "urls",
+            }
+        },
+        PluginSettings.CONFIG: {
+            LMS: {
+                "common": {PluginSettings.RELATIVE_PATH: "settings.common"},
+                "production": {PluginSettings.RELATIVE_PATH: "settings.production"},
+                "test": {PluginSettings.RELATIVE_PATH: "settings.test"},
+                "devstack": {PluginSettings.RELATIVE_PATH: "settings.common"},
+            }
+        },
+        PluginSignals.CONFIG: {
+            LMS: {
+                PluginSignals.RELATIVE_PATH: "handlers",
+                PluginSignals.RECEIVERS: [
+                    {
+                        PluginSignals.RECEIVER_FUNC_NAME: "fulfill_placed_order",
+                        PluginSignals.SIGNAL_PATH: "commerce_plugin.signals.ORDER_PLACED",
+                    },
+                    {
+                        PluginSignals.RECEIVER_FUNC_NAME: "claim_pending_seats",
+                        PluginSignals.SIGNAL_PATH: "openedx_events.learning.signals.COURSE_ENROLLMENT_CREATED",
+                    },
+                ],
+            }
+        },
+    }
+
+    def ready(self):
+        # Our event definitions must exist before anything connects to them (event bus, routes).
+        from commerce_plugin import routes, signals  # noqa: F401  pylint: disable=unused-import
+
+        routes.connect_configured_routes()
+        routes.check_filter_pipelines()

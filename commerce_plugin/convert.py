@@ -1,0 +1,67 @@
+"""Conversions between stored rows and the typed :mod:`commerce_plugin.data` objects."""
+from decimal import Decimal
+
+from commerce_plugin import data
+from commerce_plugin.models import Order, OrderLine
+
+
+def order_status(statuses):
+    """
+    One word for a whole order, from its lines' statuses.
+
+    Anything failed needs an operator first; then work still in flight; a partly revoked order whose
+    other seats stand is still fulfilled.
+    """
+    statuses = set(statuses)
+    for status in (data.FAILED, data.QUEUED, data.PENDING_REGISTRATION, data.FULFILLED):
+        if status in statuses:
+            return status
+    return data.REVOKED if statuses else data.QUEUED
+
+
+def line_to_data(line: OrderLine) -> data.OrderLineData:
+    return data.OrderLineData(
+        line_id=line.line_id,
+        course_id=line.course_id,
+        mode=line.mode,
+        sku=line.sku or None,
+        status=line.status,
+        last_error=line.last_error or None,
+    )
+
+
+def order_to_data(order: Order, lines=None) -> data.OrderData:
+    """The typed view of a stored order; ``lines`` narrows it (events about some lines only)."""
+    lines = list(order.lines.all()) if lines is None else list(lines)
+    return data.OrderData(
+        store=order.store.slug,
+        order_number=order.order_number,
+        lines=[line_to_data(line) for line in lines],
+        email=order.email or None,
+        username=order.username or None,
+        lms_user_id=order.lms_user_id,
+        date_placed=order.date_placed,
+        currency=order.currency or None,
+        total=str(order.total) if order.total is not None else None,
+        status=order_status(line.status for line in lines),
+    )
+
+
+def order_fields(order: data.OrderData) -> dict:
+    """Model field values for a new :class:`Order` row (not the store, fingerprint or raw request)."""
+    return {
+        "order_number": order.order_number,
+        "email": order.email or "",
+        "username": order.username or "",
+        "lms_user_id": order.lms_user_id,
+        "date_placed": order.date_placed,
+        "currency": (order.currency or "").lower(),
+        "total": Decimal(order.total) if order.total not in (None, "") else None,
+    }
+
+
+def line_rows(order_row: Order, lines) -> list:
+    return [
+        OrderLine(order=order_row, line_id=line.line_id, sku=line.sku or "", course_id=line.course_id, mode=line.mode)
+        for line in lines
+    ]

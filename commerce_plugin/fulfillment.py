@@ -1,0 +1,194 @@
+"""
+Turning one order line into an LMS enrollment, and undoing it on revocation.
+
+Every status change is a conditional UPDATE (``WHERE status IN (...)``), so a redelivered task, a
+concurrent retry and a revocation can race without a line being fulfilled, failed or announced twice.
+"""
+import logging
+from datetime import timezone as dt_timezone
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from commerce_plugin import data
+from commerce_plugin.convert import order_to_data
+from commerce_plugin.lms import TerminalEnrollmentError, get_backend
+from commerce_plugin.models import OrderLine
+from commerce_plugin.signals import ORDER_LINE_FAILED, ORDER_LINE_FULFILLED
+
+log = logging.getLogger(__name__)
+
+# Lines a fulfillment attempt may act on.
+ACTIONABLE = (data.QUEUED, data.PENDING_REGISTRATION)
+# What enrollment did for the line (see ``EnrollResult.action``); only these are undone on revocation.
+GRANTING = ("created", "upgraded")
+# The LMS reads ``order:date_placed`` in this format for its refund window.
+LMS_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def find_buyer(backend, order):
+    """The buyer's LMS account: by user id, else username, else email (``None`` if there is none)."""
+    return backend.find_user(user_id=order.lms_user_id, username=order.username or None, email=order.email or None)
+
+
+def enrollment_attributes(order):
+    placed = order.date_placed or order.created
+    return {
+        "order:order_number": order.order_number,
+        "order:date_placed": placed.astimezone(dt_timezone.utc).strftime(LMS_DATE_FORMAT),
+    }
+
+
+def fulfill(line_pk, final_attempt=False):
+    """
+    Make the line's buyer an active learner in the line's mode; return the line's new status.
+
+    Raises the LMS door's transient errors (and database errors) for the task to retry; terminal
+    refusals end as ``failed`` with a readable reason. A buyer without an active account is
+    pre-registered and the line waits as ``pending-registration``.
+    """
+    line = OrderLine.objects.select_related("order__store").filter(pk=line_pk).first()
+    if line is None:
+        log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
+        return None
+    if line.status not in ACTIONABLE:
+        return line.status
+    OrderLine.objects.filter(pk=line_pk).update(attempts=F("attempts") + 1)
+    order = line.order
+    backend = get_backend()
+    try:
+        user = find_buyer(backend, order)
+        if user is None or not user.is_active:
+            return _await_registration(backend, line)
+        if order.lms_user_id != user.id:
+            type(order).objects.filter(pk=order.pk).update(lms_user_id=user.id)
+            order.lms_user_id = user.id
+        result = backend.enroll(user, line.course_id, line.mode, enrollment_attributes(order))
+    except TerminalEnrollmentError as exc:
+        return fail(line, str(exc))
+    return _mark_fulfilled(line, result)
+
+
+def _await_registration(backend, line):
+    order = line.order
+    if not order.email:
+        return fail(line, "The buyer has no LMS account and the order has no email to pre-register.")
+    backend.pre_enroll(order.email, line.course_id, line.mode)
+    OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
+        status=data.PENDING_REGISTRATION, last_error="", modified=timezone.now()
+    )
+    _log_state(line, data.PENDING_REGISTRATION)
+    return data.PENDING_REGISTRATION
+
+
+def _mark_fulfilled(line, result):
+    with transaction.atomic():
+        updated = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
+            status=data.FULFILLED,
+            granted=result.action,
+            previous_mode=result.previous_mode or "",
+            last_error="",
+            fulfilled_at=timezone.now(),
+            modified=timezone.now(),
+        )
+        line.refresh_from_db()
+        if updated:
+            _announce(ORDER_LINE_FULFILLED, line)
+            _log_state(line, data.FULFILLED)
+        elif line.status == data.REVOKED and result.action in GRANTING:
+            # Revoked while we were enrolling: take back the seat we just granted.
+            line.granted = result.action
+            release_seat(line.order, line)
+    return line.status
+
+
+def fail(line, reason):
+    """End the line as failed with ``reason`` (shown to operators) and announce it once."""
+    with transaction.atomic():
+        updated = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
+            status=data.FAILED, last_error=reason[:2000], modified=timezone.now()
+        )
+        line.refresh_from_db()
+        if updated:
+            _announce(ORDER_LINE_FAILED, line)
+            _log_state(line, data.FAILED)
+    return line.status
+
+
+def record_transient_error(line_pk, exc):
+    """Note a retryable error on the line (it stays queued); best effort, the database may be down."""
+    try:
+        OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE).update(
+            last_error=f"retrying after {type(exc).__name__}: {exc}"[:2000]
+        )
+    except Exception:  # pylint: disable=broad-except
+        log.warning("commerce line %s: could not record %s", line_pk, type(exc).__name__)
+
+
+def give_up(line_pk, exc, attempts):
+    """Transient errors outlasted the retry limit: fail the line rather than retry forever."""
+    line = OrderLine.objects.select_related("order__store").filter(pk=line_pk).first()
+    if line is not None:
+        fail(line, f"Gave up after {attempts} attempts; last error {type(exc).__name__}: {exc}")
+
+
+def revoke_line(order, line):
+    """Mark ``line`` revoked and release the seat it granted (runs inside the caller's transaction)."""
+    was_fulfilled = line.status == data.FULFILLED
+    line.status = data.REVOKED
+    line.revoked_at = timezone.now()
+    line.save(update_fields=["status", "revoked_at", "modified"])
+    if was_fulfilled and line.granted in GRANTING:
+        release_seat(order, line)
+    _log_state(line, data.REVOKED)
+
+
+def release_seat(order, line):
+    """
+    Deactivate the enrollment ``line`` granted, unless another fulfilled line still pays for the same
+    learner's seat in that course run, or the enrollment is no longer the one the plugin granted.
+    """
+    backend = get_backend()
+    user = find_buyer(backend, order)
+    if user is None:
+        return False
+    still_paid = (
+        OrderLine.objects.filter(status=data.FULFILLED, course_id=line.course_id)
+        .exclude(pk=line.pk)
+        .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
+        .exists()
+    )
+    if still_paid:
+        return False
+    enrollment = backend.get_enrollment(user, line.course_id)
+    if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
+        return False
+    backend.deactivate(user, line.course_id)
+    return True
+
+
+def claimable_pending_lines(limit=500):
+    """Pending-registration lines whose buyer now has an active LMS account."""
+    backend = get_backend()
+    pending = OrderLine.objects.filter(status=data.PENDING_REGISTRATION).select_related("order")[:limit]
+    found = []
+    for line in pending:
+        user = find_buyer(backend, line.order)
+        if user is not None and user.is_active:
+            found.append(line.pk)
+    return found
+
+
+def _announce(signal, line):
+    order = order_to_data(line.order, lines=[line])
+    event = data.OrderLineEventData(order=order, line=order.lines[0])
+    transaction.on_commit(lambda: signal.send_event(order_line=event))
+
+
+def _log_state(line, status):
+    # One structured line per state change; ids only, never the buyer.
+    log.info(
+        "commerce line state store=%s order=%s line=%s course=%s status=%s attempts=%s",
+        line.order.store.slug, line.order.order_number, line.line_id, line.course_id, status, line.attempts,
+    )

@@ -1,0 +1,27 @@
+"""
+Thin receivers: translate an event into a call on the public surface, which enqueues tasks by id.
+
+They are connected by the plugin framework (``apps.py``), not by decorators, so the routing map
+(``commerce_routes``) shows exactly what is wired.
+"""
+from commerce_plugin import orders
+
+
+def fulfill_placed_order(order, **kwargs):  # pylint: disable=unused-argument
+    """``order.placed`` → one ``fulfill_line`` task per queued line."""
+    orders.queue_placed_order(order)
+
+
+fulfill_placed_order.enqueues = "commerce_plugin.tasks.fulfill_line"
+
+
+def claim_pending_seats(enrollment, **kwargs):  # pylint: disable=unused-argument
+    """
+    The LMS enrolled someone (after activation it enrolls pre-registered emails in the default
+    mode): if they bought that seat before they had an account, upgrade them to the paid mode.
+    """
+    email = enrollment.user.pii.email if enrollment.user and enrollment.user.pii else None
+    orders.claim_pending_seats(email, course_id=enrollment.course.course_key)
+
+
+claim_pending_seats.enqueues = "commerce_plugin.tasks.fulfill_line"

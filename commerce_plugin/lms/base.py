@@ -1,0 +1,47 @@
+"""The contract both LMS backends fulfil; the plugin calls nothing else of the LMS."""
+
+
+class LmsBackend:
+    """
+    Interface of an LMS backend. Course ids are strings (``course-v1:Org+Num+Run``).
+
+    Every method may raise :class:`~commerce_plugin.lms.TransientEnrollmentError`; the enrollment
+    methods may also raise :class:`~commerce_plugin.lms.TerminalEnrollmentError`.
+    """
+
+    name = "abstract"
+
+    def course_modes(self, course_id):
+        """Mode slugs the course run offers, or ``None`` when the LMS does not know the course."""
+        raise NotImplementedError
+
+    def find_user(self, *, user_id=None, username=None, email=None):
+        """The :class:`LmsUser` matching the first identifier given that exists, else ``None``."""
+        raise NotImplementedError
+
+    def get_enrollment(self, user, course_id):
+        """The learner's :class:`Enrollment` in the course run, or ``None``."""
+        raise NotImplementedError
+
+    def enroll(self, user, course_id, mode, attributes):
+        """
+        Make ``user`` an active learner of ``course_id`` in ``mode``; idempotent.
+
+        Already active in ``mode``: success, nothing changes. Active in another mode (audit):
+        upgraded. ``attributes`` (a dict ``{"namespace:name": value}``) are merged into the
+        enrollment's existing attributes, never replacing them. Returns an :class:`EnrollResult`.
+        """
+        raise NotImplementedError
+
+    def deactivate(self, user, course_id):
+        """Deactivate the enrollment (never delete it) without triggering the LMS's own refund."""
+        raise NotImplementedError
+
+    def pre_enroll(self, email, course_id, mode):
+        """
+        Record that ``email`` may join ``course_id``, auto-enrolled when the account is activated.
+
+        The LMS enrolls such a learner in the course's default mode; the plugin upgrades them to
+        the paid ``mode`` when it sees that enrollment.
+        """
+        raise NotImplementedError

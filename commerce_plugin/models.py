@@ -1,0 +1,149 @@
+"""Storage only: stores, products, orders and their lines. Behaviour lives in ``orders.py``."""
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from commerce_plugin import data
+
+
+class Store(models.Model):
+    """
+    An external shop (or API client) allowed to send paid orders.
+
+    The signing secret authenticates store-signed requests; it is write-only in admin and never
+    logged.
+
+    .. no_pii: Stores hold no personal data.
+    """
+
+    GENERIC = "generic"
+    KINDS = [(GENERIC, _("Generic (API v1)"))]
+
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=32, choices=KINDS, default=GENERIC)
+    secret = models.CharField(max_length=255, blank=True, help_text=_("Signing secret (write-only)."))
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+    @staticmethod
+    def generate_secret():
+        return secrets.token_urlsafe(32)
+
+
+class Product(models.Model):
+    """
+    A store's SKU; it grants one or more seats (see :class:`ProductSeat`), so a SKU may be a bundle.
+
+    .. no_pii: Products hold no personal data.
+    """
+
+    store = models.ForeignKey(Store, related_name="products", on_delete=models.CASCADE)
+    sku = models.CharField(max_length=128)
+    title = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "sku"], name="commerce_product_store_sku")]
+        ordering = ["store", "sku"]
+
+    def __str__(self):
+        return f"{self.store.slug}:{self.sku}"
+
+
+class ProductSeat(models.Model):
+    """
+    One (course run, mode) pair a product grants.
+
+    .. no_pii: Seats hold no personal data.
+    """
+
+    product = models.ForeignKey(Product, related_name="seats", on_delete=models.CASCADE)
+    course_id = models.CharField(max_length=255)
+    mode = models.CharField(max_length=100, default="verified")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "course_id"], name="commerce_seat_product_course")
+        ]
+        ordering = ["product", "position", "id"]
+
+    def __str__(self):
+        return f"{self.course_id} ({self.mode})"
+
+
+class Order(models.Model):
+    """
+    A paid order as the store sent it; (store, order number) is unique, which makes repeats safe.
+
+    .. pii: The buyer's email and username, and the raw request (which may hold more of the buyer's
+       details) are personal data.
+    .. pii_types: email_address, username, other
+    .. pii_retirement: retained
+    """
+
+    store = models.ForeignKey(Store, related_name="orders", on_delete=models.PROTECT)
+    order_number = models.CharField(max_length=128)
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    username = models.CharField(max_length=150, blank=True)
+    lms_user_id = models.IntegerField(null=True, blank=True, db_index=True)
+    date_placed = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    raw_request = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "order_number"], name="commerce_order_store_number")
+        ]
+        ordering = ["-created"]
+        permissions = [("fulfill_order", "Can send, read and revoke paid orders through the API")]
+
+    def __str__(self):
+        return f"{self.store.slug}/{self.order_number}"
+
+
+class OrderLine(models.Model):
+    """
+    One seat of an order and where its fulfillment stands.
+
+    ``granted`` records what fulfillment did to the learner's enrollment (created, upgraded or
+    found existing) so revocation undoes only what the plugin granted.
+
+    .. no_pii: Lines hold no personal data of their own (the buyer is on the order).
+    """
+
+    STATUSES = [(status, status) for status in data.LINE_STATUSES]
+
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    line_id = models.CharField(max_length=64)
+    sku = models.CharField(max_length=128, blank=True)
+    course_id = models.CharField(max_length=255, db_index=True)
+    mode = models.CharField(max_length=100)
+    status = models.CharField(max_length=32, choices=STATUSES, default=data.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    granted = models.CharField(max_length=16, blank=True)
+    previous_mode = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True, db_index=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "line_id"], name="commerce_line_order_line")]
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return f"{self.order} #{self.line_id}"

@@ -1,0 +1,271 @@
+"""
+The plugin's public Python surface. Views, tasks, event handlers, admin actions and management
+commands call these functions; none of them touches the models or the LMS door directly.
+
+Idempotency comes from the database: (store, order number) and (order, line id) are unique, so a
+repeated or concurrent delivery of the same order can store it only once.
+"""
+import logging
+
+import attr
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from commerce_plugin import data, enqueue, fulfillment
+from commerce_plugin.convert import line_rows, order_fields, order_to_data
+from commerce_plugin.filters import OrderFulfillmentRequested
+from commerce_plugin.lms import get_backend
+from commerce_plugin.models import Order, OrderLine, Store
+from commerce_plugin.signals import ORDER_LINE_REVOKED, ORDER_PLACED
+
+__all__ = [
+    "OrderConflict",
+    "OrderNotFound",
+    "OrderRefused",
+    "UnknownLines",
+    "accept_order",
+    "claim_pending_seats",
+    "default_store",
+    "fulfill_line",
+    "get_order",
+    "line_enrollments",
+    "queue_placed_order",
+    "retry_lines",
+    "revoke_order",
+    "sweep_stuck_lines",
+]
+
+log = logging.getLogger(__name__)
+
+
+class OrderConflict(Exception):
+    """The store reused an order number for different content."""
+
+
+class OrderNotFound(Exception):
+    """No such order in that store."""
+
+
+class OrderRefused(Exception):
+    """A filter pipeline step refused the order; ``str(exc)`` is the step's message."""
+
+
+class UnknownLines(Exception):
+    """Line ids named for revocation that the order does not have."""
+
+    def __init__(self, line_ids):
+        super().__init__(", ".join(line_ids))
+        self.line_ids = line_ids
+
+
+def default_store():
+    """The store for callers that name none (Commerce Coordinator requests); created on first use."""
+    slug = settings.COMMERCE_PLUGIN_DEFAULT_STORE
+    store, _ = Store.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+    return store
+
+
+def accept_order(order: data.OrderData, raw_request=None, add_lines=False):
+    """
+    Store a paid order once and announce it; return ``(OrderData, created)``.
+
+    A repeat of a stored order changes nothing (``created`` is False); the same number with other
+    content raises :class:`OrderConflict`. With ``add_lines`` (Coordinator requests, one course per
+    call) lines the order lacks are added instead, and the event names only those.
+    The filter pipeline runs first and may change or refuse the order; refused, nothing is stored.
+    """
+    store = Store.objects.get(slug=order.store)
+    fingerprint = order.fingerprint()
+    existing = _find(store, order.order_number)
+    if existing and not add_lines:
+        return _repeat(existing, fingerprint)
+    try:
+        filtered = OrderFulfillmentRequested.run_filter(order=order)
+    except OrderFulfillmentRequested.PreventFulfillment as exc:
+        raise OrderRefused(str(exc)) from exc
+    filtered = attr.evolve(filtered, store=order.store, order_number=order.order_number)
+    try:
+        with transaction.atomic():
+            if existing:
+                return _add_lines(existing, filtered)
+            row = Order.objects.create(
+                store=store, fingerprint=fingerprint, raw_request=raw_request or {}, **order_fields(filtered)
+            )
+            OrderLine.objects.bulk_create(line_rows(row, filtered.lines))
+            placed = order_to_data(row)
+            transaction.on_commit(lambda: ORDER_PLACED.send_event(order=placed))
+    except IntegrityError:
+        # Lost a race with a concurrent delivery of the same order: answer as a repeat.
+        existing = _find(store, order.order_number)
+        if existing is None:
+            raise
+        return _repeat(existing, fingerprint) if not add_lines else (order_to_data(existing), False)
+    log.info("commerce order accepted store=%s order=%s lines=%d", store.slug, row.order_number, len(placed.lines))
+    return placed, True
+
+
+def _find(store, order_number):
+    return Order.objects.select_related("store").filter(store=store, order_number=order_number).first()
+
+
+def _repeat(existing, fingerprint):
+    if existing.fingerprint != fingerprint:
+        raise OrderConflict(f"order {existing.order_number} was already sent with different content")
+    return order_to_data(existing), False
+
+
+def _add_lines(existing, order):
+    buyer = (order.lms_user_id, order.email or "", order.username or "")
+    if (existing.lms_user_id, existing.email, existing.username) != buyer:
+        raise OrderConflict(f"order {existing.order_number} was already sent for another buyer")
+    known = set(existing.lines.values_list("line_id", flat=True))
+    new = [line for line in order.lines if line.line_id not in known]
+    if not new:
+        return order_to_data(existing), False
+    OrderLine.objects.bulk_create(line_rows(existing, new))
+    added = existing.lines.filter(line_id__in=[line.line_id for line in new])
+    placed = order_to_data(existing, lines=added)
+    transaction.on_commit(lambda: ORDER_PLACED.send_event(order=placed))
+    return order_to_data(existing), True
+
+
+def get_order(store_slug, order_number) -> data.OrderData:
+    """The stored order with each line's status; raises :class:`OrderNotFound`."""
+    order = Order.objects.select_related("store").filter(store__slug=store_slug, order_number=order_number).first()
+    if order is None:
+        raise OrderNotFound(f"{store_slug}/{order_number}")
+    return order_to_data(order)
+
+
+def line_enrollments(order: data.OrderData) -> dict:
+    """``{line_id: Enrollment or None}``: each line's course run as the LMS reports it for the buyer."""
+    backend = get_backend()
+    user = fulfillment.find_buyer(backend, order)
+    if user is None:
+        return {line.line_id: None for line in order.lines}
+    by_course = {}
+    for line in order.lines:
+        if line.course_id not in by_course:
+            by_course[line.course_id] = backend.get_enrollment(user, line.course_id)
+    return {line.line_id: by_course[line.course_id] for line in order.lines}
+
+
+def queue_placed_order(order: data.OrderData):
+    """
+    Start fulfillment of a placed order's queued lines (the ``order.placed`` receiver calls this).
+
+    An order announced by another app that the plugin has not stored is stored first (through the
+    same filter pipeline), so emitting ``order.placed`` anywhere triggers fulfillment.
+    """
+    stored = Order.objects.filter(store__slug=order.store, order_number=order.order_number).first()
+    if stored is None:
+        Store.objects.get_or_create(slug=order.store, defaults={"name": order.store})
+        accept_order(order, raw_request={"source": "order.placed event"})
+        return
+    line_ids = [line.line_id for line in order.lines]
+    pks = stored.lines.filter(line_id__in=line_ids, status=data.QUEUED).values_list("pk", flat=True)
+    for pk in pks:
+        enqueue.fulfill_line(pk)
+
+
+def fulfill_line(line_pk, final_attempt=False):
+    """Fulfil one line (the Celery task's body); see :func:`commerce_plugin.fulfillment.fulfill`."""
+    return fulfillment.fulfill(line_pk, final_attempt=final_attempt)
+
+
+def revoke_order(store_slug, order_number, line_ids=None) -> data.OrderData:
+    """
+    Revoke lines (all by default): refund or cancellation in the store.
+
+    The enrollment a line granted is deactivated (never deleted) unless another fulfilled line still
+    grants the same learner the same course run; a seat the plugin did not grant is left alone.
+    Revoking a revoked line changes nothing. Raises :class:`OrderNotFound`, :class:`UnknownLines`.
+    """
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update().select_related("store")
+            .filter(store__slug=store_slug, order_number=order_number).first()
+        )
+        if order is None:
+            raise OrderNotFound(f"{store_slug}/{order_number}")
+        lines = list(order.lines.select_for_update())
+        chosen = _select_lines(lines, line_ids)
+        revoked = []
+        for line in chosen:
+            if line.status == data.REVOKED:
+                continue
+            fulfillment.revoke_line(order, line)
+            revoked.append(line)
+        if revoked:
+            event_order = order_to_data(order, lines=revoked)
+            transaction.on_commit(lambda: _announce_revoked(event_order))
+    return order_to_data(order)
+
+
+def _select_lines(lines, line_ids):
+    if not line_ids:
+        return lines
+    chosen, unknown = [], []
+    for wanted in line_ids:
+        # A SKU line expanded into a bundle is revoked by the id the store sent ("2" covers "2.1", "2.2").
+        matches = [line for line in lines if line.line_id == wanted or line.line_id.startswith(f"{wanted}.")]
+        if not matches:
+            unknown.append(wanted)
+        chosen.extend(match for match in matches if match not in chosen)
+    if unknown:
+        raise UnknownLines(unknown)
+    return chosen
+
+
+def _announce_revoked(order):
+    for line in order.lines:
+        ORDER_LINE_REVOKED.send_event(order_line=data.OrderLineEventData(order=order, line=line))
+
+
+def retry_lines(line_pks):
+    """Put failed (or stuck) lines back in the queue; returns how many were re-queued."""
+    lines = OrderLine.objects.filter(pk__in=line_pks, status__in=[data.FAILED, data.QUEUED])
+    pks = list(lines.values_list("pk", flat=True))
+    OrderLine.objects.filter(pk__in=pks).update(status=data.QUEUED, last_error="", modified=timezone.now())
+    for pk in pks:
+        enqueue.fulfill_line(pk, on_commit=True)
+    return len(pks)
+
+
+def claim_pending_seats(email, course_id=None):
+    """
+    A newly active learner appeared (the LMS enrolled them from a pre-registration): queue the
+    pending-registration lines bought with their email so they get the *paid* mode.
+    """
+    if not email:
+        return 0
+    pending = OrderLine.objects.filter(status=data.PENDING_REGISTRATION, order__email__iexact=email)
+    if course_id:
+        pending = pending.filter(course_id=str(course_id))
+    pks = list(pending.values_list("pk", flat=True))
+    for pk in pks:
+        enqueue.fulfill_line(pk, on_commit=True)
+    return len(pks)
+
+
+def sweep_stuck_lines(older_than_seconds=None, dry_run=False, progress=None):
+    """
+    Re-queue what could otherwise be lost: lines still queued long after their last change (the
+    broker was down, a task was dropped) and pending-registration lines whose learner now has an
+    active account. Returns the line primary keys found.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    stuck = list(
+        OrderLine.objects.filter(status=data.QUEUED, modified__lt=cutoff).order_by("pk").values_list("pk", flat=True)
+    )
+    stuck += fulfillment.claimable_pending_lines()
+    for pk in stuck:
+        if not dry_run:
+            OrderLine.objects.filter(pk=pk, status=data.QUEUED).update(modified=timezone.now())
+            enqueue.fulfill_line(pk)
+        if progress:
+            progress(pk)
+    return stuck

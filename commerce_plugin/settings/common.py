@@ -1,0 +1,42 @@
+"""
+Every ``COMMERCE_PLUGIN_*`` default, applied by the LMS's plugin framework.
+
+Values the operator already set (Tutor patches, the LMS YAML) are never overwritten.
+"""
+
+DEFAULTS = {
+    # Which door to the LMS: "platform" (the real LMS, in-process) or "local" (the stand-in).
+    "COMMERCE_PLUGIN_LMS_BACKEND": "platform",
+    # Celery queue for fulfillment tasks; None uses the LMS's default queue.
+    "COMMERCE_PLUGIN_CELERY_QUEUE": None,
+    # Transient errors are retried with exponential backoff and jitter, this many times at most.
+    "COMMERCE_PLUGIN_MAX_RETRIES": 8,
+    "COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS": 2,
+    "COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS": 600,
+    # Store-signed requests older (or newer) than this many seconds are refused.
+    "COMMERCE_PLUGIN_SIGNATURE_TOLERANCE_SECONDS": 300,
+    # The sweeper re-queues lines still queued this many seconds after their last change.
+    "COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS": 600,
+    # Run the sweeper from Celery beat every this many seconds (None: only the management command).
+    "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS": None,
+    # The store that Commerce Coordinator-style requests belong to; created on first use.
+    "COMMERCE_PLUGIN_DEFAULT_STORE": "default",
+    # Extra receivers by event type: {"org.openedx.commerce.order.placed.v1": ["dotted.path"]}.
+    "COMMERCE_PLUGIN_ROUTES": {},
+}
+
+
+def plugin_settings(settings):
+    """Add the plugin's defaults to the LMS settings without touching what the operator set."""
+    for name, value in DEFAULTS.items():
+        if not hasattr(settings, name):
+            setattr(settings, name, value)
+    interval = getattr(settings, "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS", None)
+    if interval:
+        schedule = getattr(settings, "CELERYBEAT_SCHEDULE", None)
+        if schedule is None:
+            schedule = settings.CELERYBEAT_SCHEDULE = {}
+        schedule.setdefault(
+            "commerce_plugin.sweep",
+            {"task": "commerce_plugin.tasks.sweep_stuck_lines", "schedule": float(interval)},
+        )

@@ -1,0 +1,55 @@
+"""
+The plugin's openedx-events. Any app may emit or receive them; fulfillment itself starts from the
+plugin's receiver of ``ORDER_PLACED``, so another app that emits that event triggers fulfillment too.
+
+All are sent inside ``transaction.on_commit``: a receiver never sees an order that may roll back.
+"""
+from openedx_events.tooling import OpenEdxPublicSignal
+
+from commerce_plugin.data import OrderData, OrderLineEventData
+
+# .. event_type: org.openedx.commerce.order.placed.v1
+# .. event_name: ORDER_PLACED
+# .. event_key_field: order.order_number
+# .. event_description: emitted after a paid order has been accepted and stored; fulfillment
+#      of its queued lines starts from this event.
+# .. event_data: OrderData
+# .. event_trigger_repository: commerce_plugin
+ORDER_PLACED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.order.placed.v1",
+    data={"order": OrderData},
+)
+
+# .. event_type: org.openedx.commerce.order.line.fulfilled.v1
+# .. event_name: ORDER_LINE_FULFILLED
+# .. event_key_field: order.order_number
+# .. event_description: emitted once when a line's learner holds the paid seat in the LMS.
+# .. event_data: OrderLineEventData
+# .. event_trigger_repository: commerce_plugin
+ORDER_LINE_FULFILLED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.order.line.fulfilled.v1",
+    data={"order_line": OrderLineEventData},
+)
+
+# .. event_type: org.openedx.commerce.order.line.failed.v1
+# .. event_name: ORDER_LINE_FAILED
+# .. event_key_field: order.order_number
+# .. event_description: emitted once when a line cannot be fulfilled (a terminal LMS refusal, or
+#      transient errors outlasting the retry limit); ``line.last_error`` says why.
+# .. event_data: OrderLineEventData
+# .. event_trigger_repository: commerce_plugin
+ORDER_LINE_FAILED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.order.line.failed.v1",
+    data={"order_line": OrderLineEventData},
+)
+
+# .. event_type: org.openedx.commerce.order.line.revoked.v1
+# .. event_name: ORDER_LINE_REVOKED
+# .. event_key_field: order.order_number
+# .. event_description: emitted once when a line is revoked (refund or cancellation in the store).
+# .. event_data: OrderLineEventData
+# .. event_trigger_repository: commerce_plugin
+ORDER_LINE_REVOKED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.order.line.revoked.v1",
+    data={"order_line": OrderLineEventData},
+)

@@ -1,0 +1,53 @@
+"""
+Celery tasks, run by the LMS's own workers. Ids in; safe to run twice (acks_late redelivers a task
+whose worker died, and the line's conditional status update makes the second run a no-op).
+"""
+import logging
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
+
+from commerce_plugin import fulfillment, orders
+from commerce_plugin.lms import TransientEnrollmentError
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (TransientEnrollmentError, OperationalError, InterfaceError)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@set_code_owner_attribute
+def fulfill_line(self, line_pk):
+    """Enroll the buyer of one order line; transient errors retry with exponential backoff and jitter."""
+    set_custom_attribute("commerce_plugin.line_pk", line_pk)
+    try:
+        status = orders.fulfill_line(line_pk)
+    except TRANSIENT_ERRORS as exc:
+        retries = self.request.retries
+        limit = settings.COMMERCE_PLUGIN_MAX_RETRIES
+        fulfillment.record_transient_error(line_pk, exc)
+        if retries >= limit:
+            fulfillment.give_up(line_pk, exc, attempts=retries + 1)
+            return "failed"
+        countdown = get_exponential_backoff_interval(
+            factor=settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS,
+            retries=retries,
+            maximum=settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS,
+            full_jitter=True,
+        )
+        log.info("commerce line %s: %s, retry %d in %ss", line_pk, type(exc).__name__, retries + 1, countdown)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=limit)
+    set_custom_attribute("commerce_plugin.line_status", status)
+    return status
+
+
+@shared_task(acks_late=True)
+@set_code_owner_attribute
+def sweep_stuck_lines():
+    """Periodic safety net (enable with ``COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS``)."""
+    found = orders.sweep_stuck_lines()
+    set_custom_attribute("commerce_plugin.swept", len(found))
+    return len(found)

@@ -1,0 +1,39 @@
+"""commerce_plugin: paid orders from an external store, fulfilled inside the Open edX LMS."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "commerce_plugin" / "__init__.py").read_text()).group(1)
+
+setup(
+    name="commerce-plugin",
+    version=VERSION,
+    description="Open edX LMS plugin: paid orders from an external store become enrollments, no extra service.",
+    long_description=(HERE / "README.rst").read_text(),
+    long_description_content_type="text/x-rst",
+    license="AGPL-3.0",
+    packages=find_packages(include=["commerce_plugin", "commerce_plugin.*"]),
+    include_package_data=True,
+    python_requires=">=3.11",
+    install_requires=[
+        "Django>=4.2,<6.0",
+        "attrs",
+        "celery>=5.2",
+        "djangorestframework",
+        "edx-django-utils>=5.10",
+        "edx-drf-extensions>=9",
+        "edx-opaque-keys",
+        "openedx-events>=9.0,<12",
+        "openedx-filters>=1.8,<4",
+    ],
+    entry_points={"lms.djangoapp": ["commerce_plugin = commerce_plugin.apps:CommercePluginConfig"]},
+    classifiers=[
+        "Framework :: Django",
+        "Framework :: Django :: 4.2",
+        "Framework :: Django :: 5.2",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+    ],
+)
