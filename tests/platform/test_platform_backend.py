@@ -87,7 +87,8 @@ class PlatformBackendTest(OpenEdxEventsTestMixin, ModuleStoreTestCase):
         return CourseEnrollment.objects.get(user=user or self.learner, course_id=self.course.id)
 
     def _attributes(self):
-        return {(a.namespace, a.name): a.value for a in CourseEnrollmentAttribute.objects.filter(enrollment=self._row())}
+        rows = CourseEnrollmentAttribute.objects.filter(enrollment=self._row())
+        return {(row.namespace, row.name): row.value for row in rows}
 
     def _order(self, number="ORD-1", placed=None):
         placed = placed or self.now - timedelta(hours=1)
