@@ -40,6 +40,10 @@ class CommercePluginConfig(AppConfig):
                         PluginSignals.RECEIVER_FUNC_NAME: "claim_pending_seats",
                         PluginSignals.SIGNAL_PATH: "openedx_events.learning.signals.COURSE_ENROLLMENT_CREATED",
                     },
+                    {
+                        PluginSignals.RECEIVER_FUNC_NAME: "claim_seats_of_new_account",
+                        PluginSignals.SIGNAL_PATH: "openedx_events.learning.signals.STUDENT_REGISTRATION_COMPLETED",
+                    },
                 ],
             }
         },

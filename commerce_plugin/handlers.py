@@ -25,3 +25,14 @@ def claim_pending_seats(enrollment, **kwargs):  # pylint: disable=unused-argumen
 
 
 claim_pending_seats.enqueues = "commerce_plugin.tasks.fulfill_line"
+
+
+def claim_seats_of_new_account(user, **kwargs):  # pylint: disable=unused-argument
+    """
+    A learner registered: seats bought with their email before they had an account are theirs.
+    An account that is already active is fulfilled now; otherwise activation enrolls it later.
+    """
+    orders.claim_pending_seats(user.pii.email if user and user.pii else None)
+
+
+claim_seats_of_new_account.enqueues = "commerce_plugin.tasks.fulfill_line"

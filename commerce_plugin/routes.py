@@ -6,11 +6,14 @@ so a typo fails loudly there instead of silently dropping paid orders.
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+from openedx_events.learning.signals import COURSE_ENROLLMENT_CREATED, STUDENT_REGISTRATION_COMPLETED
 from openedx_events.tooling import OpenEdxPublicSignal
 
 from commerce_plugin import filters, signals
 
 EVENTS = [signals.ORDER_PLACED, signals.ORDER_LINE_FULFILLED, signals.ORDER_LINE_FAILED, signals.ORDER_LINE_REVOKED]
+# LMS events the plugin listens to (pre-registered buyers who now have an account).
+LMS_EVENTS = [COURSE_ENROLLMENT_CREATED, STUDENT_REGISTRATION_COMPLETED]
 FILTERS = [filters.OrderFulfillmentRequested]
 
 
@@ -53,10 +56,12 @@ def _receivers(signal):
 
 def live_map():
     """``{"events": {type: [(receiver, task or None)]}, "filters": {type: [steps]}}`` as wired now."""
-    events = {
-        signal.event_type: [(_name(func), getattr(func, "enqueues", None)) for func in _receivers(signal)]
-        for signal in EVENTS
-    }
+    events = {}
+    for signal in EVENTS + LMS_EVENTS:
+        receivers = [(_name(func), getattr(func, "enqueues", None)) for func in _receivers(signal)]
+        if signal in LMS_EVENTS:  # the LMS's own events have many receivers; show ours
+            receivers = [route for route in receivers if route[0].startswith("commerce_plugin.")]
+        events[signal.event_type] = receivers
     pipelines = {f.filter_type: list(f.get_pipeline_configuration()[0]) for f in FILTERS}
     return {"events": events, "filters": pipelines}
 
@@ -87,6 +92,8 @@ def mermaid(route_map=None):
         event = node(event_type, "(({}))")
         if event_type == signals.ORDER_PLACED.event_type:
             lines.append(f"  stored --> {event}")
+        elif event_type in {signal.event_type for signal in LMS_EVENTS}:
+            lines.append(f"  lms([LMS]) --> {event}")
         if not receivers:
             lines.append(f"  {event} -.-> none[no receiver]")
         for receiver, task in receivers:

@@ -80,10 +80,10 @@ else:
 
 # The LMS authenticates service callers with JWTs from its OAuth2 provider (edx-drf-extensions).
 JWT_AUTH = {
-    "JWT_ISSUERS": [{"ISSUER": "http://127.0.0.1:8000/oauth2", "AUDIENCE": "lms-key", "SECRET_KEY": "lms-secret"}],
+    "JWT_ISSUERS": [{"ISSUER": "http://127.0.0.1:8000/oauth2", "AUDIENCE": "lms-key", "SECRET_KEY": "sandbox-jwt-secret-not-for-production-0123"}],
     "JWT_ISSUER": "http://127.0.0.1:8000/oauth2",
     "JWT_AUDIENCE": "lms-key",
-    "JWT_SECRET_KEY": "lms-secret",
+    "JWT_SECRET_KEY": "sandbox-jwt-secret-not-for-production-0123",
     "JWT_ALGORITHM": "HS256",
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_AUTH_HEADER_PREFIX": "JWT",

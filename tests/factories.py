@@ -48,6 +48,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     store = factory.SubFactory(StoreFactory)
     sku = factory.Sequence(lambda n: f"SKU{n}")

@@ -61,6 +61,17 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
     total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     lines = LineSerializer(many=True, allow_empty=False)
 
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Line errors always come back as a list parallel to the request's lines.
+            detail = exc.detail
+            if isinstance(detail, dict) and isinstance(detail.get("lines"), dict):
+                count = len(data.get("lines") or []) if isinstance(data, dict) else 0
+                detail["lines"] = [detail["lines"].get(index, {}) for index in range(count)]
+            raise serializers.ValidationError(detail) from exc
+
     def validate_store(self, value):
         store = Store.objects.filter(slug=value, active=True).first()
         if store is None:
