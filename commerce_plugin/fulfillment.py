@@ -139,27 +139,29 @@ def revoke_line(order, line):
     line.status = data.REVOKED
     line.revoked_at = timezone.now()
     line.save(update_fields=["status", "revoked_at", "modified"])
-    if was_fulfilled and line.granted in GRANTING:
+    if was_fulfilled:
         release_seat(order, line)
     _log_state(line, data.REVOKED)
 
 
 def release_seat(order, line):
     """
-    Deactivate the enrollment ``line`` granted, unless another fulfilled line still pays for the same
-    learner's seat in that course run, or the enrollment is no longer the one the plugin granted.
+    Deactivate the learner's seat that ``line`` paid for, unless another fulfilled line still pays
+    for it, the plugin never granted it (the learner had it before any order), or it is no longer
+    the seat the plugin granted (its mode was changed since).
     """
     backend = get_backend()
     user = find_buyer(backend, order)
     if user is None:
         return False
-    still_paid = (
-        OrderLine.objects.filter(status=data.FULFILLED, course_id=line.course_id)
-        .exclude(pk=line.pk)
+    same_seat = (
+        OrderLine.objects.filter(course_id=line.course_id)
         .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
-        .exists()
+        .exclude(pk=line.pk)
     )
-    if still_paid:
+    if same_seat.filter(status=data.FULFILLED).exists():
+        return False
+    if line.granted not in GRANTING and not same_seat.filter(granted__in=GRANTING).exists():
         return False
     enrollment = backend.get_enrollment(user, line.course_id)
     if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:

@@ -33,9 +33,9 @@ def fulfill_line(self, line_pk):
             fulfillment.give_up(line_pk, exc, attempts=retries + 1)
             return "failed"
         countdown = get_exponential_backoff_interval(
-            factor=settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS,
+            factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
             retries=retries,
-            maximum=settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS,
+            maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
             full_jitter=True,
         )
         log.info("commerce line %s: %s, retry %d in %ss", line_pk, type(exc).__name__, retries + 1, countdown)

@@ -112,6 +112,6 @@ LOGGING = {
 
 # Outside the LMS only the stand-in exists; inside it the platform backend is the default.
 COMMERCE_PLUGIN_LMS_BACKEND = "local"
-COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS = float(os.environ.get("SANDBOX_RETRY_BACKOFF", "1"))
+COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS = int(os.environ.get("SANDBOX_RETRY_BACKOFF", "1"))
 
 add_plugins(__name__, "lms.djangoapp", "common")

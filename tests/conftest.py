@@ -113,3 +113,13 @@ def events():
     yield seen
     for signal in signals:
         signal.disconnect(dispatch_uid=f"test-recorder-{signal.event_type}")
+
+
+@pytest.fixture
+def no_worker():
+    """Tasks go to the (in-memory) broker and nothing runs them, as when every worker is down."""
+    from sandbox.celery import app  # pylint: disable=import-outside-toplevel
+
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True
