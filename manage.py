@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Run the plugin's standalone sandbox (tests and demo): python manage.py <command>."""
+
 import os
 import sys
 

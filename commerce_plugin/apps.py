@@ -1,4 +1,5 @@
 """The LMS loads the plugin through the edx-django-utils plugin framework (``lms.djangoapp``)."""
+
 from django.apps import AppConfig
 from edx_django_utils.plugins.constants import PluginSettings, PluginSignals, PluginURLs
 

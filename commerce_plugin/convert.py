@@ -1,4 +1,5 @@
 """Conversions between stored rows and the typed :mod:`commerce_plugin.data` objects."""
+
 from decimal import Decimal
 
 from commerce_plugin import data

@@ -9,10 +9,10 @@ The classes are attrs classes whose field types the openedx-events Avro serializ
 (``str``, ``int``, ``datetime``, lists of attrs classes; ``None`` defaults become optional fields), so
 every event can travel on the event bus.
 """
+
 import hashlib
 import json
 from datetime import datetime
-from typing import List
 
 import attr
 
@@ -47,7 +47,7 @@ class OrderData:
 
     store: str
     order_number: str
-    lines: List[OrderLineData]
+    lines: list[OrderLineData]
     email: str = None
     username: str = None
     lms_user_id: int = None

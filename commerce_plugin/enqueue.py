@@ -1,4 +1,5 @@
 """Handing work to Celery without ever losing an accepted order to a broker outage."""
+
 import logging
 
 from django.conf import settings

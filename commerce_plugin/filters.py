@@ -6,6 +6,7 @@ Configure steps in ``OPEN_EDX_FILTERS_CONFIG`` under the filter type; a step rec
 :class:`OrderFulfillmentRequested.PreventFulfillment` to refuse it (the store gets a 403 with the
 message and nothing is stored).
 """
+
 from openedx_filters.exceptions import OpenEdxFilterException
 from openedx_filters.tooling import OpenEdxPublicFilter
 

@@ -4,8 +4,9 @@ Turning one order line into an LMS enrollment, and undoing it on revocation.
 Every status change is a conditional UPDATE (``WHERE status IN (...)``), so a redelivered task, a
 concurrent retry and a revocation can race without a line being fulfilled, failed or announced twice.
 """
+
 import logging
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -36,7 +37,7 @@ def enrollment_attributes(order):
     placed = order.date_placed or order.created
     return {
         "order:order_number": order.order_number,
-        "order:date_placed": placed.astimezone(dt_timezone.utc).strftime(LMS_DATE_FORMAT),
+        "order:date_placed": placed.astimezone(UTC).strftime(LMS_DATE_FORMAT),
     }
 
 
@@ -192,5 +193,10 @@ def _log_state(line, status):
     # One structured line per state change; ids only, never the buyer.
     log.info(
         "commerce line state store=%s order=%s line=%s course=%s status=%s attempts=%s",
-        line.order.store.slug, line.order.order_number, line.line_id, line.course_id, status, line.attempts,
+        line.order.store.slug,
+        line.order.order_number,
+        line.line_id,
+        line.course_id,
+        status,
+        line.attempts,
     )

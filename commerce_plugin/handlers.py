@@ -4,6 +4,7 @@ Thin receivers: translate an event into a call on the public surface, which enqu
 They are connected by the plugin framework (``apps.py``), not by decorators, so the routing map
 (``commerce_routes``) shows exactly what is wired.
 """
+
 from commerce_plugin import orders
 
 

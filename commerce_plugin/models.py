@@ -1,4 +1,5 @@
 """Storage only: stores, products, orders and their lines. Behaviour lives in ``orders.py``."""
+
 import secrets
 
 from django.db import models
@@ -71,9 +72,7 @@ class ProductSeat(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["product", "course_id"], name="commerce_seat_product_course")
-        ]
+        constraints = [models.UniqueConstraint(fields=["product", "course_id"], name="commerce_seat_product_course")]
         ordering = ["product", "position", "id"]
 
     def __str__(self):
@@ -104,9 +103,7 @@ class Order(models.Model):
     modified = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["store", "order_number"], name="commerce_order_store_number")
-        ]
+        constraints = [models.UniqueConstraint(fields=["store", "order_number"], name="commerce_order_store_number")]
         ordering = ["-created"]
         permissions = [("fulfill_order", "Can send, read and revoke paid orders through the API")]
 

@@ -5,6 +5,7 @@ commands call these functions; none of them touches the models or the LMS door d
 Idempotency comes from the database: (store, order number) and (order, line id) are unique, so a
 repeated or concurrent delivery of the same order can store it only once.
 """
+
 import logging
 
 import attr
@@ -184,8 +185,10 @@ def revoke_order(store_slug, order_number, line_ids=None) -> data.OrderData:
     """
     with transaction.atomic():
         order = (
-            Order.objects.select_for_update().select_related("store")
-            .filter(store__slug=store_slug, order_number=order_number).first()
+            Order.objects.select_for_update()
+            .select_related("store")
+            .filter(store__slug=store_slug, order_number=order_number)
+            .first()
         )
         if order is None:
             raise OrderNotFound(f"{store_slug}/{order_number}")

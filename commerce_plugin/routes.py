@@ -3,6 +3,7 @@ The routing map: which receivers listen to the plugin's events, which tasks they
 pipeline steps run in its filters. Routes named in settings are connected (and checked) at startup,
 so a typo fails loudly there instead of silently dropping paid orders.
 """
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
@@ -30,7 +31,9 @@ def connect_configured_routes():
         try:
             signal = OpenEdxPublicSignal.get_signal_by_type(event_type)
         except KeyError as exc:
-            raise ImproperlyConfigured(f"commerce_plugin: COMMERCE_PLUGIN_ROUTES names unknown event '{event_type}'") from exc
+            raise ImproperlyConfigured(
+                f"commerce_plugin: COMMERCE_PLUGIN_ROUTES names unknown event '{event_type}'"
+            ) from exc
         for path in receivers:
             signal.connect(_import(path, "receiver"), dispatch_uid=f"commerce_plugin.route.{event_type}.{path}")
 
@@ -69,7 +72,11 @@ def live_map():
 def mermaid(route_map=None):
     """The routing map as Mermaid flowchart text."""
     route_map = route_map or live_map()
-    lines = ["flowchart LR", '  store(["store / API caller"]) --> api["POST /commerce-plugin/api/v1/orders/"]']
+    lines = [
+        "flowchart LR",
+        '  store(["store / API caller"]) --> api["POST /commerce-plugin/api/v1/orders/"]',
+        "  lms([LMS])",
+    ]
     ids = {}
 
     def node(label, shape="[{}]"):
@@ -93,7 +100,7 @@ def mermaid(route_map=None):
         if event_type == signals.ORDER_PLACED.event_type:
             lines.append(f"  stored --> {event}")
         elif event_type in {signal.event_type for signal in LMS_EVENTS}:
-            lines.append(f"  lms([LMS]) --> {event}")
+            lines.append(f"  lms --> {event}")
         if not receivers:
             lines.append(f"  {event} -.-> none[no receiver]")
         for receiver, task in receivers:

@@ -4,6 +4,7 @@ plugin's receiver of ``ORDER_PLACED``, so another app that emits that event trig
 
 All are sent inside ``transaction.on_commit``: a receiver never sees an order that may roll back.
 """
+
 from openedx_events.tooling import OpenEdxPublicSignal
 
 from commerce_plugin.data import OrderData, OrderLineEventData

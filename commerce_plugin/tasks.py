@@ -2,6 +2,7 @@
 Celery tasks, run by the LMS's own workers. Ids in; safe to run twice (acks_late redelivers a task
 whose worker died, and the line's conditional status update makes the second run a no-op).
 """
+
 import logging
 
 from celery import shared_task

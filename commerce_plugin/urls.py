@@ -1,4 +1,5 @@
 """Everything lives under /commerce-plugin/ (the LMS already owns /commerce/)."""
+
 from django.urls import include, path
 
 from commerce_plugin.api.coordinator import CoordinatorFulfillView

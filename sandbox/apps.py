@@ -1,4 +1,5 @@
 """Wires the plugin into the sandbox exactly as the LMS does: through the plugin framework."""
+
 from django.apps import AppConfig
 
 

@@ -1,4 +1,5 @@
 """The sandbox's Celery app, configured from Django settings as the LMS's is."""
+
 import os
 
 from celery import Celery

@@ -6,6 +6,7 @@ Environment variables choose the real services (defaults: SQLite file, eager Cel
 ``SANDBOX_DB_NAME``), ``SANDBOX_BROKER_URL`` (e.g. ``redis://127.0.0.1:6379/0``; unset: tasks run
 eagerly in-process).
 """
+
 import os
 from pathlib import Path
 
@@ -80,7 +81,13 @@ else:
 
 # The LMS authenticates service callers with JWTs from its OAuth2 provider (edx-drf-extensions).
 JWT_AUTH = {
-    "JWT_ISSUERS": [{"ISSUER": "http://127.0.0.1:8000/oauth2", "AUDIENCE": "lms-key", "SECRET_KEY": "sandbox-jwt-secret-not-for-production-0123"}],
+    "JWT_ISSUERS": [
+        {
+            "ISSUER": "http://127.0.0.1:8000/oauth2",
+            "AUDIENCE": "lms-key",
+            "SECRET_KEY": "sandbox-jwt-secret-not-for-production-0123",
+        }
+    ],
     "JWT_ISSUER": "http://127.0.0.1:8000/oauth2",
     "JWT_AUDIENCE": "lms-key",
     "JWT_SECRET_KEY": "sandbox-jwt-secret-not-for-production-0123",

@@ -1,4 +1,5 @@
 """Sandbox URLs: the plugin's, mounted by the plugin framework as in the LMS, plus Django admin."""
+
 from django.contrib import admin
 from django.urls import path
 from edx_django_utils.plugins import get_plugin_url_patterns

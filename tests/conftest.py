@@ -1,4 +1,5 @@
 """Shared fixtures: a store, courses on the local LMS stand-in, API clients of each kind of caller."""
+
 import json
 import time
 

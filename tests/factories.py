@@ -1,4 +1,5 @@
 """factory_boy factories for the plugin's models and the local LMS stand-in."""
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -40,7 +41,9 @@ class CourseFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def modes(self, create, extracted, **kwargs):  # pylint: disable=unused-argument
         for slug in extracted if extracted is not None else ["audit", "verified"]:
-            LocalCourseMode.objects.get_or_create(course=self, mode_slug=slug, defaults={"price": 0 if slug == "audit" else 49})
+            LocalCourseMode.objects.get_or_create(
+                course=self, mode_slug=slug, defaults={"price": 0 if slug == "audit" else 49}
+            )
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

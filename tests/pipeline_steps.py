@@ -1,4 +1,5 @@
 """Pipeline steps an operator might configure for the order filter (used by the tests)."""
+
 import attr
 from openedx_filters import PipelineStep
 

@@ -1,4 +1,5 @@
 """A receiver an operator might route the plugin's events to (used by the routing tests)."""
+
 SEEN = []
 
 

@@ -1,4 +1,5 @@
 """Who may send, read and revoke orders."""
+
 import time
 
 import pytest
@@ -43,9 +44,7 @@ def test_signature_within_the_tolerance_is_accepted(store, course, learner):
 
 
 def test_malformed_signature_header_is_401(store, course):
-    response = APIClient().post(
-        ORDERS_URL, order_payload(), format="json", HTTP_X_COMMERCE_SIGNATURE="sha256=deadbeef"
-    )
+    response = APIClient().post(ORDERS_URL, order_payload(), format="json", HTTP_X_COMMERCE_SIGNATURE="sha256=deadbeef")
 
     assert response.status_code == 401
 

@@ -1,4 +1,5 @@
 """The fulfillment API contract (v1) as a store sees it."""
+
 import pytest
 
 from commerce_plugin.lms.local.models import LocalEnrollment
@@ -50,7 +51,9 @@ def test_repeated_order_answers_200_and_creates_no_second_enrollment(store, cour
     assert len(events["order.line.fulfilled.v1"]) == 1
 
 
-def test_same_number_with_other_content_is_a_conflict_and_changes_nothing(store, course, other_course, learner, signed_client):
+def test_same_number_with_other_content_is_a_conflict_and_changes_nothing(
+    store, course, other_course, learner, signed_client
+):
     signed_client.post(ORDERS_URL, order_payload())
     changed = order_payload(lines=[{"line_id": "1", "course_id": other_course.course_id, "mode": "verified"}])
 
@@ -82,7 +85,9 @@ def test_learner_already_in_the_paid_mode_is_a_success_without_change(store, cou
 
 
 def test_sku_line_expands_to_every_course_run_of_a_bundle(store, course, other_course, learner, signed_client):
-    ProductFactory(store=store, sku="BUNDLE", seats=[(course.course_id, "verified"), (other_course.course_id, "verified")])
+    ProductFactory(
+        store=store, sku="BUNDLE", seats=[(course.course_id, "verified"), (other_course.course_id, "verified")]
+    )
     payload = order_payload(lines=[{"line_id": "2", "sku": "BUNDLE"}])
 
     body = signed_client.post(ORDERS_URL, payload).json()
@@ -96,7 +101,9 @@ def test_sku_line_expands_to_every_course_run_of_a_bundle(store, course, other_c
 
 def test_single_course_sku_keeps_the_store_line_id(store, course, learner, signed_client):
     ProductFactory(store=store, sku="PY101", seats=[(course.course_id, "verified")])
-    payload = order_payload(lines=[{"line_id": "1", "course_id": course.course_id, "mode": "verified"}, {"line_id": "2", "sku": "PY101"}])
+    payload = order_payload(
+        lines=[{"line_id": "1", "course_id": course.course_id, "mode": "verified"}, {"line_id": "2", "sku": "PY101"}]
+    )
     payload["lines"] = [{"line_id": "2", "sku": "PY101"}]
 
     body = signed_client.post(ORDERS_URL, payload).json()

@@ -1,4 +1,5 @@
 """Bad input gets field-level 400s and leaves nothing stored."""
+
 import pytest
 
 from commerce_plugin.models import Order, OrderLine
@@ -27,13 +28,16 @@ def test_unknown_sku(store, course, signed_client):
 
 
 def test_malformed_course_key(store, course, signed_client):
-    errors = post_bad(signed_client, order_payload(lines=[{"line_id": "1", "course_id": "not a key", "mode": "verified"}]))
+    errors = post_bad(
+        signed_client, order_payload(lines=[{"line_id": "1", "course_id": "not a key", "mode": "verified"}])
+    )
     assert errors["lines"][0]["course_id"] == ["Not a valid course run key."]
 
 
 def test_unknown_course(store, course, signed_client):
     errors = post_bad(
-        signed_client, order_payload(lines=[{"line_id": "1", "course_id": "course-v1:Org+Nope+2026", "mode": "verified"}])
+        signed_client,
+        order_payload(lines=[{"line_id": "1", "course_id": "course-v1:Org+Nope+2026", "mode": "verified"}]),
     )
     assert "Unknown course run" in errors["lines"][0]["course_id"][0]
 

@@ -1,4 +1,5 @@
 """Commerce Coordinator's fulfillment request, accepted unchanged at /commerce-plugin/coordinator/fulfill/."""
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -70,12 +71,20 @@ def test_same_order_number_for_another_learner_is_a_conflict(course, learner, st
 def test_configured_default_store_is_used(course, learner, staff_client, settings):
     settings.COMMERCE_PLUGIN_DEFAULT_STORE = "legacy-coordinator"
 
-    assert staff_client.post(URL, coordinator_payload(learner, course), format="json").json()["store"] == "legacy-coordinator"
+    assert (
+        staff_client.post(URL, coordinator_payload(learner, course), format="json").json()["store"]
+        == "legacy-coordinator"
+    )
 
 
 @pytest.mark.parametrize(
     "field, value",
-    [("course_id", "nonsense"), ("course_mode", "professional"), ("edx_lms_user_id", 99999), ("order_placed", "yesterday")],
+    [
+        ("course_id", "nonsense"),
+        ("course_mode", "professional"),
+        ("edx_lms_user_id", 99999),
+        ("order_placed", "yesterday"),
+    ],
 )
 def test_bad_coordinator_request_is_a_field_level_400(course, learner, staff_client, field, value):
     response = staff_client.post(URL, coordinator_payload(learner, course, **{field: value}), format="json")

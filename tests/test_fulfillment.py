@@ -1,4 +1,5 @@
 """The Celery task's behaviour: retries, terminal failures, pending registration, the sweeper."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
@@ -41,7 +42,9 @@ def test_full_course_fails_the_line(store, course, learner, signed_client):
     assert "full" in body["lines"][0]["last_error"]
 
 
-def test_transient_errors_are_retried_with_backoff_then_succeed(store, course, learner, signed_client, monkeypatch, events):
+def test_transient_errors_are_retried_with_backoff_then_succeed(
+    store, course, learner, signed_client, monkeypatch, events
+):
     real_enroll = LocalBackend.enroll
     failures = iter([TransientEnrollmentError("lock wait timeout"), OperationalError("connection refused")])
 
@@ -106,7 +109,9 @@ def test_account_registered_already_active_is_claimed_by_the_sweeper(store, cour
     assert LocalEnrollment.objects.get(user=user).mode == "verified"
 
 
-def test_order_accepted_while_no_worker_runs_is_fulfilled_by_the_sweeper(store, course, learner, signed_client, no_worker):
+def test_order_accepted_while_no_worker_runs_is_fulfilled_by_the_sweeper(
+    store, course, learner, signed_client, no_worker
+):
     signed_client.post(ORDERS_URL, order_payload())
     assert only_line().status == "queued"
     OrderLine.objects.update(modified=timezone.now() - timezone.timedelta(hours=1))

@@ -1,4 +1,5 @@
 """Revocation: refunds and cancellations in the store take back exactly the seats the plugin granted."""
+
 import pytest
 
 from commerce_plugin import orders
@@ -19,7 +20,9 @@ def enrollment(learner, course):
     return LocalEnrollment.objects.get(user=learner, course=course)
 
 
-def test_revoke_deactivates_the_enrollment_and_keeps_the_row(store, course, learner, signed_client, staff_client, events):
+def test_revoke_deactivates_the_enrollment_and_keeps_the_row(
+    store, course, learner, signed_client, staff_client, events
+):
     signed_client.post(ORDERS_URL, order_payload())
 
     response = revoke(staff_client)
@@ -52,7 +55,9 @@ def test_seat_paid_by_another_order_stays(store, course, learner, signed_client,
     assert not enrollment(learner, course).is_active
 
 
-def test_partial_revocation_takes_back_only_the_named_line(store, course, other_course, learner, signed_client, staff_client):
+def test_partial_revocation_takes_back_only_the_named_line(
+    store, course, other_course, learner, signed_client, staff_client
+):
     lines = [
         {"line_id": "1", "course_id": course.course_id, "mode": "verified"},
         {"line_id": "2", "course_id": other_course.course_id, "mode": "verified"},
@@ -66,8 +71,12 @@ def test_partial_revocation_takes_back_only_the_named_line(store, course, other_
     assert enrollment(learner, course).is_active and not enrollment(learner, other_course).is_active
 
 
-def test_revoking_a_bundle_line_revokes_every_seat_of_it(store, course, other_course, learner, signed_client, staff_client):
-    ProductFactory(store=store, sku="BUNDLE", seats=[(course.course_id, "verified"), (other_course.course_id, "verified")])
+def test_revoking_a_bundle_line_revokes_every_seat_of_it(
+    store, course, other_course, learner, signed_client, staff_client
+):
+    ProductFactory(
+        store=store, sku="BUNDLE", seats=[(course.course_id, "verified"), (other_course.course_id, "verified")]
+    )
     signed_client.post(ORDERS_URL, order_payload(lines=[{"line_id": "7", "sku": "BUNDLE"}]))
 
     body = revoke(staff_client, line_ids=["7"]).json()

@@ -1,4 +1,6 @@
 """Routing: the filter pipeline, the events, and the map an operator can print."""
+
+import openedx_events
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +22,9 @@ FILTER = "org.openedx.commerce.order.fulfillment.requested.v1"
 
 def test_a_pipeline_step_can_refuse_an_order_with_a_403_and_nothing_stored(store, learner, signed_client, settings):
     CourseFactory(course_id="course-v1:Blocked+X+2026")
-    settings.OPEN_EDX_FILTERS_CONFIG = {FILTER: {"pipeline": ["tests.pipeline_steps.RefuseOrg"], "fail_silently": False}}
+    settings.OPEN_EDX_FILTERS_CONFIG = {
+        FILTER: {"pipeline": ["tests.pipeline_steps.RefuseOrg"], "fail_silently": False}
+    }
 
     response = signed_client.post(
         ORDERS_URL, order_payload(lines=[{"line_id": "1", "course_id": "course-v1:Blocked+X+2026", "mode": "verified"}])
@@ -73,8 +77,14 @@ def test_any_app_emitting_order_placed_triggers_fulfillment(store, course, learn
     assert LocalEnrollment.objects.get(user=learner).mode == "verified"
 
 
+OPENEDX_EVENTS_VERSION = tuple(int(part) for part in openedx_events.__version__.split(".")[:2])
+
+
+@pytest.mark.skipif(OPENEDX_EVENTS_VERSION < (11, 0), reason="Avro lists of records need openedx-events >= 11")
 @pytest.mark.parametrize("signal", routes.EVENTS, ids=lambda s: s.event_type)
-def test_every_event_round_trips_through_the_event_bus_serializer(signal, store, course, learner, signed_client, events):
+def test_every_event_round_trips_through_the_event_bus_serializer(
+    signal, store, course, learner, signed_client, events
+):
     signed_client.post(ORDERS_URL, order_payload())
     signed_client.post(f"{ORDERS_URL}shop/1001/revoke/", {})
     signed_client.post(ORDERS_URL, {**order_payload(order_number="1002", username="ghost"), "email": ""})  # fails

@@ -3,7 +3,8 @@ Commerce Coordinator compatibility: ``POST /commerce-plugin/coordinator/fulfill/
 Coordinator's fulfillment request unchanged, so a backend that called the Coordinator can call the
 LMS instead. One course per request; idempotent on order number + course.
 """
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
@@ -43,7 +44,9 @@ class CoordinatorFulfillSerializer(serializers.Serializer):  # pylint: disable=a
     def validate(self, attrs):
         errors = check_seat(attrs["course_id"], attrs["course_mode"], {})
         if errors:
-            raise serializers.ValidationError({"course_mode" if "mode" in errors else "course_id": next(iter(errors.values()))})
+            raise serializers.ValidationError(
+                {"course_mode" if "mode" in errors else "course_id": next(iter(errors.values()))}
+            )
         return attrs
 
     def to_order(self, store_slug) -> OrderData:
@@ -52,7 +55,7 @@ class CoordinatorFulfillSerializer(serializers.Serializer):  # pylint: disable=a
             store=store_slug,
             order_number=attrs["order_number"],
             lms_user_id=attrs["edx_lms_user_id"],
-            date_placed=datetime.fromtimestamp(attrs["order_placed"], tz=timezone.utc),
+            date_placed=datetime.fromtimestamp(attrs["order_placed"], tz=UTC),
             lines=[OrderLineData(line_id=attrs["course_id"], course_id=attrs["course_id"], mode=attrs["course_mode"])],
         )
 

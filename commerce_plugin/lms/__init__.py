@@ -12,7 +12,8 @@ pre-registrations) goes through the backend returned by :func:`get_backend`. Two
 Backends raise :class:`TerminalEnrollmentError` for refusals that retrying cannot fix and
 :class:`TransientEnrollmentError` for hiccups worth retrying; nothing else leaks out of this door.
 """
-from functools import lru_cache
+
+from functools import cache
 
 import attr
 from django.conf import settings
@@ -71,7 +72,7 @@ class EnrollResult:
     previous_mode: str = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _backend_for(path):
     return import_string(path)()
 

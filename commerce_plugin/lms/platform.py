@@ -8,6 +8,7 @@ this module imports fine outside an LMS. LMS exceptions are translated at this d
 :class:`TerminalEnrollmentError` with a reason for operators, database hiccups (and anything
 unexpected, such as a modulestore connection error) become :class:`TransientEnrollmentError`.
 """
+
 import contextlib
 import logging
 
@@ -37,21 +38,19 @@ def _is_db_hiccup(exc):
 
 def _terminal_reason(exc, course_id, mode):
     """The operator-facing reason for an LMS refusal, or ``None`` when ``exc`` is not a known refusal."""
+    from common.djangoapps.student import models as student
     from openedx.core.djangoapps.enrollments import errors
     from openedx.core.lib.exceptions import CourseNotFoundError
     from openedx_filters.exceptions import OpenEdxFilterException
 
-    from common.djangoapps.student import models as student
-
     reasons = [
-        ((errors.CourseEnrollmentClosedError, student.EnrollmentClosedError),
-         "enrollment in {course} is closed"),
-        ((errors.CourseEnrollmentFullError, student.CourseFullError),
-         "{course} is full (maximum number of learners reached)"),
-        ((CourseNotFoundError, student.NonExistentCourseError),
-         "the LMS does not know the course {course}"),
-        ((errors.CourseModeNotFoundError,),
-         "mode '{mode}' is not available (unknown or expired) in {course}"),
+        ((errors.CourseEnrollmentClosedError, student.EnrollmentClosedError), "enrollment in {course} is closed"),
+        (
+            (errors.CourseEnrollmentFullError, student.CourseFullError),
+            "{course} is full (maximum number of learners reached)",
+        ),
+        ((CourseNotFoundError, student.NonExistentCourseError), "the LMS does not know the course {course}"),
+        ((errors.CourseModeNotFoundError,), "mode '{mode}' is not available (unknown or expired) in {course}"),
         ((errors.UserNotFoundError,), "the LMS user does not exist"),
         ((errors.EnrollmentNotFoundError,), "no enrollment in {course} to update"),
         ((student.EnrollmentNotAllowed,), "enrollment in {course} refused by an LMS filter: {exc}"),
@@ -78,9 +77,8 @@ def _lms_errors(course_id=None, mode=None):
         reason = _terminal_reason(exc, course_id, mode)
         if reason is not None:
             raise TerminalEnrollmentError(reason) from exc
-        from openedx.core.djangoapps.enrollments.errors import CourseEnrollmentError
-
         from common.djangoapps.student.models import CourseEnrollmentException
+        from openedx.core.djangoapps.enrollments.errors import CourseEnrollmentError
 
         if isinstance(exc, (CourseEnrollmentError, CourseEnrollmentException)):
             cause = exc.__cause__ or exc.__context__
@@ -136,9 +134,8 @@ class PlatformBackend(LmsBackend):
     # -- LmsBackend ----------------------------------------------------------------------------
 
     def course_modes(self, course_id):
-        from edx_django_utils.cache import RequestCache
-
         from common.djangoapps.course_modes.models import CourseMode
+        from edx_django_utils.cache import RequestCache
         from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 
         key = _course_key(course_id)

@@ -1,4 +1,5 @@
 """Production settings: the common defaults; operators override them in the LMS YAML or Tutor."""
+
 from commerce_plugin.settings import common
 
 

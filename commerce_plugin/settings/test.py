@@ -1,4 +1,5 @@
 """Settings for the LMS's own test run (``lms.envs.test``): the common defaults, platform backend."""
+
 from commerce_plugin.settings import common
 
 

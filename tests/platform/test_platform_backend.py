@@ -4,7 +4,8 @@ Tests of the ``platform`` backend against a real LMS.
 They run only inside openedx-platform's own test run (``pytest --ds=lms.envs.test``, the plugin
 installed in the LMS's virtualenv); anywhere else the whole module is skipped at collection.
 """
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -13,15 +14,6 @@ pytest.importorskip("lms", reason="needs openedx-platform (run under lms.envs.te
 pytest.importorskip("common.djangoapps.student.tests.factories", reason="needs openedx-platform test factories")
 
 # pylint: disable=wrong-import-position
-from django.db import OperationalError  # noqa: E402
-from django.test import override_settings  # noqa: E402
-from openedx_events.learning.signals import COURSE_ENROLLMENT_CHANGED, COURSE_ENROLLMENT_CREATED  # noqa: E402
-from openedx_events.tests.utils import OpenEdxEventsTestMixin  # noqa: E402
-from openedx_filters import PipelineStep  # noqa: E402
-from openedx_filters.learning.filters import CourseEnrollmentStarted  # noqa: E402
-from opaque_keys.edx.locator import CourseLocator  # noqa: E402
-from xmodule.modulestore.tests.django_utils import ModuleStoreTestCase  # noqa: E402
-
 from common.djangoapps.course_modes.models import CourseMode  # noqa: E402
 from common.djangoapps.course_modes.tests.factories import CourseModeFactory  # noqa: E402
 from common.djangoapps.student.models import (  # noqa: E402
@@ -31,8 +23,16 @@ from common.djangoapps.student.models import (  # noqa: E402
 )
 from common.djangoapps.student.signals import UNENROLL_DONE  # noqa: E402
 from common.djangoapps.student.tests.factories import UserFactory  # noqa: E402
+from django.db import OperationalError  # noqa: E402
+from django.test import override_settings  # noqa: E402
+from opaque_keys.edx.locator import CourseLocator  # noqa: E402
 from openedx.core.djangoapps.content.course_overviews.models import CourseOverview  # noqa: E402
 from openedx.core.djangoapps.content.course_overviews.tests.factories import CourseOverviewFactory  # noqa: E402
+from openedx_events.learning.signals import COURSE_ENROLLMENT_CHANGED, COURSE_ENROLLMENT_CREATED  # noqa: E402
+from openedx_events.tests.utils import OpenEdxEventsTestMixin  # noqa: E402
+from openedx_filters import PipelineStep  # noqa: E402
+from openedx_filters.learning.filters import CourseEnrollmentStarted  # noqa: E402
+from xmodule.modulestore.tests.django_utils import ModuleStoreTestCase  # noqa: E402
 
 from commerce_plugin.lms import Enrollment, TerminalEnrollmentError, TransientEnrollmentError  # noqa: E402
 from commerce_plugin.lms.platform import PlatformBackend  # noqa: E402
@@ -55,7 +55,7 @@ class PlatformBackendTest(OpenEdxEventsTestMixin, ModuleStoreTestCase):
     def setUp(self):
         super().setUp()
         self.backend = PlatformBackend()
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
         self.course = self._course("Paid", modes=("audit", "verified"))
         self.course_id = str(self.course.id)
         self.learner = UserFactory()
@@ -277,10 +277,8 @@ class PlatformBackendTest(OpenEdxEventsTestMixin, ModuleStoreTestCase):
 
     def test_find_user(self):
         by_id = self.backend.find_user(user_id=self.learner.id)
-        assert (by_id.username, by_id.email, by_id.is_active) == (
-            self.learner.username, self.learner.email, True
-        )
+        assert (by_id.username, by_id.email, by_id.is_active) == (self.learner.username, self.learner.email, True)
         assert self.backend.find_user(username=self.learner.username) == by_id
         assert self.backend.find_user(email=self.learner.email.upper()) == by_id
-        assert self.backend.find_user(user_id=10 ** 9, username=self.learner.username) == by_id
+        assert self.backend.find_user(user_id=10**9, username=self.learner.username) == by_id
         assert self.backend.find_user(username="nobody-at-all") is None

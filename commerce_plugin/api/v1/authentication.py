@@ -5,6 +5,7 @@ Header ``X-Commerce-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>
 the secret is that of the store the request names (``store`` in the URL, else in the JSON body), so
 a signature made with one store's secret can never act on another store.
 """
+
 import hashlib
 import hmac
 import json

@@ -1,4 +1,5 @@
 """Who may send, read and revoke orders: staff, holders of the plugin's permission, or a signed store."""
+
 from rest_framework.permissions import BasePermission
 
 from commerce_plugin.models import Store
@@ -14,7 +15,9 @@ def signing_store(request):
 class CanFulfillOrders(BasePermission):
     """A learner's JWT or session is refused (403); stores are limited to their own orders by the views."""
 
-    message = "Only staff, service users with the commerce_plugin.fulfill_order permission, or a signed store may do this."
+    message = (
+        "Only staff, service users with the commerce_plugin.fulfill_order permission, or a signed store may do this."
+    )
 
     def has_permission(self, request, view):
         if signing_store(request) is not None:

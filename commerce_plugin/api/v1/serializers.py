@@ -2,6 +2,7 @@
 The order contract stores are given (API v1). Validation is complete before anything is stored:
 every problem comes back at once, attached to the field it concerns.
 """
+
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers
@@ -101,8 +102,9 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
         """SKU lines become one line per seat of the product (``2`` → ``2.1``, ``2.2`` for a bundle)."""
         products = {
             product.sku: product
-            for product in Product.objects.filter(store=store, sku__in=[line["sku"] for line in lines if "sku" in line])
-            .prefetch_related("seats")
+            for product in Product.objects.filter(
+                store=store, sku__in=[line["sku"] for line in lines if "sku" in line]
+            ).prefetch_related("seats")
         }
         errors, expanded, modes_cache = [], [], {}
         for line in lines:
@@ -119,7 +121,9 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
             for index, seat in enumerate(seats, start=1):
                 error = error or check_seat(seat.course_id, seat.mode, modes_cache)
                 line_id = line["line_id"] if len(seats) == 1 else f"{line['line_id']}.{index}"
-                expanded.append(OrderLineData(line_id=line_id, course_id=seat.course_id, mode=seat.mode, sku=product.sku))
+                expanded.append(
+                    OrderLineData(line_id=line_id, course_id=seat.course_id, mode=seat.mode, sku=product.sku)
+                )
             errors.append({"sku": [f"SKU '{line['sku']}': {next(iter(error.values()))[0]}"]} if error else {})
         return errors, expanded
 

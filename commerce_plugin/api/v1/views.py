@@ -2,6 +2,7 @@
 Fulfillment API v1. Views validate, call the public surface in ``orders.py`` and shape the answer;
 they never touch models or the LMS directly.
 """
+
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from edx_django_utils.monitoring import set_custom_attribute

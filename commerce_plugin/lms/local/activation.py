@@ -3,6 +3,7 @@ Like the LMS's ``user_post_save_callback``: when an existing account becomes act
 email while active), the emails it was pre-registered with are enrolled in the default mode. An
 account created already active is not auto-enrolled, exactly as in the LMS.
 """
+
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver

@@ -1,4 +1,5 @@
 """The local stand-in is a Django app of its own so the LMS never gets its tables."""
+
 from django.apps import AppConfig
 
 

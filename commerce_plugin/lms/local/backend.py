@@ -5,6 +5,7 @@ It behaves like the LMS where the plugin can tell the difference: enrolling make
 enrollment first and then changes its mode (``COURSE_ENROLLMENT_CREATED`` then ``..._CHANGED``),
 attributes merge, deactivation keeps the row, pre-registered emails are enrolled on activation.
 """
+
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from opaque_keys import InvalidKeyError
@@ -42,8 +43,12 @@ def emit(signal, enrollment):
     user = enrollment.user
     signal.send_event(
         enrollment=CourseEnrollmentData(
-            user=UserData(id=user.id, is_active=user.is_active, pii=UserPersonalData(username=user.username, email=user.email)),
-            course=CourseData(course_key=CourseKey.from_string(enrollment.course.course_id), display_name=enrollment.course.title),
+            user=UserData(
+                id=user.id, is_active=user.is_active, pii=UserPersonalData(username=user.username, email=user.email)
+            ),
+            course=CourseData(
+                course_key=CourseKey.from_string(enrollment.course.course_id), display_name=enrollment.course.title
+            ),
             mode=enrollment.mode,
             is_active=enrollment.is_active,
             creation_date=enrollment.created,

@@ -1,4 +1,5 @@
 """Tables of the local stand-in, shaped after the LMS's CourseOverview, CourseMode, CourseEnrollment."""
+
 from django.conf import settings
 from django.db import models
 
@@ -56,6 +57,9 @@ class LocalEnrollment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="local_enrollment_user_course")]
 
+    def __str__(self):
+        return f"{self.user_id} in {self.course} ({self.mode}, {'active' if self.is_active else 'inactive'})"
+
 
 class LocalEnrollmentAllowed(models.Model):
     """
@@ -73,3 +77,6 @@ class LocalEnrollmentAllowed(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["email", "course"], name="local_allowed_email_course")]
+
+    def __str__(self):
+        return f"pre-registration for {self.course}"

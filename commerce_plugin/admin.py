@@ -1,0 +1,278 @@
+"""
+The operator's screens: configure stores and SKUs, look at orders, and re-drive or revoke them.
+
+Orders and lines are read-only here; every change of a line's status goes through
+:mod:`commerce_plugin.orders`, and configuration through :mod:`commerce_plugin.catalog`.
+
+Who sees what: a store's signing secret is write-only for everyone. An order's raw request (the
+store's full payload, which may hold more of the buyer's details) and the retry/revoke actions are
+for superusers and holders of ``commerce_plugin.fulfill_order`` — the permission that already lets a
+caller send, read and revoke orders through the API, so the admin grants nothing the API would not.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+
+from commerce_plugin import catalog, data, orders
+from commerce_plugin.convert import order_status
+from commerce_plugin.lms import LmsError
+from commerce_plugin.models import Order, OrderLine, Product, ProductSeat, Store
+
+FULFILL_PERMISSION = "commerce_plugin.fulfill_order"
+
+
+class StoreForm(forms.ModelForm):
+    """The secret is a write-only field: never rendered back, left empty on edit to keep the current one."""
+
+    new_secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Write-only: it is never shown again. Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = Store
+        fields = ["name", "slug", "kind", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.fields["new_secret"].required = True
+            self.fields["new_secret"].help_text = _(
+                "Write-only: it is never shown again; enter the same secret in the store. "
+                "`manage.py commerce_store <slug>` can generate one instead."
+            )
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    form = StoreForm
+    fields = ["name", "slug", "kind", "active", "new_secret"]
+    list_display = ["name", "slug", "kind", "active", "secret_set"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "slug"]
+
+    @admin.display(boolean=True, description=_("secret set"))
+    def secret_set(self, store):
+        return bool(store.secret)
+
+    @method_decorator(sensitive_post_parameters("new_secret"))
+    def changeform_view(self, request, *args, **kwargs):
+        """Error reports (Sentry, admin emails) must not carry a typed secret either."""
+        return super().changeform_view(request, *args, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Stores sign requests and name themselves by slug; renaming one would orphan its orders' callers.
+        return ["slug"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        store, _generated = catalog.save_store(
+            obj.slug,
+            kind=obj.kind,
+            name=obj.name,
+            secret=form.cleaned_data.get("new_secret") or None,
+            active=obj.active,
+        )
+        obj.pk = store.pk
+        obj.refresh_from_db()
+
+
+class SeatFormSet(forms.BaseInlineFormSet):
+    """Each seat is checked against the LMS the same way ``commerce_product`` checks it."""
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE") or not form.cleaned_data:
+                continue
+            try:
+                catalog.check_seat(form.cleaned_data["course_id"], form.cleaned_data["mode"])
+            except catalog.InvalidSeat as exc:
+                form.add_error("mode", str(exc))
+        if any(form.errors for form in self.forms):
+            raise ValidationError(_("Fix the seats above."))
+
+
+class ProductSeatInline(admin.TabularInline):
+    model = ProductSeat
+    formset = SeatFormSet
+    fields = ["course_id", "mode", "position"]
+    extra = 0
+    min_num = 1
+    validate_min = True
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "store", "title", "seat_list"]
+    list_filter = ["store"]
+    search_fields = ["sku", "title", "seats__course_id"]
+    list_select_related = ["store"]
+    inlines = [ProductSeatInline]
+
+    @admin.display(description=_("seats"))
+    def seat_list(self, product):
+        return ", ".join(str(seat) for seat in product.seats.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("seats")
+
+
+class LineStatusFilter(admin.SimpleListFilter):
+    """Orders with at least one line in the chosen status (an order's lines may differ)."""
+
+    title = _("line status")
+    parameter_name = "line_status"
+
+    def lookups(self, request, model_admin):
+        return OrderLine.STATUSES
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(lines__status=self.value()).distinct()
+        return queryset
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = readonly_fields = [
+        "line_id",
+        "sku",
+        "course_id",
+        "mode",
+        "status",
+        "attempts",
+        "last_error",
+        "granted",
+        "created",
+        "modified",
+        "fulfilled_at",
+        "revoked_at",
+    ]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Orders arrive from stores and change only through ``orders``; the admin looks and re-drives."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The stored order is what makes a repeated delivery harmless; deleting it would re-enroll.
+        return False
+
+    def has_fulfill_permission(self, request):
+        return request.user.has_perm(FULFILL_PERMISSION)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["order_number", "store", "email", "status", "created"]
+    list_filter = [LineStatusFilter, "store", "created"]
+    search_fields = ["order_number", "email", "lines__course_id"]
+    list_select_related = ["store"]
+    date_hierarchy = "created"
+    inlines = [OrderLineInline]
+    actions = ["retry_failed_lines", "revoke"]
+    base_fields = [
+        "store",
+        "order_number",
+        "email",
+        "username",
+        "lms_user_id",
+        "date_placed",
+        "currency",
+        "total",
+        "created",
+        "modified",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if self.has_fulfill_permission(request):
+            return [*self.base_fields, "raw_request_json"]
+        return self.base_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines")
+
+    @admin.display(description=_("status"))
+    def status(self, order):
+        return order_status(line.status for line in order.lines.all())
+
+    @admin.display(description=_("raw request"))
+    def raw_request_json(self, order):
+        return format_html("<pre>{}</pre>", json.dumps(order.raw_request, indent=2, sort_keys=True, default=str))
+
+    @admin.action(description=_("Retry failed lines"), permissions=["fulfill"])
+    def retry_failed_lines(self, request, queryset):
+        pks = list(OrderLine.objects.filter(order__in=queryset, status=data.FAILED).values_list("pk", flat=True))
+        count = orders.retry_lines(pks)
+        self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
+
+    @admin.action(description=_("Revoke (deactivate the enrollments granted)"), permissions=["fulfill"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for order in queryset.select_related("store"):
+            try:
+                orders.revoke_order(order.store.slug, order.order_number)
+            except (orders.OrderNotFound, LmsError) as exc:
+                self.message_user(request, f"Order {order}: not revoked ({exc}).", messages.ERROR)
+                continue
+            revoked += 1
+        if revoked:
+            self.message_user(request, ngettext("%d order revoked.", "%d orders revoked.", revoked) % revoked)
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "course_id", "mode", "status", "attempts", "modified"]
+    list_filter = ["status", "order__store", "created"]
+    search_fields = ["order__order_number", "course_id"]
+    list_select_related = ["order__store"]
+    actions = ["retry"]
+    fields = readonly_fields = [
+        "order",
+        "line_id",
+        "sku",
+        "course_id",
+        "mode",
+        "status",
+        "attempts",
+        "last_error",
+        "granted",
+        "previous_mode",
+        "created",
+        "modified",
+        "fulfilled_at",
+        "revoked_at",
+    ]
+
+    @admin.action(description=_("Retry"), permissions=["fulfill"])
+    def retry(self, request, queryset):
+        count = orders.retry_lines(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
