@@ -1,4 +1,5 @@
 """commerce_plugin: paid orders from an external store, fulfilled inside the Open edX LMS."""
+
 import re
 from pathlib import Path
 
