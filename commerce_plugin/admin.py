@@ -42,7 +42,7 @@ class StoreForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = ["name", "slug", "kind", "active"]
+        fields = ["name", "slug", "kind", "shop_domain", "active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,7 +57,7 @@ class StoreForm(forms.ModelForm):
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
     form = StoreForm
-    fields = ["name", "slug", "kind", "active", "new_secret"]
+    fields = ["name", "slug", "kind", "shop_domain", "active", "new_secret"]
     list_display = ["name", "slug", "kind", "active", "secret_set"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "slug"]

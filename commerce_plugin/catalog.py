@@ -41,7 +41,7 @@ class InvalidSeat(CatalogError):
     """A (course run, mode) pair the LMS does not offer, or a malformed course key."""
 
 
-def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secret=False):
+def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secret=False, shop_domain=None):
     """
     Create or update the store ``slug``; return ``(store, generated_secret or None)``.
 
@@ -57,7 +57,7 @@ def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secr
         created = store is None
         if created:
             store = Store(slug=slug, name=name or slug)
-        wanted = {"name": name, "kind": kind, "active": active}
+        wanted = {"name": name, "kind": kind, "active": active, "shop_domain": shop_domain}
         if secret:
             wanted["secret"] = secret
         elif created or rotate_secret or not store.secret:

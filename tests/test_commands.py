@@ -77,8 +77,8 @@ def test_rotating_prints_a_new_secret(no_env_secret, store):
 
 
 def test_store_command_refuses_an_unknown_kind(db, no_env_secret):
-    with pytest.raises(CommandError, match="shopify"):
-        run("commerce_store", "shop", "--kind", "shopify")
+    with pytest.raises(CommandError, match="magento"):
+        run("commerce_store", "shop", "--kind", "magento")
 
 
 def test_product_command_maps_a_bundle_in_order(store, course, other_course):
@@ -208,3 +208,10 @@ def test_a_new_store_made_by_command_accepts_products(db, no_env_secret, course)
     run("commerce_product", "books", "PY", "--seat", f"{PY101}:verified")
     assert Product.objects.get(store__slug="books").seats.count() == 1
     assert Store.objects.get(slug="books").secret
+
+
+def test_store_command_sets_the_shopify_shop_domain(db):
+    run("commerce_store", "shopify-shop", "--kind", "shopify", "--shop-domain", "learn.myshopify.com")
+
+    store = Store.objects.get(slug="shopify-shop")
+    assert (store.kind, store.shop_domain) == ("shopify", "learn.myshopify.com")

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--active", dest="active", action="store_true", default=None, help="Accept its orders.")
         state.add_argument("--inactive", dest="active", action="store_false", help="Refuse its orders.")
+        parser.add_argument("--shop-domain", help="Shopify: the shop's myshopify.com domain its webhooks name.")
         parser.add_argument(
             "--rotate-secret",
             action="store_true",
@@ -42,6 +43,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 secret=secret,
                 active=options["active"],
+                shop_domain=options["shop_domain"],
                 rotate_secret=options["rotate_secret"],
             )
         except catalog.CatalogError as exc:

@@ -1,82 +1,9 @@
-"""Storage only: stores, products, orders and their lines. Behaviour lives in ``orders.py``."""
-
-import secrets
+"""Orders as stores sent them, and the fulfillment state of each line."""
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from commerce_plugin import data
-
-
-class Store(models.Model):
-    """
-    An external shop (or API client) allowed to send paid orders.
-
-    The signing secret authenticates store-signed requests; it is write-only in admin and never
-    logged.
-
-    .. no_pii: Stores hold no personal data.
-    """
-
-    GENERIC = "generic"
-    KINDS = [(GENERIC, _("Generic (API v1)"))]
-
-    name = models.CharField(max_length=255)
-    slug = models.SlugField(max_length=64, unique=True)
-    kind = models.CharField(max_length=32, choices=KINDS, default=GENERIC)
-    secret = models.CharField(max_length=255, blank=True, help_text=_("Signing secret (write-only)."))
-    active = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
-    modified = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["slug"]
-
-    def __str__(self):
-        return self.slug
-
-    @staticmethod
-    def generate_secret():
-        return secrets.token_urlsafe(32)
-
-
-class Product(models.Model):
-    """
-    A store's SKU; it grants one or more seats (see :class:`ProductSeat`), so a SKU may be a bundle.
-
-    .. no_pii: Products hold no personal data.
-    """
-
-    store = models.ForeignKey(Store, related_name="products", on_delete=models.CASCADE)
-    sku = models.CharField(max_length=128)
-    title = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["store", "sku"], name="commerce_product_store_sku")]
-        ordering = ["store", "sku"]
-
-    def __str__(self):
-        return f"{self.store.slug}:{self.sku}"
-
-
-class ProductSeat(models.Model):
-    """
-    One (course run, mode) pair a product grants.
-
-    .. no_pii: Seats hold no personal data.
-    """
-
-    product = models.ForeignKey(Product, related_name="seats", on_delete=models.CASCADE)
-    course_id = models.CharField(max_length=255)
-    mode = models.CharField(max_length=100, default="verified")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["product", "course_id"], name="commerce_seat_product_course")]
-        ordering = ["product", "position", "id"]
-
-    def __str__(self):
-        return f"{self.course_id} ({self.mode})"
+from commerce_plugin.models.catalog import Store
 
 
 class Order(models.Model):
@@ -98,6 +25,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     fingerprint = models.CharField(max_length=64)
+    payment_reference = models.CharField(
+        max_length=255, blank=True, db_index=True, help_text="Payment processor id (Stripe PaymentIntent, charge)."
+    )
     raw_request = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     modified = models.DateTimeField(auto_now=True)

@@ -1,0 +1,18 @@
+"""Storage only: configuration, orders, webhook deliveries and payments. Behaviour lives elsewhere."""
+
+from commerce_plugin.models.catalog import Product, ProductPrice, ProductSeat, Store
+from commerce_plugin.models.deliveries import WebhookDelivery
+from commerce_plugin.models.orders import Order, OrderLine
+from commerce_plugin.models.payments import CheckoutSession, Refund
+
+__all__ = [
+    "CheckoutSession",
+    "Order",
+    "OrderLine",
+    "Product",
+    "ProductPrice",
+    "ProductSeat",
+    "Refund",
+    "Store",
+    "WebhookDelivery",
+]

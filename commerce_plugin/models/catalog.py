@@ -1,0 +1,112 @@
+"""Configuration: the stores allowed to send orders, and the SKUs they sell."""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Store(models.Model):
+    """
+    An external shop (or API client) allowed to send paid orders.
+
+    The signing secret authenticates store-signed requests; it is write-only in admin and never
+    logged.
+
+    .. no_pii: Stores hold no personal data.
+    """
+
+    GENERIC = "generic"
+    WOOCOMMERCE = "woocommerce"
+    SHOPIFY = "shopify"
+    STRIPE = "stripe"
+    KINDS = [
+        (GENERIC, _("Generic (API v1)")),
+        (WOOCOMMERCE, _("WooCommerce")),
+        (SHOPIFY, _("Shopify")),
+        (STRIPE, _("Stripe")),
+    ]
+
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=64, unique=True)
+    kind = models.CharField(max_length=32, choices=KINDS, default=GENERIC)
+    secret = models.CharField(max_length=255, blank=True, help_text=_("Signing secret (write-only)."))
+    shop_domain = models.CharField(
+        max_length=255, blank=True, help_text=_("Shopify only: the shop's myshopify.com domain.")
+    )
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+    @staticmethod
+    def generate_secret():
+        return secrets.token_urlsafe(32)
+
+
+class Product(models.Model):
+    """
+    A store's SKU; it grants one or more seats (see :class:`ProductSeat`), so a SKU may be a bundle.
+
+    .. no_pii: Products hold no personal data.
+    """
+
+    store = models.ForeignKey(Store, related_name="products", on_delete=models.CASCADE)
+    sku = models.CharField(max_length=128)
+    title = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text=_("Currency learners are charged in at checkout (empty: the LMS course mode's)."),
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "sku"], name="commerce_product_store_sku")]
+        ordering = ["store", "sku"]
+
+    def __str__(self):
+        return f"{self.store.slug}:{self.sku}"
+
+
+class ProductSeat(models.Model):
+    """
+    One (course run, mode) pair a product grants.
+
+    .. no_pii: Seats hold no personal data.
+    """
+
+    product = models.ForeignKey(Product, related_name="seats", on_delete=models.CASCADE)
+    course_id = models.CharField(max_length=255)
+    mode = models.CharField(max_length=100, default="verified")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "course_id"], name="commerce_seat_product_course")]
+        ordering = ["product", "position", "id"]
+
+    def __str__(self):
+        return f"{self.course_id} ({self.mode})"
+
+
+class ProductPrice(models.Model):
+    """
+    The product's price in one currency; a product may carry several.
+
+    .. no_pii: Prices hold no personal data.
+    """
+
+    product = models.ForeignKey(Product, related_name="prices", on_delete=models.CASCADE)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "currency"], name="commerce_price_product_currency")]
+        ordering = ["product", "currency"]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency.upper()}"

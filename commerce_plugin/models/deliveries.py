@@ -1,0 +1,51 @@
+"""Webhook deliveries: every request a store's webhook makes, recorded before it is acted on."""
+
+from django.db import models
+
+from commerce_plugin.models.catalog import Store
+from commerce_plugin.models.orders import Order
+
+
+class WebhookDelivery(models.Model):
+    """
+    One webhook request from a store, kept whatever became of it so operators can see and re-drive it.
+
+    ``source_id`` is the source's own delivery or event id (``X-Shopify-Webhook-Id``, Stripe's event
+    id, WooCommerce's delivery id); (store, source_id) is unique, which de-duplicates redeliveries.
+    Rejected deliveries (bad signature) never claim a source id.
+
+    .. pii: The raw body holds the buyer's details (email, name, address) as the store sent them.
+    .. pii_types: email_address, name, other
+    .. pii_retirement: retained
+    """
+
+    RECEIVED = "received"
+    REJECTED = "rejected"  # bad or missing signature: nothing acted on
+    INVALID = "invalid"  # verified, but unparseable or unmappable
+    IGNORED = "ignored"  # verified and understood, nothing to do (e.g. an unpaid status)
+    ACCEPTED = "accepted"  # became an order
+    REVOKED = "revoked"  # became a revocation
+    DUPLICATE = "duplicate"  # the source redelivered an id already processed
+    FAILED = "failed"  # an error while acting on it; re-drivable
+    VERDICTS = [(v, v) for v in (RECEIVED, REJECTED, INVALID, IGNORED, ACCEPTED, REVOKED, DUPLICATE, FAILED)]
+
+    store = models.ForeignKey(Store, related_name="deliveries", on_delete=models.CASCADE)
+    source_id = models.CharField(max_length=255, null=True, blank=True)
+    topic = models.CharField(max_length=128, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    verdict = models.CharField(max_length=16, choices=VERDICTS, default=RECEIVED, db_index=True)
+    reason = models.TextField(blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    order = models.ForeignKey(Order, related_name="deliveries", null=True, blank=True, on_delete=models.SET_NULL)
+    attempts = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "source_id"], name="commerce_delivery_store_source")]
+        ordering = ["-created"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self):
+        return f"{self.store.slug} {self.topic or 'delivery'} #{self.pk}"
