@@ -28,6 +28,7 @@ setup(
         "edx-opaque-keys",
         "openedx-events>=9.0,<12",
         "openedx-filters>=1.8,<4",
+        "stripe>=7",
     ],
     entry_points={"lms.djangoapp": ["commerce_plugin = commerce_plugin.apps:CommercePluginConfig"]},
     classifiers=[
