@@ -82,6 +82,7 @@ class StoreAdmin(admin.ModelAdmin):
             name=obj.name,
             secret=form.cleaned_data.get("new_secret") or None,
             active=obj.active,
+            shop_domain=obj.shop_domain,
         )
         obj.pk = store.pk
         obj.refresh_from_db()
@@ -276,3 +277,11 @@ class OrderLineAdmin(ReadOnlyAdmin):
     def retry(self, request, queryset):
         count = orders.retry_lines(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
+
+
+# The webhook delivery log has its own module; importing it registers it with the admin site.
+from commerce_plugin import delivery_admin  # noqa: E402, F401
+
+# isort: split
+# Refunds and Stripe Checkout Sessions (and the refunds inline on the order page) register themselves.
+from commerce_plugin import payment_admin  # noqa: E402, F401

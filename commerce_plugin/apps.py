@@ -56,3 +56,8 @@ class CommercePluginConfig(AppConfig):
 
         routes.connect_configured_routes()
         routes.check_filter_pipelines()
+        # Learner-initiated unenrollments (not the plugin's own revocations) may refund the payment.
+        from commerce_plugin import handlers  # pylint: disable=import-outside-toplevel
+        from commerce_plugin.lms import get_backend  # pylint: disable=import-outside-toplevel
+
+        get_backend().connect_unenroll_listener(handlers.refund_unenrolled_seat)

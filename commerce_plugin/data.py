@@ -74,3 +74,39 @@ class OrderLineEventData:
 
     order: OrderData
     line: OrderLineData
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class CheckoutData:
+    """
+    What a learner is about to pay for through Stripe Checkout: the seat and its price.
+
+    It is what the ``checkout.requested`` filter's steps see and may change (``amount`` and
+    ``currency`` for a discount); ``amount`` is a decimal string like the order's ``total``.
+    """
+
+    user_id: int
+    course_id: str
+    mode: str
+    amount: str
+    currency: str
+    store: str
+    sku: str = None
+    title: str = None
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class RefundData:
+    """
+    Payload of ``refund.requested``: money going back for one line after the learner unenrolled.
+
+    ``processor`` is ``stripe`` when the plugin refunds the payment itself, else the store's kind
+    (``woocommerce``, ``shopify``, ``generic``) with ``status`` ``manual``: refund it in the store.
+    """
+
+    order: OrderData
+    line: OrderLineData
+    processor: str
+    status: str
+    amount: str = None
+    currency: str = None

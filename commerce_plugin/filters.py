@@ -31,3 +31,29 @@ class OrderFulfillmentRequested(OpenEdxPublicFilter):
         """Run the configured pipeline and return the (possibly changed) order."""
         data = super().run_pipeline(order=order)
         return data.get("order", order)
+
+
+class CheckoutRequested(OpenEdxPublicFilter):
+    """
+    Runs when a learner starts a Stripe checkout, before the Checkout Session is created.
+
+    A step receives ``checkout`` (a :class:`~commerce_plugin.data.CheckoutData`) and returns
+    ``{"checkout": ...}`` with another ``amount``/``currency`` (a discount), or raises
+    :class:`PreventCheckout`; the learner then sees a 403 page with the step's message.
+
+    .. filter_type: org.openedx.commerce.checkout.requested.v1
+    .. filter_name: CheckoutRequested
+    .. filter_description: lets operators change the price of, or refuse, a learner's checkout.
+    .. filter_triggered_by: commerce_plugin.checkout.start_checkout
+    """
+
+    filter_type = "org.openedx.commerce.checkout.requested.v1"
+
+    class PreventCheckout(OpenEdxFilterException):
+        """Raised by a pipeline step to refuse the checkout; its message is shown to the learner."""
+
+    @classmethod
+    def run_filter(cls, checkout):
+        """Run the configured pipeline and return the (possibly re-priced) checkout."""
+        data = super().run_pipeline(checkout=checkout)
+        return data.get("checkout", checkout)

@@ -5,7 +5,7 @@ They are connected by the plugin framework (``apps.py``), not by decorators, so 
 (``commerce_routes``) shows exactly what is wired.
 """
 
-from commerce_plugin import orders
+from commerce_plugin import orders, refunds
 
 
 def fulfill_placed_order(order, **kwargs):  # pylint: disable=unused-argument
@@ -37,3 +37,14 @@ def claim_seats_of_new_account(user, **kwargs):  # pylint: disable=unused-argume
 
 
 claim_seats_of_new_account.enqueues = "commerce_plugin.tasks.fulfill_line"
+
+
+def refund_unenrolled_seat(user, course_id, refundable):
+    """
+    The LMS door's unenroll listener (connected in ``apps.ready``): a learner left a paid seat, so
+    record its refund once and queue the Stripe refund (or flag it for a refund in the store).
+    """
+    refunds.learner_unenrolled(user, course_id, refundable)
+
+
+refund_unenrolled_seat.enqueues = "commerce_plugin.tasks.refund_line"

@@ -67,7 +67,7 @@ def default_store():
     return store
 
 
-def accept_order(order: data.OrderData, raw_request=None, add_lines=False):
+def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payment_reference=None):
     """
     Store a paid order once and announce it; return ``(OrderData, created)``.
 
@@ -75,6 +75,8 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False):
     content raises :class:`OrderConflict`. With ``add_lines`` (Coordinator requests, one course per
     call) lines the order lacks are added instead, and the event names only those.
     The filter pipeline runs first and may change or refuse the order; refused, nothing is stored.
+    ``payment_reference`` (a Stripe PaymentIntent id) is stored with a new order, outside the
+    fingerprint: it says how the order was paid, not what was bought.
     """
     store = Store.objects.get(slug=order.store)
     fingerprint = order.fingerprint()
@@ -91,7 +93,11 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False):
             if existing:
                 return _add_lines(existing, filtered)
             row = Order.objects.create(
-                store=store, fingerprint=fingerprint, raw_request=raw_request or {}, **order_fields(filtered)
+                store=store,
+                fingerprint=fingerprint,
+                raw_request=raw_request or {},
+                payment_reference=payment_reference or "",
+                **order_fields(filtered),
             )
             OrderLine.objects.bulk_create(line_rows(row, filtered.lines))
             placed = order_to_data(row)

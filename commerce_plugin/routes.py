@@ -13,9 +13,14 @@ from openedx_events.tooling import OpenEdxPublicSignal
 from commerce_plugin import filters, signals
 
 EVENTS = [signals.ORDER_PLACED, signals.ORDER_LINE_FULFILLED, signals.ORDER_LINE_FAILED, signals.ORDER_LINE_REVOKED]
+EVENTS.append(signals.REFUND_REQUESTED)  # learner unenrolled inside the refund window
 # LMS events the plugin listens to (pre-registered buyers who now have an account).
 LMS_EVENTS = [COURSE_ENROLLMENT_CREATED, STUDENT_REGISTRATION_COMPLETED]
-FILTERS = [filters.OrderFulfillmentRequested]
+FILTERS = [filters.OrderFulfillmentRequested, filters.CheckoutRequested]
+# Where each filter runs: on accepting an order (API, webhooks, Coordinator requests; the default),
+# or on the learner's checkout page, before any order exists. The map draws each from its own door.
+ORDER_ENTRY, CHECKOUT_ENTRY = "order", "checkout"
+FILTER_ENTRIES = {filters.CheckoutRequested.filter_type: CHECKOUT_ENTRY}
 
 
 def _import(path, what):
@@ -86,7 +91,10 @@ def mermaid(route_map=None):
         return ids[label]
 
     for filter_type, steps in route_map["filters"].items():
-        prev = "api"
+        at_checkout = FILTER_ENTRIES.get(filter_type) == CHECKOUT_ENTRY
+        if at_checkout:
+            lines.append('  learner(["learner"]) --> checkout["GET /commerce-plugin/checkout/"]')
+        prev = "checkout" if at_checkout else "api"
         filt = node(filter_type, "{{{{{}}}}}")
         lines.append(f"  {prev} --> {filt}")
         prev = filt
@@ -94,7 +102,8 @@ def mermaid(route_map=None):
             step_id = node(step, "[/{}/]")
             lines.append(f"  {prev} --> {step_id}")
             prev = step_id
-        lines.append(f"  {prev} --> stored[(orders)]")
+        end = 'stripe(["Stripe Checkout: paid orders arrive by webhook"])' if at_checkout else "stored[(orders)]"
+        lines.append(f"  {prev} --> {end}")
     for event_type, receivers in route_map["events"].items():
         event = node(event_type, "(({}))")
         if event_type == signals.ORDER_PLACED.event_type:

@@ -7,7 +7,7 @@ All are sent inside ``transaction.on_commit``: a receiver never sees an order th
 
 from openedx_events.tooling import OpenEdxPublicSignal
 
-from commerce_plugin.data import OrderData, OrderLineEventData
+from commerce_plugin.data import OrderData, OrderLineEventData, RefundData
 
 # .. event_type: org.openedx.commerce.order.placed.v1
 # .. event_name: ORDER_PLACED
@@ -53,4 +53,17 @@ ORDER_LINE_FAILED = OpenEdxPublicSignal(
 ORDER_LINE_REVOKED = OpenEdxPublicSignal(
     event_type="org.openedx.commerce.order.line.revoked.v1",
     data={"order_line": OrderLineEventData},
+)
+
+# .. event_type: org.openedx.commerce.refund.requested.v1
+# .. event_name: REFUND_REQUESTED
+# .. event_key_field: order.order_number
+# .. event_description: emitted once per line when a learner unenrolled from a paid seat inside the
+#      LMS's refund window: ``processor`` ``stripe`` means the plugin is refunding the payment itself;
+#      any other processor comes with ``status`` ``manual``: the operator refunds it in the store.
+# .. event_data: RefundData
+# .. event_trigger_repository: commerce_plugin
+REFUND_REQUESTED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.refund.requested.v1",
+    data={"refund": RefundData},
 )

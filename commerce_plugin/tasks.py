@@ -52,3 +52,35 @@ def sweep_stuck_lines():
     found = orders.sweep_stuck_lines()
     set_custom_attribute("commerce_plugin.swept", len(found))
     return len(found)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@set_code_owner_attribute
+def refund_line(self, line_pk):
+    """
+    Refund through Stripe the payment of a line whose learner unenrolled in the refund window.
+
+    Safe to run twice: the refund row changes status only from ``requested`` and Stripe gets the
+    same idempotency key every time. Stripe outages retry with exponential backoff and jitter.
+    """
+    from commerce_plugin import refunds  # pylint: disable=import-outside-toplevel
+
+    set_custom_attribute("commerce_plugin.line_pk", line_pk)
+    try:
+        status = refunds.refund_line(line_pk)
+    except (refunds.PaymentUnavailable, OperationalError, InterfaceError) as exc:
+        retries = self.request.retries
+        limit = settings.COMMERCE_PLUGIN_MAX_RETRIES
+        if retries >= limit:
+            refunds.give_up(line_pk, exc)
+            return "failed"
+        countdown = get_exponential_backoff_interval(
+            factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
+            retries=retries,
+            maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
+            full_jitter=True,
+        )
+        log.info("commerce refund of line %s: %s, retry %d in %ss", line_pk, type(exc).__name__, retries + 1, countdown)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=limit)
+    set_custom_attribute("commerce_plugin.refund_status", status)
+    return status

@@ -2,11 +2,17 @@
 
 from django.urls import include, path
 
+from commerce_plugin import checkout_views
 from commerce_plugin.api.coordinator import CoordinatorFulfillView
+from commerce_plugin.api.webhooks import WebhookView
 
 app_name = "commerce_plugin"
 
 urlpatterns = [
     path("api/", include("commerce_plugin.api.urls")),
     path("coordinator/fulfill/", CoordinatorFulfillView.as_view(), name="coordinator-fulfill"),
+    path("webhooks/<slug:store>/", WebhookView.as_view(), name="webhook"),
+    path("checkout/", checkout_views.start, name="checkout"),
+    path("checkout/success/", checkout_views.success, name="checkout-success"),
+    path("checkout/status/", checkout_views.status, name="checkout-status"),
 ]

@@ -81,7 +81,11 @@ OPENEDX_EVENTS_VERSION = tuple(int(part) for part in openedx_events.__version__.
 
 
 @pytest.mark.skipif(OPENEDX_EVENTS_VERSION < (11, 0), reason="Avro lists of records need openedx-events >= 11")
-@pytest.mark.parametrize("signal", routes.EVENTS, ids=lambda s: s.event_type)
+@pytest.mark.parametrize(
+    "signal",
+    [s for s in routes.EVENTS if s is not signals.REFUND_REQUESTED],  # round-tripped in tests/payments
+    ids=lambda s: s.event_type,
+)
 def test_every_event_round_trips_through_the_event_bus_serializer(
     signal, store, course, learner, signed_client, events
 ):

@@ -45,3 +45,27 @@ class LmsBackend:
         the paid ``mode`` when it sees that enrollment.
         """
         raise NotImplementedError
+
+    def course_mode_price(self, course_id, mode):
+        """
+        ``(Decimal amount, currency, sku)`` of the course run's mode as the LMS prices it, or
+        ``None`` when the LMS does not offer that mode. Checkout uses it for products without
+        prices of their own; ``sku`` is what the LMS's Upgrade button sends to the checkout page.
+        """
+        raise NotImplementedError
+
+    def refundable(self, user, course_id):
+        """
+        Whether the learner's enrollment is still inside the LMS's refund window (decided by the
+        LMS from the ``order:date_placed`` attribute written at fulfillment).
+        """
+        raise NotImplementedError
+
+    def connect_unenroll_listener(self, callback):
+        """
+        Call ``callback(user: LmsUser, course_id: str, refundable: bool)`` whenever a learner
+        unenrolls themselves (or staff unenroll them the way the LMS would refund). Deactivations by
+        the plugin's own :meth:`deactivate` never reach it, so a store-side refund cannot trigger a
+        second refund. Connecting the same callback twice connects it once.
+        """
+        raise NotImplementedError

@@ -252,6 +252,52 @@ class PlatformBackend(LmsBackend):
                 row.refresh_from_db()
             return Enrollment(mode=row.mode, is_active=row.is_active)
 
+    def course_mode_price(self, course_id, mode):
+        from decimal import Decimal
+
+        from common.djangoapps.course_modes.models import CourseMode
+
+        key = _course_key(course_id)
+        if key is None:
+            return None
+        with _lms_errors(course_id, mode):
+            # Unexpired modes only, as the track selection page offers them; ``min_price`` is an
+            # integer in whole currency units ("really just the price of the course").
+            found = CourseMode.mode_for_course(key, mode)
+        if found is None:
+            return None
+        return Decimal(found.min_price), (found.currency or "usd").lower(), found.sku or None
+
+    def refundable(self, user, course_id):
+        from common.djangoapps.student.models import CourseEnrollment
+
+        key = self._known_course_key(course_id)
+        with _lms_errors(course_id):
+            row = CourseEnrollment.objects.filter(user_id=user.id, course_id=key).first()
+            # The LMS's own rule: no non-refundable certificate, inside EnrollmentRefundConfiguration's
+            # window counted from order:date_placed (or course start), a verified mode exists.
+            return bool(row) and row.refundable()
+
+    def connect_unenroll_listener(self, callback):
+        from common.djangoapps.student.signals import UNENROLL_DONE
+
+        def receiver(sender, course_enrollment=None, skip_refund=False, **kwargs):  # pylint: disable=unused-argument
+            # update_enrollment(is_active=False, skip_refund=...) sends this once per deactivation.
+            # skip_refund=True is the plugin's own revocation (see deactivate) or another refund-free
+            # deactivation; those must not give money back.
+            if skip_refund or course_enrollment is None:
+                return
+            try:
+                refundable = course_enrollment.refundable()
+            except Exception:  # pylint: disable=broad-except
+                log.exception("Could not tell whether enrollment %s is refundable", course_enrollment.id)
+                refundable = False
+            callback(_to_lms_user(course_enrollment.user), str(course_enrollment.course_id), refundable)
+
+        UNENROLL_DONE.connect(
+            receiver, weak=False, dispatch_uid=f"commerce_plugin.unenroll.{callback.__module__}.{callback.__qualname__}"
+        )
+
     def pre_enroll(self, email, course_id, mode):
         from common.djangoapps.student.models import CourseEnrollmentAllowed
 

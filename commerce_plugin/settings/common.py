@@ -23,6 +23,21 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_DEFAULT_STORE": "default",
     # Extra receivers by event type: {"org.openedx.commerce.order.placed.v1": ["dotted.path"]}.
     "COMMERCE_PLUGIN_ROUTES": {},
+    # Stripe checkout and refunds. The secret key (sk_live_..., or a restricted key allowed to write
+    # Checkout Sessions and Refunds) is read from settings only and never logged.
+    "COMMERCE_PLUGIN_STRIPE_API_KEY": None,
+    # None talks to Stripe; tests point it at a local Stripe-compatible server.
+    "COMMERCE_PLUGIN_STRIPE_API_BASE": None,
+    # Retries of a failed network call inside one request (the library's own, same idempotency key).
+    "COMMERCE_PLUGIN_STRIPE_MAX_NETWORK_RETRIES": 2,
+    # Slug of the store (kind "stripe") that checkout orders belong to; created on first checkout.
+    "COMMERCE_PLUGIN_STRIPE_STORE": "stripe",
+    # Where learners go once enrolled after paying, and when they cancel on Stripe's page.
+    "COMMERCE_PLUGIN_CHECKOUT_SUCCESS_REDIRECT": "/courses/{course_id}/courseware",
+    "COMMERCE_PLUGIN_CHECKOUT_CANCEL_URL": "/courses/{course_id}/about",
+    # Clicks within this many seconds for the same product and price reuse one Checkout Session
+    # (well under the 24 hours a session stays open).
+    "COMMERCE_PLUGIN_CHECKOUT_REUSE_SECONDS": 3600,
 }
 
 

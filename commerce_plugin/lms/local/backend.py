@@ -4,8 +4,18 @@ The local backend: the LMS door over the stand-in's tables.
 It behaves like the LMS where the plugin can tell the difference: enrolling makes a default-mode
 enrollment first and then changes its mode (``COURSE_ENROLLMENT_CREATED`` then ``..._CHANGED``),
 attributes merge, deactivation keeps the row, pre-registered emails are enrolled on activation.
+
+Unenrollment has two doors, as in the LMS: the backend's :meth:`LocalBackend.deactivate` is the
+plugin's own revocation (``skip_refund=True``: nobody is told), while :func:`learner_unenroll` is
+what the LMS's Unenroll button does (listeners hear of it, with whether it is still refundable).
+The refund window is ``date_placed`` + ``COMMERCE_PLUGIN_LOCAL_REFUND_WINDOW_DAYS`` (14, like the
+LMS's ``EnrollmentRefundConfiguration``); the stand-in's course runs have no start date.
 """
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from opaque_keys import InvalidKeyError
@@ -21,9 +31,12 @@ from commerce_plugin.lms import (
     TransientEnrollmentError,
 )
 from commerce_plugin.lms.base import LmsBackend
-from commerce_plugin.lms.local.models import LocalCourse, LocalEnrollment, LocalEnrollmentAllowed
+from commerce_plugin.lms.local.models import LocalCourse, LocalCourseMode, LocalEnrollment, LocalEnrollmentAllowed
 
 DEFAULT_MODES = ("audit", "honor")
+# The LMS writes and reads ``order:date_placed`` in this format (ECOMMERCE_DATE_FORMAT).
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_unenroll_listeners = []
 
 
 def _as_user(user):
@@ -142,6 +155,20 @@ class LocalBackend(LmsBackend):
             row.save(update_fields=["is_active"])
             transaction.on_commit(lambda: emit(COURSE_ENROLLMENT_CHANGED, row))
 
+    def course_mode_price(self, course_id, mode):
+        row = LocalCourseMode.objects.filter(course__course_id=str(course_id), mode_slug=mode).first()
+        if row is None:
+            return None
+        return Decimal(row.price), row.currency.lower(), None  # the stand-in's modes carry no SKU
+
+    def refundable(self, user, course_id):
+        row = LocalEnrollment.objects.filter(user_id=user.id, course__course_id=str(course_id)).first()
+        return bool(row) and refund_window_open(row)
+
+    def connect_unenroll_listener(self, callback):
+        if callback not in _unenroll_listeners:
+            _unenroll_listeners.append(callback)
+
     def pre_enroll(self, email, course_id, mode):
         course = self._course(course_id)
         LocalEnrollmentAllowed.objects.get_or_create(email=email.lower(), course=course, defaults={"auto_enroll": True})
@@ -156,3 +183,33 @@ class LocalBackend(LmsBackend):
         if course is None and not missing_ok:
             raise TerminalEnrollmentError(f"Course run {course_id} does not exist.")
         return course
+
+
+def refund_window_open(enrollment, now=None):
+    """The LMS's rule: refundable until ``order:date_placed`` + the refund window; no order, no refund."""
+    placed = enrollment.attributes.get("order:date_placed")
+    if not placed:
+        return False
+    start = datetime.strptime(placed, DATE_FORMAT).replace(tzinfo=UTC)
+    days = getattr(settings, "COMMERCE_PLUGIN_LOCAL_REFUND_WINDOW_DAYS", 14)
+    return (now or datetime.now(UTC)) <= start + timedelta(days=days)
+
+
+def learner_unenroll(user, course_id):
+    """
+    What the LMS's Unenroll button does: deactivate the enrollment (``skip_refund=False``) and tell
+    the unenroll listeners, with whether the seat was still refundable. A learner already inactive
+    changes nothing and tells nobody, as ``CourseEnrollment.update_enrollment`` sends ``UNENROLL_DONE``
+    only when ``is_active`` actually changes.
+    """
+    row = LocalEnrollment.objects.filter(user_id=user.id, course__course_id=str(course_id)).first()
+    if row is None or not row.is_active:
+        return False
+    row.is_active = False
+    row.save(update_fields=["is_active"])
+    transaction.on_commit(lambda: emit(COURSE_ENROLLMENT_CHANGED, row))
+    lms_user = _as_user(row.user)
+    refundable = refund_window_open(row)
+    for callback in list(_unenroll_listeners):
+        callback(lms_user, str(course_id), refundable)
+    return True

@@ -1,0 +1,37 @@
+"""
+``POST /commerce-plugin/webhooks/<store slug>/``: one endpoint per store, the store's kind picks the
+adapter. The signature IS the authentication, so there is no session, CSRF or DRF auth here; the
+view only hands the raw request to :mod:`commerce_plugin.deliveries` and shapes the answer.
+"""
+
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from edx_django_utils.monitoring import set_custom_attribute
+
+from commerce_plugin import deliveries
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class WebhookView(View):
+    """
+    Non-atomic on purpose (the LMS runs requests in a transaction): the delivery record must survive
+    whatever happens after it is written, and ``accept_order`` commits before fulfillment is queued.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request, store):
+        set_custom_attribute("commerce_plugin.store", store)
+        try:
+            outcome = deliveries.receive(store, request.headers, request.body)
+        except deliveries.UnknownStore:
+            return JsonResponse({"detail": "No store takes webhooks at this address."}, status=404)
+        set_custom_attribute("commerce_plugin.webhook_verdict", outcome.verdict)
+        # A failure's reason may quote internals: the source only learns that it was kept for re-drive.
+        detail = outcome.reason if outcome.status_code < 500 else "Recorded; it will be re-processed."
+        body = {"verdict": outcome.verdict, "delivery": outcome.delivery_id, "detail": detail}
+        return JsonResponse(body, status=outcome.status_code)

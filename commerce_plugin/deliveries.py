@@ -1,0 +1,245 @@
+"""
+The public Python surface for store webhooks: record a delivery, process it, re-drive it.
+
+Every delivery is written down before anything else happens, then verified, parsed and acted on
+through :mod:`commerce_plugin.orders` (which stores the order; fulfillment runs on the workers
+after commit), so the answer is fast and every outcome — including a bad signature — is visible in
+admin. Idempotency is the database's: (store, source id) is unique, and so is (store, order number).
+
+A refund that arrives before its order is recorded as *held* (ignored, 200, so the source does not
+retry or disable the endpoint); when the order arrives it is stored and revoked in the same
+transaction, before fulfillment can start, so no seat is ever granted for money given back.
+"""
+
+import logging
+
+import attr
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from commerce_plugin import orders
+from commerce_plugin.models import Order, Store, WebhookDelivery
+from commerce_plugin.stores import Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable, get_adapter
+
+__all__ = ["Outcome", "UnknownStore", "receive", "process", "redrive", "REDRIVABLE"]
+
+log = logging.getLogger(__name__)
+
+D = WebhookDelivery
+HELD = "held:"
+# A delivery still "received" this long after its last change was cut short (a crash): take it over.
+STALE_SECONDS = 300
+REDRIVABLE = (D.FAILED, D.INVALID)
+
+
+class UnknownStore(Exception):
+    """No store with that slug takes webhooks (unknown, or a generic API store)."""
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Outcome:
+    """What became of a delivery: the verdict recorded and the HTTP status the source gets."""
+
+    verdict: str
+    status_code: int
+    reason: str = ""
+    delivery_id: int = None
+
+
+def receive(store_slug, headers, body: bytes) -> Outcome:
+    """
+    Record, verify and act on one webhook request. ``headers`` maps header names (any case) to
+    values. Raises :class:`UnknownStore`; every other outcome is recorded and returned.
+    """
+    store = Store.objects.filter(slug=store_slug).first()
+    adapter = get_adapter(store.kind) if store else None
+    if adapter is None:
+        raise UnknownStore(store_slug)
+    headers = {name.lower(): value for name, value in headers.items()}
+    delivery = D.objects.create(
+        store=store,
+        topic=headers.get(adapter.topic_header, "")[:128] if adapter.topic_header else "",
+        headers=adapter.kept(headers),
+        body=body.decode("utf-8", errors="replace"),
+        attempts=1,
+    )
+    if not store.active:
+        return _finish(delivery, D.REJECTED, 403, "The store is inactive: nothing was acted on.")
+    try:
+        adapter.verify(store, headers, body)
+    except Rejected as exc:
+        return _finish(delivery, D.REJECTED, 401, str(exc))
+    except Exception as exc:  # a body the verifier chokes on (not UTF-8…) is not authentic either
+        return _finish(delivery, D.REJECTED, 401, f"The signature could not be checked ({type(exc).__name__}).")
+    try:
+        envelope = adapter.envelope(delivery.headers, body)
+    except (Unparseable, ValueError, TypeError, AttributeError) as exc:
+        return _finish(delivery, D.INVALID, 400, str(exc))
+    delivery.topic = envelope.topic[:128]
+    if envelope.source_id:
+        original = _claim(delivery, envelope.source_id)
+        if original is not None:
+            return _redelivered(delivery, original)
+    return _act(delivery, adapter, envelope)
+
+
+def process(delivery) -> Outcome:
+    """
+    Act on a recorded delivery again from its stored headers and body, without re-verifying the
+    signature (it was verified when received). Callers claim the delivery first (see :func:`redrive`).
+    """
+    adapter = get_adapter(delivery.store.kind)
+    try:
+        envelope = adapter.envelope(delivery.headers, delivery.body.encode("utf-8"))
+    except (Unparseable, ValueError, TypeError, AttributeError) as exc:
+        return _finish(delivery, D.INVALID, 400, str(exc))
+    return _act(delivery, adapter, envelope)
+
+
+def redrive(deliveries) -> list:
+    """
+    Re-process failed or invalid deliveries (an operator fixed the cause: mapped the SKU, brought
+    the LMS back); rejected ones never are. Each is claimed with a conditional update, so two
+    operators (or the source's own retry) cannot process it twice at once. Returns the outcomes.
+    """
+    outcomes = []
+    for delivery in deliveries:
+        if not _take_over(delivery.pk):
+            continue
+        delivery.refresh_from_db()
+        if not delivery.store.active:
+            outcomes.append(_finish(delivery, D.FAILED, 403, "The store is inactive: re-drive refused."))
+            continue
+        outcomes.append(process(delivery))
+    return outcomes
+
+
+def _take_over(pk):
+    """Claim a failed, invalid or stale delivery for processing; False if someone else has it."""
+    stale = Q(verdict=D.RECEIVED, modified__lt=timezone.now() - timezone.timedelta(seconds=STALE_SECONDS))
+    claimable = D.objects.filter(pk=pk).filter(stale | Q(verdict__in=REDRIVABLE))
+    return bool(claimable.update(verdict=D.RECEIVED, attempts=F("attempts") + 1, modified=timezone.now()))
+
+
+def _claim(delivery, source_id):
+    """Claim the source's id for this delivery; the delivery that already holds it, if any."""
+    try:
+        with transaction.atomic():
+            D.objects.filter(pk=delivery.pk).update(source_id=source_id[:255], topic=delivery.topic)
+    except IntegrityError:
+        return D.objects.get(store=delivery.store, source_id=source_id[:255])
+    delivery.source_id = source_id
+    return None
+
+
+def _redelivered(delivery, original):
+    """The source sent an id again: re-process it if it had failed, else answer as before."""
+    if _take_over(original.pk):
+        original.refresh_from_db()
+        outcome = process(original)
+        reason = f"Redelivery of #{original.pk}, which was re-processed: {outcome.verdict}."
+        return _finish(delivery, D.DUPLICATE, outcome.status_code, reason, order_id=original.order_id)
+    original.refresh_from_db()
+    if original.verdict == D.RECEIVED:
+        reason = f"Redelivery of #{original.pk}, which is still being processed: retry later."
+        return _finish(delivery, D.DUPLICATE, 409, reason)
+    reason = f"Redelivery of #{original.pk} ({original.verdict}): nothing done again."
+    return _finish(delivery, D.DUPLICATE, 200, reason, order_id=original.order_id)
+
+
+def _act(delivery, adapter, envelope):
+    try:
+        action = adapter.action(delivery.store, envelope)
+        if isinstance(action, Ignore):
+            return _finish(delivery, D.IGNORED, 200, action.reason)
+        if isinstance(action, Fulfil):
+            return _fulfil(delivery, adapter, action, envelope.payload)
+        return _revoke(delivery, action)
+    except Unparseable as exc:
+        return _finish(delivery, D.INVALID, 400, str(exc))
+    except Unmappable as exc:
+        return _finish(delivery, D.INVALID, 422, str(exc))
+    except Exception as exc:  # anything else is ours or the LMS's to fix: keep it re-drivable
+        log.warning("commerce webhook failed delivery=%s error=%s", delivery.pk, type(exc).__name__)
+        return _finish(delivery, D.FAILED, 500, f"{type(exc).__name__}: {exc}")
+
+
+def _fulfil(delivery, adapter, action, payload):
+    order, store = action.order, delivery.store
+    try:
+        with transaction.atomic():
+            _, created = orders.accept_order(order, raw_request=payload, payment_reference=action.payment_reference)
+            held = _apply_held_refunds(delivery, adapter, order.order_number) if created else []
+    except orders.OrderConflict as exc:
+        if adapter.order_number_is_payment:
+            # Another event of the same payment made the order first; the payment is what counts.
+            reason = f"Payment {order.order_number} is already an order (from another event); kept as it is."
+            return _finish(delivery, D.DUPLICATE, 200, reason, order_id=_order_id(store, order.order_number))
+        return _finish(delivery, D.INVALID, 409, str(exc))
+    except orders.OrderRefused as exc:
+        return _finish(delivery, D.INVALID, 403, f"Refused by a filter step: {exc}")
+    reason = "New order." if created else "Repeat of a stored order: nothing changed."
+    if held:
+        reason += f" Refunded before it arrived (delivery {', '.join(f'#{pk}' for pk in held)}): revoked at once."
+    return _finish(delivery, D.ACCEPTED, 200, reason, order_id=_order_id(store, order.order_number))
+
+
+def _revoke(delivery, action):
+    store = delivery.store
+    try:
+        orders.revoke_order(store.slug, action.order_number, action.line_ids)
+    except orders.OrderNotFound:
+        reason = f"{HELD} order {action.order_number} is not here yet; if it arrives, it is revoked at once."
+        return _finish(delivery, D.IGNORED, 200, reason)
+    except orders.UnknownLines as exc:
+        return _finish(delivery, D.INVALID, 422, f"Order {action.order_number} has no line {exc}.")
+    which = ", ".join(action.line_ids) if action.line_ids else "every line"
+    reason = f"Revoked {which} of order {action.order_number}."
+    return _finish(delivery, D.REVOKED, 200, reason, order_id=_order_id(store, action.order_number))
+
+
+def _apply_held_refunds(delivery, adapter, order_number):
+    """Revoke, inside the caller's transaction, what held refunds of this order asked for."""
+    applied = []
+    held = D.objects.filter(store=delivery.store, verdict=D.IGNORED, reason__startswith=HELD, order__isnull=True)
+    # The body must mention the order; each candidate is then parsed to be sure it names it.
+    held = held.filter(body__contains=order_number).order_by("created")
+    for refund in held:
+        try:
+            action = adapter.action(refund.store, adapter.envelope(refund.headers, refund.body.encode("utf-8")))
+        except (Unparseable, Unmappable):
+            continue
+        if not isinstance(action, Revoke) or action.order_number != order_number:
+            continue
+        try:
+            orders.revoke_order(refund.store.slug, order_number, action.line_ids)
+        except orders.UnknownLines:
+            continue
+        reason = f"Revoked {', '.join(action.line_ids or ['every line'])} when the order arrived (#{delivery.pk})."
+        D.objects.filter(pk=refund.pk).update(
+            verdict=D.REVOKED, reason=reason, order_id=_order_id(delivery.store, order_number), modified=timezone.now()
+        )
+        applied.append(refund.pk)
+    return applied
+
+
+def _order_id(store, order_number):
+    return Order.objects.filter(store=store, order_number=order_number).values_list("pk", flat=True).first()
+
+
+def _finish(delivery, verdict, status_code, reason, order_id=None):
+    delivery.verdict, delivery.status_code, delivery.reason = verdict, status_code, reason
+    if order_id is not None:
+        delivery.order_id = order_id
+    delivery.save(update_fields=["verdict", "status_code", "reason", "topic", "order", "modified"])
+    # The reason may quote the payload (a buyer's email): it stays in the database, not in logs.
+    log.info(
+        "commerce webhook store=%s delivery=%s topic=%s verdict=%s status=%s",
+        delivery.store.slug,
+        delivery.pk,
+        delivery.topic,
+        verdict,
+        status_code,
+    )
+    return Outcome(verdict=verdict, status_code=status_code, reason=reason, delivery_id=delivery.pk)

@@ -1,0 +1,85 @@
+"""
+The webhook delivery log: what every store sent, what became of it, and the re-drive action.
+
+Read-only like orders: deliveries change only through :mod:`commerce_plugin.deliveries`. The
+headers and raw body (which hold the buyer's details) and the re-drive action are for superusers
+and holders of ``commerce_plugin.fulfill_order``, as an order's raw request is.
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from commerce_plugin import deliveries
+from commerce_plugin.admin import ReadOnlyAdmin
+from commerce_plugin.models import WebhookDelivery
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "store", "topic", "verdict", "status_code", "order_link", "attempts", "created"]
+    list_filter = ["verdict", "store", "created"]
+    search_fields = ["source_id", "topic", "order__order_number"]
+    list_select_related = ["store", "order__store"]
+    date_hierarchy = "created"
+    actions = ["redrive"]
+    base_fields = [
+        "store",
+        "topic",
+        "source_id",
+        "verdict",
+        "status_code",
+        "reason",
+        "order_link",
+        "attempts",
+        "created",
+        "modified",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if self.has_fulfill_permission(request):
+            return [*self.base_fields, "headers_json", "body_pretty"]
+        return self.base_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("order"))
+    def order_link(self, delivery):
+        if delivery.order is None:
+            return "-"
+        url = reverse("admin:commerce_plugin_order_change", args=[delivery.order.pk])
+        return format_html('<a href="{}">{}</a>', url, delivery.order)
+
+    @admin.display(description=_("headers"))
+    def headers_json(self, delivery):
+        return format_html("<pre>{}</pre>", json.dumps(delivery.headers, indent=2, sort_keys=True))
+
+    @admin.display(description=_("body"))
+    def body_pretty(self, delivery):
+        try:
+            text = json.dumps(json.loads(delivery.body), indent=2, sort_keys=True)
+        except ValueError:
+            text = delivery.body
+        return format_html("<pre>{}</pre>", text)
+
+    @admin.action(description=_("Re-drive (process the stored delivery again)"), permissions=["fulfill"])
+    def redrive(self, request, queryset):
+        """Only failed and invalid deliveries are re-processed; rejected ones were never authentic."""
+        chosen = list(queryset.select_related("store"))
+        outcomes = deliveries.redrive(chosen)
+        skipped = len(chosen) - len(outcomes)
+        for outcome in outcomes:
+            level = messages.SUCCESS if outcome.status_code < 400 else messages.WARNING
+            self.message_user(request, f"Delivery #{outcome.delivery_id}: {outcome.verdict}. {outcome.reason}", level)
+        if skipped:
+            message = ngettext(
+                "%d delivery skipped: only failed or invalid deliveries can be re-driven.",
+                "%d deliveries skipped: only failed or invalid deliveries can be re-driven.",
+                skipped,
+            )
+            self.message_user(request, message % skipped, messages.WARNING)

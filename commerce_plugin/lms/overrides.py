@@ -1,0 +1,62 @@
+"""
+The LMS's own Upgrade buttons, pointed at the plugin's Stripe checkout.
+
+openedx-platform declares two pluggable overrides on ``EcommerceService``
+(``lms/djangoapps/commerce/utils.py``)::
+
+    @pluggable_override('OVERRIDE_GET_ABSOLUTE_ECOMMERCE_URL')
+    def get_absolute_ecommerce_url(self, ecommerce_page_url): ...
+
+    @pluggable_override('OVERRIDE_GET_CHECKOUT_PAGE_URL')
+    def get_checkout_page_url(self, *skus, **kwargs): ...   # kwargs: program_uuid, catalog, course_run_keys
+
+``edx_django_utils.plugins.pluggable_override`` calls an override with the original function first
+(``prev_fn``) and then the original arguments, ``self`` included. Operators enable them with::
+
+    OVERRIDE_GET_CHECKOUT_PAGE_URL = "commerce_plugin.lms.overrides.get_checkout_page_url"
+    OVERRIDE_GET_ABSOLUTE_ECOMMERCE_URL = "commerce_plugin.lms.overrides.get_absolute_ecommerce_url"
+
+URLs are absolute (``LMS_ROOT_URL``): the learner dashboard and learning MFEs render them on
+another host. No LMS import happens here, so the module loads anywhere.
+"""
+
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+
+# CommerceConfiguration.basket_checkout_page's default.
+DEFAULT_BASKET_PAGE = "/basket/add/"
+
+
+def checkout_url(**params):
+    """The plugin's checkout page on the LMS host, with ``params`` as its query string."""
+    base = getattr(settings, "LMS_ROOT_URL", "") or ""
+    path = reverse("commerce_plugin:checkout")
+    query = urlencode([(name, value) for name, value in params.items() if value])
+    return f"{base.rstrip('/')}{path}" + (f"?{query}" if query else "")
+
+
+def get_checkout_page_url(prev_fn, self, *skus, **kwargs):
+    """
+    One SKU (the course mode's, as ``upgrade_url`` passes it) → the plugin's checkout for it, with the
+    course run so a ``CourseMode.sku`` that is not a Stripe-store product still resolves. Several SKUs
+    or a program bundle: the Stripe checkout sells one seat at a time, so the LMS's default stands.
+    """
+    skus = [sku for sku in skus if sku]
+    if len(skus) != 1 or kwargs.get("program_uuid"):
+        return prev_fn(self, *skus, **kwargs)
+    run_keys = [str(key) for key in kwargs.get("course_run_keys") or []]
+    return checkout_url(sku=skus[0], course_id=run_keys[0] if len(run_keys) == 1 else None)
+
+
+def get_absolute_ecommerce_url(prev_fn, self, ecommerce_page_url):
+    """
+    The basket page (where the track selection page and ``payment_page_url`` send buyers, appending
+    ``?sku=``) becomes the plugin's checkout; every other ecommerce page keeps the LMS's answer.
+    """
+    config = getattr(self, "config", None)
+    basket = getattr(config, "basket_checkout_page", None) or DEFAULT_BASKET_PAGE
+    if urlsplit(str(ecommerce_page_url or "")).path.rstrip("/") == urlsplit(basket).path.rstrip("/"):
+        return checkout_url()
+    return prev_fn(self, ecommerce_page_url)

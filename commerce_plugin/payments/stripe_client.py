@@ -1,0 +1,59 @@
+"""
+The one place the ``stripe`` library is configured.
+
+A :class:`stripe.StripeClient` per call rather than the library's module-level globals, so the
+secret key never leaks into another app's Stripe calls in the same LMS process (and vice versa).
+The key is read from settings and never logged; errors are sorted into "retry later" and "give up"
+here so callers do not need to know the library's exception tree.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+# Network trouble, Stripe overloaded or failing: the same request (same idempotency key) may succeed later.
+TRANSIENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+StripeError = stripe.StripeError
+
+# Tests replace this with a recording client; None lets the library pick its default (requests).
+http_client = None
+
+# Currencies Stripe counts in whole units (https://docs.stripe.com/currencies#zero-decimal).
+ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+
+
+def get_client():
+    """A client for the configured account (``COMMERCE_PLUGIN_STRIPE_API_KEY`` / ``_API_BASE``)."""
+    api_key = getattr(settings, "COMMERCE_PLUGIN_STRIPE_API_KEY", None)
+    if not api_key:
+        raise ImproperlyConfigured("COMMERCE_PLUGIN_STRIPE_API_KEY is not set")
+    base = getattr(settings, "COMMERCE_PLUGIN_STRIPE_API_BASE", None)
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=getattr(settings, "COMMERCE_PLUGIN_STRIPE_MAX_NETWORK_RETRIES", 2),
+        http_client=http_client,
+    )
+
+
+def to_minor_units(amount, currency):
+    """``Decimal("49.00"), "usd"`` → ``4900``: Stripe wants integers in the currency's smallest unit."""
+    amount = Decimal(str(amount))
+    if currency.lower() in ZERO_DECIMAL:
+        return int(amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def from_minor_units(value, currency):
+    """The inverse of :func:`to_minor_units`, as a ``Decimal`` with the currency's precision."""
+    if currency.lower() in ZERO_DECIMAL:
+        return Decimal(int(value))
+    return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
+
+
+def describe(exc):
+    """An operator-facing reason for a Stripe error: its type and Stripe's message (no request data)."""
+    message = getattr(exc, "user_message", None) or str(exc)
+    return f"{type(exc).__name__}: {message}"[:2000]

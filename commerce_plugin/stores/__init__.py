@@ -1,0 +1,176 @@
+"""
+Store adapters: one small module per source turns a webhook delivery into one of three actions.
+
+An adapter only reads. It verifies the signature, finds the topic and the source's own delivery id,
+and maps the payload onto the core's :class:`~commerce_plugin.data.OrderData` (or a revocation).
+Recording the delivery and acting on it belong to :mod:`commerce_plugin.deliveries`, so every source
+gets the same idempotency, audit trail and re-drive, and an adapter can be tested on a payload alone.
+"""
+
+from datetime import UTC
+
+import attr
+from django.utils.dateparse import parse_datetime
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
+
+from commerce_plugin import catalog
+from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.models import Product
+
+__all__ = [
+    "Adapter",
+    "Envelope",
+    "Fulfil",
+    "Ignore",
+    "Rejected",
+    "Revoke",
+    "Unmappable",
+    "Unparseable",
+    "get_adapter",
+    "map_line",
+]
+
+DEFAULT_MODE = "verified"
+
+
+class Rejected(Exception):
+    """The delivery is not authentic (bad or missing signature, wrong shop): 401, nothing acted on."""
+
+
+class Unparseable(Exception):
+    """The body is not what the source sends (not JSON, missing the order): 400."""
+
+
+class Unmappable(Exception):
+    """Understood, but not something the LMS can fulfil (unknown SKU, no buyer): 422."""
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Envelope:
+    """What a delivery is about, before deciding what to do: the source's topic, id and payload."""
+
+    topic: str
+    source_id: str = None
+    payload: object = None
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Fulfil:
+    """Store this paid order (``orders.accept_order``); ``payment_reference`` names the payment."""
+
+    order: OrderData
+    payment_reference: str = None
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Revoke:
+    """Revoke these lines of a stored order (``None``: every line)."""
+
+    order_number: str
+    line_ids: list = None
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Ignore:
+    """Understood and recorded, nothing to do; ``reason`` is what the operator reads in admin."""
+
+    reason: str
+
+
+class Adapter:
+    """
+    How one source delivers webhooks.
+
+    ``kept_headers`` are recorded with the delivery and are all that :meth:`envelope` and
+    :meth:`action` may read, so a re-drive from admin sees exactly what the first attempt saw;
+    signature headers are never among them. Header names are lower case.
+    """
+
+    kind = None
+    topic_header = None
+    kept_headers = ("content-type", "user-agent")
+    # Stripe: the order number is the payment's id, so two events naming it are the same payment.
+    order_number_is_payment = False
+
+    def verify(self, store, headers, body: bytes):
+        """Raise :class:`Rejected` unless the delivery is authentic for ``store``."""
+        raise NotImplementedError
+
+    def envelope(self, headers, body: bytes) -> Envelope:
+        """Topic, source id and parsed payload; raise :class:`Unparseable`."""
+        raise NotImplementedError
+
+    def action(self, store, envelope: Envelope):
+        """:class:`Fulfil`, :class:`Revoke` or :class:`Ignore`; raise :class:`Unmappable`/:class:`Unparseable`."""
+        raise NotImplementedError
+
+    def kept(self, headers):
+        return {name: headers[name] for name in self.kept_headers if name in headers}
+
+
+def get_adapter(kind):
+    """The adapter of a store kind, or ``None`` for kinds without webhooks (generic stores use API v1)."""
+    # Imported here: each source module imports this one for its base class and helpers.
+    from commerce_plugin.stores import shopify, stripe, woocommerce
+
+    return {a.kind: a for a in (woocommerce.ADAPTER, shopify.ADAPTER, stripe.ADAPTER)}.get(kind)
+
+
+def map_line(store, line_id, *, sku=None, course_id=None, mode=None):
+    """
+    The order lines one store line grants: a SKU of the store's products (a bundle expands into
+    ``<id>.1``, ``<id>.2``… as in API v1), else a course run key given as the SKU or as ``course_id``,
+    in ``mode`` (default ``verified``). Every seat is checked against the LMS, so a line the LMS
+    cannot grant is refused now instead of failing after the order is stored.
+    """
+    line_id = str(line_id)
+    product = Product.objects.filter(store=store, sku=sku).prefetch_related("seats").first() if sku else None
+    seats = list(product.seats.all()) if product else []
+    if seats:
+        lines = [
+            OrderLineData(
+                line_id=line_id if len(seats) == 1 else f"{line_id}.{index}",
+                course_id=seat.course_id,
+                mode=seat.mode,
+                sku=product.sku,
+            )
+            for index, seat in enumerate(seats, start=1)
+        ]
+    else:
+        key = course_id or sku
+        try:
+            key = str(CourseKey.from_string(key or ""))
+        except InvalidKeyError:
+            raise Unmappable(
+                f"Unknown SKU '{sku}' for store '{store.slug}': not a product of the store, nor a course run key."
+                if sku
+                else f"Line {line_id} names no SKU and no course run."
+            )
+        lines = [OrderLineData(line_id=line_id, course_id=key, mode=mode or DEFAULT_MODE)]
+    for line in lines:
+        try:
+            catalog.check_seat(line.course_id, line.mode)
+        except catalog.InvalidSeat as exc:
+            raise Unmappable(f"Line {line_id}: {exc}")
+    return lines
+
+
+def aware(value):
+    """A source's timestamp as an aware datetime; naive ones are UTC (WooCommerce's ``*_gmt``)."""
+    if not value:
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise Unparseable(f"Not a date: {value!r}.")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def check_unique_lines(lines):
+    """Two store lines expanding to the same line id would break the order's uniqueness: refuse."""
+    seen = set()
+    for line in lines:
+        if line.line_id in seen:
+            raise Unparseable(f"Duplicate line id {line.line_id}.")
+        seen.add(line.line_id)
+    return lines

@@ -1,0 +1,121 @@
+"""
+Shopify (Settings → Notifications → Webhooks, or an app's webhook subscriptions), JSON format.
+
+``orders/paid`` fulfils the order; ``refunds/create`` revokes the refunded line items (partial
+refunds of a multi-course order revoke only their lines). The order number is the order's numeric
+``id`` (what a refund's ``order_id`` names), each line's id the line item's ``id``. Line items map by
+``sku`` through the store's products, falling back to a course run key as SKU in the mode named by
+the line item's ``mode`` property (``verified`` when there is none).
+
+Deliveries are de-duplicated on ``X-Shopify-Webhook-Id`` (the same on every retry of a delivery), and
+must come from the store's own shop: ``X-Shopify-Shop-Domain`` has to be the store's ``shop_domain``.
+"""
+
+import json
+
+from commerce_plugin.data import OrderData
+from commerce_plugin.stores import (
+    Adapter,
+    Envelope,
+    Fulfil,
+    Ignore,
+    Rejected,
+    Revoke,
+    Unmappable,
+    Unparseable,
+    aware,
+    check_unique_lines,
+    map_line,
+    signing,
+)
+
+PAID = "orders/paid"
+REFUND = "refunds/create"
+SIGNATURE = "x-shopify-hmac-sha256"
+SHOP = "x-shopify-shop-domain"
+
+
+class ShopifyAdapter(Adapter):
+    kind = "shopify"
+    topic_header = "x-shopify-topic"
+    kept_headers = (
+        *Adapter.kept_headers,
+        "x-shopify-topic",
+        "x-shopify-shop-domain",
+        "x-shopify-webhook-id",
+        "x-shopify-event-id",
+        "x-shopify-api-version",
+        "x-shopify-triggered-at",
+    )
+
+    def verify(self, store, headers, body):
+        signature = headers.get(SIGNATURE)
+        if not signature:
+            raise Rejected(f"Missing {SIGNATURE} header.")
+        if not signing.matches(store.secret, body, signature):
+            raise Rejected(f"{SIGNATURE} does not match the store's secret.")
+        if not store.shop_domain:
+            raise Rejected("The store has no shop domain set (commerce_store --shop-domain), so no shop is trusted.")
+        if headers.get(SHOP, "").strip().lower() != store.shop_domain.strip().lower():
+            raise Rejected(f"{SHOP} '{headers.get(SHOP, '')}' is not the store's shop domain.")
+
+    def envelope(self, headers, body):
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise Unparseable("The body is not JSON.")
+        if not isinstance(payload, dict):
+            raise Unparseable("The body is not a Shopify object.")
+        return Envelope(
+            topic=headers.get(self.topic_header, ""),
+            source_id=headers.get("x-shopify-webhook-id") or None,
+            payload=payload,
+        )
+
+    def action(self, store, envelope):
+        if envelope.topic == PAID:
+            return self._paid(store, envelope.payload)
+        if envelope.topic == REFUND:
+            return self._refund(envelope.payload)
+        return Ignore(f"Topic '{envelope.topic}' is neither {PAID} nor {REFUND}.")
+
+    @staticmethod
+    def _paid(store, order):
+        number = order.get("id")
+        if not number:
+            raise Unparseable("The order has no id.")
+        email = order.get("email") or order.get("contact_email") or (order.get("customer") or {}).get("email")
+        if not email:
+            raise Unmappable(f"Order {number} has no buyer (no email, nor customer.email).")
+        items = order.get("line_items") or []
+        if not items:
+            raise Unmappable(f"Order {number} has no line items.")
+        lines = []
+        for item in items:
+            mode = next((p.get("value") for p in item.get("properties") or [] if p.get("name") == "mode"), None)
+            lines += map_line(store, item.get("id"), sku=item.get("sku") or None, mode=mode or None)
+        return Fulfil(
+            OrderData(
+                store=store.slug,
+                order_number=str(number),
+                lines=check_unique_lines(lines),
+                email=email,
+                date_placed=aware(order.get("processed_at") or order.get("created_at")),
+                currency=(order.get("currency") or "").lower() or None,
+                total=order.get("total_price") or None,
+            )
+        )
+
+    @staticmethod
+    def _refund(refund):
+        if not refund.get("order_id"):
+            raise Unparseable("The refund names no order_id.")
+        items = refund.get("refund_line_items") or []
+        line_ids = sorted({str(item["line_item_id"]) for item in items if item.get("line_item_id")})
+        if not line_ids:
+            # A refund of shipping, a fee or an amount only: no seat was given back.
+            return Ignore(f"Refund {refund.get('id')} of order {refund['order_id']} refunds no line items.")
+        return Revoke(order_number=str(refund["order_id"]), line_ids=line_ids)
+
+
+ADAPTER = ShopifyAdapter()

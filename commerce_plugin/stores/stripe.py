@@ -1,0 +1,158 @@
+"""
+Stripe (Developers → Webhooks → Add endpoint), verified with the ``stripe`` library.
+
+What is acted on:
+
+* ``checkout.session.completed`` (``payment_status`` ``paid``), ``checkout.session.async_payment_succeeded``
+  and ``payment_intent.succeeded`` fulfil what the object's ``metadata`` names. The order number is
+  the PaymentIntent id, so the session and the payment intent of one payment are ONE order: both
+  events map to the same :class:`OrderData` (line ``1``, the same buyer, currency and total; no
+  ``date_placed``, since the two objects were created at different times).
+* ``charge.refunded`` revokes every line of the payment when it is fully refunded (``refunded``);
+  a partial refund is recorded and ignored (the operator decides in admin which seat it covers).
+
+Everything else (``payment_intent.payment_failed``, ``checkout.session.expired``, unknown types) is
+recorded and ignored, answered 200: Stripe disables endpoints that keep failing, and a late
+``payment_failed`` must never undo a payment that succeeded.
+
+The metadata contract (set on the Checkout Session, Payment Link or PaymentIntent):
+``sku`` (a SKU of this store's products) or ``course_id`` + ``mode`` (default ``verified``), and
+optionally ``lms_user_id``. The buyer is ``metadata.lms_user_id``, else the session's
+``client_reference_id`` (an LMS user id), else ``customer_details.email`` / ``receipt_email``.
+"""
+
+import json
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+
+from commerce_plugin.data import OrderData
+from commerce_plugin.stores import (
+    Adapter,
+    Envelope,
+    Fulfil,
+    Ignore,
+    Rejected,
+    Revoke,
+    Unmappable,
+    Unparseable,
+    map_line,
+)
+
+SIGNATURE = "stripe-signature"
+SESSION_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+INTENT_PAID = "payment_intent.succeeded"
+REFUNDED = "charge.refunded"
+# Amounts of these currencies are whole units; every other is in hundredths (Stripe's "minor units").
+ZERO_DECIMAL = set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+LINE_ID = "1"
+
+
+def _id(value):
+    """An expandable field: the id whether Stripe sent the id or the expanded object."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _total(amount, currency):
+    if amount is None or not currency:
+        return None
+    return str(Decimal(int(amount)) if currency.lower() in ZERO_DECIMAL else Decimal(int(amount)) / 100)
+
+
+def _user_id(value):
+    return int(value) if str(value or "").strip().isdigit() else None
+
+
+class StripeAdapter(Adapter):
+    kind = "stripe"
+    kept_headers = (*Adapter.kept_headers,)
+    order_number_is_payment = True
+
+    def verify(self, store, headers, body):
+        header = headers.get(SIGNATURE)
+        if not header:
+            raise Rejected("Missing Stripe-Signature header.")
+        tolerance = settings.COMMERCE_PLUGIN_SIGNATURE_TOLERANCE_SECONDS
+        try:
+            stripe.WebhookSignature.verify_header(body, header, store.secret, tolerance=tolerance)
+        except stripe.SignatureVerificationError as exc:
+            raise Rejected(f"Stripe-Signature: {exc.user_message or exc}")
+
+    def envelope(self, headers, body):
+        try:
+            event = json.loads(body)
+        except ValueError:
+            raise Unparseable("The body is not JSON.")
+        if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+            raise Unparseable("The body is not a Stripe event (no id or type).")
+        if not isinstance((event.get("data") or {}).get("object"), dict):
+            raise Unparseable(f"Event {event['id']} has no data.object.")
+        return Envelope(topic=event["type"], source_id=event["id"], payload=event)
+
+    def action(self, store, envelope):
+        kind, obj = envelope.topic, envelope.payload["data"]["object"]
+        if kind in SESSION_PAID:
+            if obj.get("payment_status") not in ("paid", "no_payment_required"):
+                return Ignore(f"Checkout Session {obj.get('id')} is '{obj.get('payment_status')}', not paid yet.")
+            number = _id(obj.get("payment_intent")) or obj.get("id")
+            metadata_user = _user_id((obj.get("metadata") or {}).get("lms_user_id"))
+            user_id = metadata_user or _user_id(obj.get("client_reference_id"))
+            email = (obj.get("customer_details") or {}).get("email") or obj.get("customer_email")
+            return self._fulfil(store, number, obj, user_id, email, obj.get("amount_total"))
+        if kind == INTENT_PAID:
+            user_id = _user_id((obj.get("metadata") or {}).get("lms_user_id"))
+            return self._fulfil(store, obj.get("id"), obj, user_id, obj.get("receipt_email"), obj.get("amount"))
+        if kind == REFUNDED:
+            return self._refund(obj)
+        return Ignore(f"Stripe event '{kind}' is recorded only; it never changes an order.")
+
+    @staticmethod
+    def _fulfil(store, number, obj, user_id, email, amount):
+        metadata = obj.get("metadata") or {}
+        if not metadata.get("sku") and not metadata.get("course_id"):
+            return Ignore(
+                f"{obj.get('object', 'object')} {obj.get('id')} names no course (metadata.sku or metadata.course_id):"
+                " not a course payment, or one whose Checkout Session event carries the course."
+            )
+        if not number:
+            raise Unparseable(f"{obj.get('id')} has no PaymentIntent.")
+        if not user_id and not email:
+            if obj.get("object") == "payment_intent":
+                # Checkout's own PaymentIntent often names nobody; its session event names the buyer.
+                return Ignore(f"PaymentIntent {number} names no buyer: its Checkout Session event makes the order.")
+            raise Unmappable(f"Payment {number} has no buyer (metadata.lms_user_id, client_reference_id or email).")
+        lines = map_line(
+            store,
+            LINE_ID,
+            sku=metadata.get("sku") or None,
+            course_id=None if metadata.get("sku") else metadata.get("course_id"),
+            mode=metadata.get("mode") or None,
+        )
+        currency = (obj.get("currency") or "").lower() or None
+        order = OrderData(
+            store=store.slug,
+            order_number=number,
+            lines=lines,
+            # A known LMS user is the buyer alone: the two events of a payment may disagree on the email.
+            lms_user_id=user_id,
+            email=None if user_id else email,
+            currency=currency,
+            total=_total(amount, currency),
+        )
+        return Fulfil(order, payment_reference=number)
+
+    @staticmethod
+    def _refund(charge):
+        number = _id(charge.get("payment_intent"))
+        if not number:
+            return Ignore(f"Charge {charge.get('id')} has no PaymentIntent: not a payment the plugin knows.")
+        if not charge.get("refunded"):
+            return Ignore(
+                f"Partial refund of {number} ({charge.get('amount_refunded')} of {charge.get('amount')}):"
+                " seats are revoked only when the payment is fully refunded; revoke in admin if needed."
+            )
+        return Revoke(order_number=number)
+
+
+ADAPTER = StripeAdapter()

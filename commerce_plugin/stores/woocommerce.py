@@ -1,0 +1,126 @@
+"""
+WooCommerce (Settings → Advanced → Webhooks, topics "Order created" and "Order updated").
+
+The body is the REST API (v3) order object. An order in ``processing`` or ``completed`` is paid and
+is fulfilled; ``refunded`` or ``cancelled`` revokes every line; any other status (``pending``,
+``on-hold``, ``failed``…) is recorded and ignored. The order number is the order's ``id`` (what a
+later ``order.updated`` names again), each line's id is the line item's ``id``.
+
+A line item's ``sku`` is looked up in the store's products; a SKU that is no product but a course
+run key (``course-v1:Org+Num+Run``) grants that run in the mode named by the line item's meta
+``mode`` (``verified`` when there is none).
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from commerce_plugin.data import OrderData
+from commerce_plugin.stores import (
+    Adapter,
+    Envelope,
+    Fulfil,
+    Ignore,
+    Rejected,
+    Revoke,
+    Unmappable,
+    Unparseable,
+    aware,
+    check_unique_lines,
+    map_line,
+    signing,
+)
+
+PAID = ("processing", "completed")
+UNDONE = ("refunded", "cancelled")
+TOPICS = ("order.created", "order.updated")
+SIGNATURE = "x-wc-webhook-signature"
+PING = "ping"
+
+
+def _ping_id(body):
+    """WooCommerce's activation ping is a form post ``webhook_id=<id>``, unsigned: its id, else None."""
+    try:
+        form = parse_qs(body.decode("utf-8"), strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return form["webhook_id"][0] if list(form) == ["webhook_id"] else None
+
+
+class WooCommerceAdapter(Adapter):
+    kind = "woocommerce"
+    topic_header = "x-wc-webhook-topic"
+    kept_headers = (
+        *Adapter.kept_headers,
+        "x-wc-webhook-topic",
+        "x-wc-webhook-source",
+        "x-wc-webhook-resource",
+        "x-wc-webhook-event",
+        "x-wc-webhook-id",
+        "x-wc-webhook-delivery-id",
+    )
+
+    def verify(self, store, headers, body):
+        signature = headers.get(SIGNATURE)
+        if not signature and _ping_id(body) is not None:
+            return  # the ping carries nothing to act on; it is only recorded
+        if not signature:
+            raise Rejected(f"Missing {SIGNATURE} header.")
+        if not signing.matches(store.secret, body, signature):
+            raise Rejected(f"{SIGNATURE} does not match the store's secret.")
+
+    def envelope(self, headers, body):
+        if _ping_id(body) is not None:
+            return Envelope(topic=PING, payload={"webhook_id": _ping_id(body)})
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise Unparseable("The body is not JSON.")
+        if not isinstance(payload, dict):
+            raise Unparseable("The body is not a WooCommerce order object.")
+        topic = headers.get(self.topic_header, "")
+        return Envelope(topic=topic, source_id=headers.get("x-wc-webhook-delivery-id") or None, payload=payload)
+
+    def action(self, store, envelope):
+        if envelope.topic == PING:
+            return Ignore(f"WooCommerce activation ping (webhook {envelope.payload['webhook_id']}).")
+        if envelope.topic not in TOPICS:
+            return Ignore(f"Topic '{envelope.topic}' is not an order topic ({', '.join(TOPICS)}).")
+        order = envelope.payload
+        number = order.get("id") or order.get("number")
+        if not number:
+            raise Unparseable("The order has no id.")
+        status = order.get("status")
+        if status in UNDONE:
+            return Revoke(order_number=str(number))
+        if status not in PAID:
+            return Ignore(f"Order {number} is '{status}', not paid: nothing to fulfil yet.")
+        email = (order.get("billing") or {}).get("email")
+        if not email:
+            raise Unmappable(f"Order {number} has no buyer (billing.email is empty).")
+        items = order.get("line_items") or []
+        if not items:
+            raise Unmappable(f"Order {number} has no line items.")
+        lines = []
+        for item in items:
+            lines += map_line(store, item.get("id"), sku=item.get("sku") or None, mode=_meta(item, "mode"))
+        return Fulfil(
+            OrderData(
+                store=store.slug,
+                order_number=str(number),
+                lines=check_unique_lines(lines),
+                email=email,
+                date_placed=aware(order.get("date_created_gmt")),
+                currency=(order.get("currency") or "").lower() or None,
+                total=order.get("total") or None,
+            )
+        )
+
+
+def _meta(item, key):
+    for meta in item.get("meta_data") or []:
+        if meta.get("key") == key and meta.get("value"):
+            return str(meta["value"])
+    return None
+
+
+ADAPTER = WooCommerceAdapter()
