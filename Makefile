@@ -1,7 +1,7 @@
 # The Open edX cookiecutter's vocabulary. Every target sets itself up on a fresh clone: the
 # virtualenv is (re)built whenever setup.py or a requirements file is newer than its stamp.
 .DEFAULT_GOAL := help
-.PHONY: help requirements test test-integration test-all quality format demo clean distclean
+.PHONY: help requirements tutor-env test test-integration test-tutor test-all quality format demo clean distclean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,13 +32,26 @@ $(STAMP): setup.py requirements/test.txt requirements/dev.txt
 
 requirements: $(STAMP) ## create .venv and install the package with its test and dev requirements
 
+# tutor lives in a virtualenv of its own: its dependencies' pins clash with celery's (requirements/tutor.txt).
+TUTOR_STAMP := .venv-tutor/.installed
+$(TUTOR_STAMP): requirements/tutor.txt tutor-contrib-commerce-plugin/pyproject.toml $(STAMP)
+	[ -x .venv-tutor/bin/python ] || "$$(readlink -f $(PY))" -m venv .venv-tutor
+	.venv-tutor/bin/python -m pip install --quiet --upgrade pip
+	.venv-tutor/bin/python -m pip install --quiet -r requirements/tutor.txt
+	touch $(TUTOR_STAMP)
+
+tutor-env: $(TUTOR_STAMP) ## create .venv-tutor with tutor and the Tutor plugin (for tests/tutor)
+
 test: $(STAMP) ## the fast unit suite (SQLite, eager Celery)
 	$(PY) -m pytest -m "not integration"
 
 test-integration: $(STAMP) ## real MariaDB, Redis, celery worker and HTTP server (skips if services are down)
 	$(PY) -m pytest -m integration -rs --durations=5 tests/integration
 
-test-all: test test-integration ## unit suite, then the integration suite
+test-tutor: $(TUTOR_STAMP) ## the Tutor plugin rendered by a real tutor (no Docker)
+	$(PY) -m pytest tests/tutor
+
+test-all: $(TUTOR_STAMP) test test-integration ## unit suite (Tutor plugin included), then the integration suite
 
 quality: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -52,12 +52,11 @@ class CommercePluginConfig(AppConfig):
 
     def ready(self):
         # Our event definitions must exist before anything connects to them (event bus, routes).
-        from commerce_plugin import routes, signals  # noqa: F401  pylint: disable=unused-import
+        from commerce_plugin import handlers, routes, signals  # noqa: F401  pylint: disable=unused-import
+        from commerce_plugin.lms import get_backend  # pylint: disable=import-outside-toplevel
 
         routes.connect_configured_routes()
         routes.check_filter_pipelines()
+        routes.schedule_sweeper()
         # Learner-initiated unenrollments (not the plugin's own revocations) may refund the payment.
-        from commerce_plugin import handlers  # pylint: disable=import-outside-toplevel
-        from commerce_plugin.lms import get_backend  # pylint: disable=import-outside-toplevel
-
         get_backend().connect_unenroll_listener(handlers.refund_unenrolled_seat)

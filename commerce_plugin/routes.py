@@ -51,6 +51,25 @@ def check_filter_pipelines():
             _import(path, f"pipeline step of {filter_class.filter_type}")
 
 
+def schedule_sweeper():
+    """
+    Add the sweeper to Celery beat's schedule when ``COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS`` is set.
+
+    Done at startup rather than in ``plugin_settings``: the LMS applies plugin settings before the
+    operator's (Tutor's) settings, which is where the interval is usually set.
+    """
+    interval = getattr(settings, "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS", None)
+    if not interval:
+        return
+    entry = {"task": "commerce_plugin.tasks.sweep_stuck_lines", "schedule": float(interval)}
+    for name in ("CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE"):
+        schedule = getattr(settings, name, None)
+        if schedule is None:
+            schedule = {}
+            setattr(settings, name, schedule)
+        schedule.setdefault("commerce_plugin.sweep", entry)
+
+
 def _name(func):
     return f"{func.__module__}.{getattr(func, '__qualname__', repr(func))}"
 

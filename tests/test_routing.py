@@ -155,10 +155,14 @@ def test_plugin_settings_never_overwrite_the_operators_values():
     assert not hasattr(Settings, "CELERYBEAT_SCHEDULE")
 
 
-def test_sweeper_schedule_is_added_when_asked():
-    class Settings:
-        COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS = 300
+def test_sweeper_schedule_is_added_at_startup_when_asked(settings):
+    settings.COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS = 300
+    settings.CELERYBEAT_SCHEDULE = {"lms.other": {"task": "other", "schedule": 60.0}}
 
-    plugin_settings(Settings)
+    routes.schedule_sweeper()
 
-    assert Settings.CELERYBEAT_SCHEDULE["commerce_plugin.sweep"]["task"] == "commerce_plugin.tasks.sweep_stuck_lines"
+    assert settings.CELERYBEAT_SCHEDULE["commerce_plugin.sweep"] == {
+        "task": "commerce_plugin.tasks.sweep_stuck_lines",
+        "schedule": 300.0,
+    }
+    assert "lms.other" in settings.CELERYBEAT_SCHEDULE

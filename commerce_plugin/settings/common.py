@@ -46,12 +46,3 @@ def plugin_settings(settings):
     for name, value in DEFAULTS.items():
         if not hasattr(settings, name):
             setattr(settings, name, value)
-    interval = getattr(settings, "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS", None)
-    if interval:
-        schedule = getattr(settings, "CELERYBEAT_SCHEDULE", None)
-        if schedule is None:
-            schedule = settings.CELERYBEAT_SCHEDULE = {}
-        schedule.setdefault(
-            "commerce_plugin.sweep",
-            {"task": "commerce_plugin.tasks.sweep_stuck_lines", "schedule": float(interval)},
-        )

@@ -1,0 +1,70 @@
+"""The LMS settings Tutor renders with the plugin: what the LMS plugin needs to run inside Tutor."""
+
+import re
+
+import pytest
+
+SETTINGS = ["env/apps/openedx/settings/lms/production.py", "env/apps/openedx/settings/lms/development.py"]
+OVERRIDES = {
+    "OVERRIDE_GET_CHECKOUT_PAGE_URL": "commerce_plugin.lms.overrides.get_checkout_page_url",
+    "OVERRIDE_GET_ABSOLUTE_ECOMMERCE_URL": "commerce_plugin.lms.overrides.get_absolute_ecommerce_url",
+}
+
+
+def commerce_settings(root, relative):
+    """Run the plugin's block of the rendered settings on its own and return what it defines."""
+    text = root.file(relative)
+    block = re.search(r"^# commerce_plugin \(tutor-contrib-commerce-plugin\).*?(?=^#{3,} )", text, re.M | re.S)
+    assert block, f"no commerce_plugin block in {relative}"
+    namespace = {}
+    exec(block.group(0), namespace)  # noqa: S102  our own rendered template, in a test
+    return namespace
+
+
+@pytest.mark.parametrize("relative", SETTINGS)
+def test_rendered_lms_settings_are_valid_python(default_root, stripe_root, relative):
+    for root in (default_root, stripe_root):
+        compile(root.file(relative), relative, "exec")
+
+
+@pytest.mark.parametrize("relative", SETTINGS)
+def test_lms_uses_the_real_lms_backend_and_the_queue_tutors_worker_consumes(default_root, relative):
+    settings = commerce_settings(default_root, relative)
+
+    assert settings["COMMERCE_PLUGIN_LMS_BACKEND"] == "platform"
+    assert settings["COMMERCE_PLUGIN_CELERY_QUEUE"] == "edx.lms.core.default"
+    assert settings["COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS"] is None
+
+
+def test_fulfillment_queue_is_one_the_lms_worker_container_listens_to(default_root):
+    compose = default_root.file("env/local/docker-compose.prod.yml")
+    worker = compose.split("lms-worker:", 1)[1].split("cms-worker:", 1)[0]
+    queues = re.search(r"--queues=([\w.,-]+)", worker).group(1).split(",")
+
+    assert default_root.value("COMMERCE_PLUGIN_CELERY_QUEUE") in queues
+
+
+@pytest.mark.parametrize("relative", SETTINGS)
+def test_without_stripe_checkout_the_lms_checkout_is_left_alone(default_root, relative):
+    text = default_root.file(relative)
+
+    for name in [*OVERRIDES, "ECOMMERCE_PUBLIC_URL_ROOT", "COMMERCE_PLUGIN_STRIPE_API_KEY"]:
+        assert name not in text
+
+
+@pytest.mark.parametrize("relative", SETTINGS)
+def test_stripe_checkout_points_the_lms_upgrade_buttons_at_the_plugin(stripe_root, relative):
+    settings = commerce_settings(stripe_root, relative)
+
+    assert {name: settings[name] for name in OVERRIDES} == OVERRIDES
+    assert settings["COMMERCE_PLUGIN_STRIPE_API_KEY"] == "sk_test_123"
+    assert settings["COMMERCE_PLUGIN_STRIPE_STORE"] == "stripe"
+    # The LMS shows Upgrade buttons only when it believes an ecommerce service exists: the LMS itself.
+    assert re.search(r"^ECOMMERCE_PUBLIC_URL_ROOT = LMS_ROOT_URL$", stripe_root.file(relative), re.M)
+
+
+def test_sweep_interval_reaches_the_lms_settings(stripe_root):
+    # The plugin turns it into a CELERYBEAT_SCHEDULE entry at startup (tests/test_routing.py).
+    settings = commerce_settings(stripe_root, SETTINGS[0])
+
+    assert settings["COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS"] == 300
