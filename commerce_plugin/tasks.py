@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (TransientEnrollmentError, OperationalError, InterfaceError)
 
 
+def _retry_later(task, exc, what):
+    """Celery's retry with exponential backoff and full jitter, bounded by the plugin's settings."""
+    countdown = get_exponential_backoff_interval(
+        factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
+        retries=task.request.retries,
+        maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
+        full_jitter=True,
+    )
+    log.info("commerce %s: %s, retry %d in %ss", what, type(exc).__name__, task.request.retries + 1, countdown)
+    return task.retry(exc=exc, countdown=countdown, max_retries=settings.COMMERCE_PLUGIN_MAX_RETRIES)
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 @set_code_owner_attribute
 def fulfill_line(self, line_pk):
@@ -27,20 +39,11 @@ def fulfill_line(self, line_pk):
     try:
         status = orders.fulfill_line(line_pk)
     except TRANSIENT_ERRORS as exc:
-        retries = self.request.retries
-        limit = settings.COMMERCE_PLUGIN_MAX_RETRIES
         fulfillment.record_transient_error(line_pk, exc)
-        if retries >= limit:
-            fulfillment.give_up(line_pk, exc, attempts=retries + 1)
+        if self.request.retries >= settings.COMMERCE_PLUGIN_MAX_RETRIES:
+            fulfillment.give_up(line_pk, exc, attempts=self.request.retries + 1)
             return "failed"
-        countdown = get_exponential_backoff_interval(
-            factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
-            retries=retries,
-            maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
-            full_jitter=True,
-        )
-        log.info("commerce line %s: %s, retry %d in %ss", line_pk, type(exc).__name__, retries + 1, countdown)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=limit)
+        raise _retry_later(self, exc, f"line {line_pk}") from exc
     set_custom_attribute("commerce_plugin.line_status", status)
     return status
 
@@ -69,18 +72,9 @@ def refund_line(self, line_pk):
     try:
         status = refunds.refund_line(line_pk)
     except (refunds.PaymentUnavailable, OperationalError, InterfaceError) as exc:
-        retries = self.request.retries
-        limit = settings.COMMERCE_PLUGIN_MAX_RETRIES
-        if retries >= limit:
+        if self.request.retries >= settings.COMMERCE_PLUGIN_MAX_RETRIES:
             refunds.give_up(line_pk, exc)
             return "failed"
-        countdown = get_exponential_backoff_interval(
-            factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
-            retries=retries,
-            maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
-            full_jitter=True,
-        )
-        log.info("commerce refund of line %s: %s, retry %d in %ss", line_pk, type(exc).__name__, retries + 1, countdown)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=limit)
+        raise _retry_later(self, exc, f"refund of line {line_pk}") from exc
     set_custom_attribute("commerce_plugin.refund_status", status)
     return status
