@@ -285,3 +285,7 @@ from commerce_plugin import delivery_admin  # noqa: E402, F401
 # isort: split
 # Refunds and Stripe Checkout Sessions (and the refunds inline on the order page) register themselves.
 from commerce_plugin import payment_admin  # noqa: E402, F401
+
+# isort: split
+# The operator's dashboard (figures, retry buttons, routing picture) on this app's admin index page.
+from commerce_plugin import dashboard_admin  # noqa: E402, F401

@@ -79,7 +79,7 @@ def _await_registration(backend, line):
     OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
         status=data.PENDING_REGISTRATION, last_error="", modified=timezone.now()
     )
-    _log_state(line, data.PENDING_REGISTRATION)
+    log_state(line, data.PENDING_REGISTRATION)
     return data.PENDING_REGISTRATION
 
 
@@ -96,7 +96,7 @@ def _mark_fulfilled(line, result):
         line.refresh_from_db()
         if updated:
             _announce(ORDER_LINE_FULFILLED, line)
-            _log_state(line, data.FULFILLED)
+            log_state(line, data.FULFILLED)
         elif line.status == data.REVOKED and result.action in GRANTING:
             # Revoked while we were enrolling: take back the seat we just granted.
             line.granted = result.action
@@ -113,7 +113,7 @@ def fail(line, reason):
         line.refresh_from_db()
         if updated:
             _announce(ORDER_LINE_FAILED, line)
-            _log_state(line, data.FAILED)
+            log_state(line, data.FAILED)
     return line.status
 
 
@@ -142,7 +142,7 @@ def revoke_line(order, line):
     line.save(update_fields=["status", "revoked_at", "modified"])
     if was_fulfilled:
         release_seat(order, line)
-    _log_state(line, data.REVOKED)
+    log_state(line, data.REVOKED)
 
 
 def release_seat(order, line):
@@ -189,8 +189,8 @@ def _announce(signal, line):
     transaction.on_commit(lambda: signal.send_event(order_line=event))
 
 
-def _log_state(line, status):
-    # One structured line per state change; ids only, never the buyer.
+def log_state(line, status):
+    """One structured log line per state change of a line; ids only, never the buyer."""
     log.info(
         "commerce line state store=%s order=%s line=%s course=%s status=%s attempts=%s",
         line.order.store.slug,

@@ -235,11 +235,14 @@ def _announce_revoked(order):
 def retry_lines(line_pks):
     """Put failed (or stuck) lines back in the queue; returns how many were re-queued."""
     lines = OrderLine.objects.filter(pk__in=line_pks, status__in=[data.FAILED, data.QUEUED])
-    pks = list(lines.values_list("pk", flat=True))
-    OrderLine.objects.filter(pk__in=pks).update(status=data.QUEUED, last_error="", modified=timezone.now())
-    for pk in pks:
-        enqueue.fulfill_line(pk, on_commit=True)
-    return len(pks)
+    chosen = list(lines.select_related("order__store"))
+    OrderLine.objects.filter(pk__in=[line.pk for line in chosen]).update(
+        status=data.QUEUED, last_error="", modified=timezone.now()
+    )
+    for line in chosen:
+        fulfillment.log_state(line, data.QUEUED)
+        enqueue.fulfill_line(line.pk, on_commit=True)
+    return len(chosen)
 
 
 def claim_pending_seats(email, course_id=None):

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from commerce_plugin import data
+from commerce_plugin import data, fulfillment
 from commerce_plugin.convert import order_to_data
 from commerce_plugin.models import OrderLine, Refund, Store
 from commerce_plugin.payments import stripe_client
@@ -80,6 +80,7 @@ def _record(line_pk):
         if not claimed:
             return False
         line = OrderLine.objects.select_related("order__store").get(pk=line_pk)
+        fulfillment.log_state(line, data.REVOKED)
         order = line.order
         amount, share_reason = _line_share(line)
         stripe_paid = order.store.kind == Store.STRIPE

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin import fulfillment, orders
+from commerce_plugin import fulfillment, monitoring, orders
 from commerce_plugin.lms import TransientEnrollmentError
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,10 @@ def fulfill_line(self, line_pk):
         fulfillment.record_transient_error(line_pk, exc)
         if self.request.retries >= settings.COMMERCE_PLUGIN_MAX_RETRIES:
             fulfillment.give_up(line_pk, exc, attempts=self.request.retries + 1)
+            monitoring.set_line_attributes(line_pk)
             return "failed"
         raise _retry_later(self, exc, f"line {line_pk}") from exc
-    set_custom_attribute("commerce_plugin.line_status", status)
+    monitoring.set_line_attributes(line_pk)
     return status
 
 
@@ -77,4 +78,5 @@ def refund_line(self, line_pk):
             return "failed"
         raise _retry_later(self, exc, f"refund of line {line_pk}") from exc
     set_custom_attribute("commerce_plugin.refund_status", status)
+    monitoring.set_line_attributes(line_pk)
     return status

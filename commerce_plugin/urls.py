@@ -5,10 +5,12 @@ from django.urls import include, path
 from commerce_plugin import checkout_views
 from commerce_plugin.api.coordinator import CoordinatorFulfillView
 from commerce_plugin.api.webhooks import WebhookView
+from commerce_plugin.health import HealthView
 
 app_name = "commerce_plugin"
 
 urlpatterns = [
+    path("api/v1/health/", HealthView.as_view(), name="health"),
     path("api/", include("commerce_plugin.api.urls")),
     path("coordinator/fulfill/", CoordinatorFulfillView.as_view(), name="coordinator-fulfill"),
     path("webhooks/<slug:store>/", WebhookView.as_view(), name="webhook"),

@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce_plugin import orders
+from commerce_plugin import monitoring, orders
 from commerce_plugin.api.v1.authentication import StoreSignatureAuthentication
 from commerce_plugin.api.v1.permissions import CanFulfillOrders, signing_store
 from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer, order_representation
@@ -22,6 +22,7 @@ from commerce_plugin.lms import TransientEnrollmentError
 
 def order_response(order, status_code=status.HTTP_200_OK):
     """The order in the contract's shape, each line with the learner's enrollment as the LMS has it."""
+    monitoring.set_order_attributes(order.store, order.order_number, order.status)
     return Response(order_representation(order, orders.line_enrollments(order)), status=status_code)
 
 

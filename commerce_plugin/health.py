@@ -1,0 +1,88 @@
+"""
+``GET /commerce-plugin/api/v1/health/``: a JSON snapshot for monitoring systems to poll.
+
+Staff (or holders of ``commerce_plugin.fulfill_order``) only, by LMS JWT or session, like the API;
+stores cannot read it. The answer is 200 whenever the figures could be read — ``status`` says
+``ok`` or ``degraded`` and ``problems`` says why, so an alert can quote it. ``degraded`` when:
+
+* the oldest queued line was created more than ``COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS`` ago: workers
+  or the broker are not keeping up (the sweeper would already have re-queued it once);
+* ``FAILURES_PER_HOUR`` or more lines failed in the last hour (one refused course is an operator's
+  job, not an outage; several suggest a broken LMS or catalogue);
+* ``REJECTIONS_PER_HOUR`` or more webhook deliveries were rejected or invalid in the last hour (a
+  store sending with the wrong secret, or someone probing the endpoint).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+from edx_django_utils.monitoring import set_custom_attribute
+from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from commerce_plugin import data
+from commerce_plugin.api.v1.permissions import IsStaffCaller
+from commerce_plugin.models import OrderLine, WebhookDelivery
+
+FAILURES_PER_HOUR = 5
+REJECTIONS_PER_HOUR = 5
+REJECTED = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID)
+
+
+def snapshot(now=None) -> dict:
+    """The figures and the verdict: two aggregate queries, whatever the size of the tables."""
+    now = now or timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    lines = OrderLine.objects.aggregate(
+        queued=Count("pk", filter=Q(status=data.QUEUED)),
+        oldest=Min("created", filter=Q(status=data.QUEUED)),
+        failed=Count("pk", filter=Q(status=data.FAILED, modified__gte=hour_ago)),
+        pending=Count("pk", filter=Q(status=data.PENDING_REGISTRATION)),
+    )
+    deliveries = WebhookDelivery.objects.filter(created__gte=hour_ago).aggregate(
+        rejected=Count("pk", filter=Q(verdict__in=REJECTED)),
+        failed=Count("pk", filter=Q(verdict=WebhookDelivery.FAILED)),
+    )
+    oldest = int((now - lines["oldest"]).total_seconds()) if lines["oldest"] else None
+    queued_limit = settings.COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS
+    problems = []
+    if oldest is not None and oldest > queued_limit:
+        problems.append(f"a line has been queued for {oldest}s (limit {queued_limit}s)")
+    if lines["failed"] >= FAILURES_PER_HOUR:
+        problems.append(f"{lines['failed']} lines failed in the last hour (limit {FAILURES_PER_HOUR})")
+    if deliveries["rejected"] >= REJECTIONS_PER_HOUR:
+        problems.append(
+            f"{deliveries['rejected']} webhook deliveries rejected in the last hour (limit {REJECTIONS_PER_HOUR})"
+        )
+    return {
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
+        "queued": lines["queued"],
+        "oldest_queued_seconds": oldest,
+        "failed_last_hour": lines["failed"],
+        "pending_registration": lines["pending"],
+        "deliveries_rejected_last_hour": deliveries["rejected"],
+        "deliveries_failed_last_hour": deliveries["failed"],
+        "thresholds": {
+            "oldest_queued_seconds": queued_limit,
+            "failed_last_hour": FAILURES_PER_HOUR,
+            "deliveries_rejected_last_hour": REJECTIONS_PER_HOUR,
+        },
+        "checked_at": now.isoformat(),
+    }
+
+
+class HealthView(APIView):
+    """JWT first, so an anonymous poller gets 401 (not a login redirect); learners and stores get 403."""
+
+    authentication_classes = [JwtAuthentication, SessionAuthentication]
+    permission_classes = [IsStaffCaller]
+
+    def get(self, request):
+        body = snapshot()
+        set_custom_attribute("commerce_plugin.health_status", body["status"])
+        return Response(body, headers={"Cache-Control": "no-store"})
