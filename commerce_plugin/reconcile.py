@@ -1,0 +1,229 @@
+"""
+Where the plugin's records and the LMS disagree, and putting that right.
+
+Fulfillment keeps the two in step, but the LMS can change behind the plugin's back: staff unenroll a
+learner or change their mode, a database is restored from a backup, a revocation's task hit a
+broken LMS. Two kinds of disagreement cost someone money:
+
+* **paid but not enrolled** — a ``fulfilled`` line whose learner has no active enrollment in a mode
+  their fulfilled lines paid for (missing, inactive or in another mode), or a line still ``queued``
+  long after the sweep threshold;
+* **enrolled but revoked** — a ``revoked`` line whose seat the plugin granted is still active in that
+  mode although no fulfilled line pays for it any more.
+
+Enrollments are read through the LMS door only, so this works against the real LMS as against the
+stand-in. Fixing goes through the same functions as everything else: lines are re-queued for the
+fulfillment task (:func:`commerce_plugin.orders.retry_lines`) and seats released by
+:func:`commerce_plugin.fulfillment.release_seat`, which checks its conditions again.
+"""
+
+import logging
+from datetime import timedelta
+
+import attr
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from commerce_plugin import data, fulfillment, orders
+from commerce_plugin.lms import get_backend
+from commerce_plugin.models import OrderLine
+
+__all__ = [
+    "ENROLLED_BUT_REVOKED",
+    "PAID_NOT_ENROLLED",
+    "Discrepancy",
+    "find_discrepancies",
+    "fix_discrepancies",
+    "requeue_unenrolled_lines",
+]
+
+log = logging.getLogger(__name__)
+
+PAID_NOT_ENROLLED = "paid-not-enrolled"
+ENROLLED_BUT_REVOKED = "enrolled-but-revoked"
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Discrepancy:
+    """One line the LMS disagrees with; ``found`` says what the LMS (or the queue) shows instead."""
+
+    kind: str
+    line_pk: int
+    store: str
+    order_number: str
+    line_id: str
+    course_id: str
+    mode: str
+    status: str
+    found: str
+
+
+def find_discrepancies(store=None, since=None, now=None):
+    """
+    Every discrepancy among the lines of ``store``'s orders (all stores by default) received at or
+    after ``since``; a list of :class:`Discrepancy`, paid-but-not-enrolled first. Changes nothing.
+    """
+    lines = OrderLine.objects.select_related("order__store").order_by("pk")
+    if store:
+        lines = lines.filter(order__store__slug=store)
+    if since:
+        lines = lines.filter(order__created__gte=since)
+    lms = _Lms()
+    return (
+        _unenrolled(lines.filter(status=data.FULFILLED), lms)
+        + _stuck(lines, now or timezone.now())
+        + _still_enrolled(lines.filter(status=data.REVOKED), lms)
+    )
+
+
+def fix_discrepancies(discrepancies):
+    """
+    Re-queue the paid-but-not-enrolled lines and release the seats of enrolled-but-revoked ones;
+    returns ``{"requeued": n, "released": n}``. A line that changed since it was found is left as it
+    is now, so running this on an old listing is safe.
+    """
+    unenrolled = [d.line_pk for d in discrepancies if d.kind == PAID_NOT_ENROLLED]
+    requeued = requeue_unenrolled_lines(unenrolled) if unenrolled else 0
+    released = 0
+    for found in discrepancies:
+        if found.kind == ENROLLED_BUT_REVOKED and _release(found.line_pk):
+            released += 1
+    return {"requeued": requeued, "released": released}
+
+
+def requeue_unenrolled_lines(line_pks):
+    """
+    Send paid lines back to the fulfillment task: ``fulfilled`` lines whose enrollment went missing
+    are reopened (the task enrolls again and announces ``fulfilled`` again), ``queued`` ones are
+    queued again. Returns how many were queued.
+    """
+    with transaction.atomic():
+        # Locked and conditional, as every status change: a line revoked or failed meanwhile stays so.
+        pks = list(
+            OrderLine.objects.select_for_update()
+            .filter(pk__in=line_pks, status__in=[data.FULFILLED, data.QUEUED])
+            .values_list("pk", flat=True)
+        )
+        reopened = OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(
+            status=data.QUEUED, modified=timezone.now()
+        )
+        count = orders.retry_lines(pks)
+    log.info("commerce reconcile re-queued %d lines (%d were fulfilled)", count, reopened)
+    return count
+
+
+def _release(line_pk):
+    with transaction.atomic():
+        line = (
+            OrderLine.objects.select_for_update()
+            .select_related("order__store")
+            .filter(pk=line_pk, status=data.REVOKED)
+            .first()
+        )
+        released = line is not None and fulfillment.release_seat(line.order, line)
+    if released:
+        log.info("commerce reconcile released the seat of line %s", line_pk)
+    return released
+
+
+class _Lms:
+    """The LMS door with the lookups of one run remembered: buyers by order, seats by learner."""
+
+    def __init__(self):
+        self.backend = get_backend()
+        self._buyers, self._enrollments = {}, {}
+
+    def buyer(self, order):
+        if order.pk not in self._buyers:
+            self._buyers[order.pk] = fulfillment.find_buyer(self.backend, order)
+        return self._buyers[order.pk]
+
+    def enrollment(self, user, course_id):
+        key = (user.id, course_id)
+        if key not in self._enrollments:
+            self._enrollments[key] = self.backend.get_enrollment(user, course_id)
+        return self._enrollments[key]
+
+
+def _unenrolled(fulfilled, lms):
+    # A learner may hold several paid lines for one seat (verified, then professional): the seat is
+    # right if it is active in any of their modes; if not, the newest line decides what to restore.
+    seats = {}  # (learner, course) → [newest line, learner, modes paid for]
+    for line in fulfilled.iterator(chunk_size=500):
+        user = lms.buyer(line.order)
+        key = (user.id if user else f"order {line.order_id}", line.course_id)
+        seat = seats.setdefault(key, [line, user, set()])
+        seat[0] = max(seat[0], line, key=lambda held: held.pk)
+        seat[2].add(line.mode)
+    found = []
+    for line, user, modes in seats.values():
+        enrollment = lms.enrollment(user, line.course_id) if user else None
+        if enrollment and enrollment.is_active and enrollment.mode in modes:
+            continue
+        found.append(_discrepancy(PAID_NOT_ENROLLED, line, _describe(user, enrollment)))
+    return sorted(found, key=lambda discrepancy: discrepancy.line_pk)
+
+
+def _stuck(lines, now):
+    cutoff = now - timedelta(seconds=settings.COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS)
+    stuck = lines.filter(status=data.QUEUED, modified__lt=cutoff)
+    return [
+        _discrepancy(PAID_NOT_ENROLLED, line, f"queued for {_duration(now - line.modified)}")
+        for line in stuck.iterator(chunk_size=500)
+    ]
+
+
+def _still_enrolled(revoked, lms):
+    # The conditions of fulfillment.release_seat, read without acting: another fulfilled line pays
+    # for the seat, or the plugin never granted it, or it is no longer the granted mode → fine.
+    found = []
+    for line in revoked.iterator(chunk_size=500):
+        user = lms.buyer(line.order)
+        if user is None:
+            continue
+        enrollment = lms.enrollment(user, line.course_id)
+        if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
+            continue
+        same_seat = (
+            OrderLine.objects.filter(course_id=line.course_id)
+            .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
+            .exclude(pk=line.pk)
+        )
+        if same_seat.filter(status=data.FULFILLED).exists():
+            continue
+        if line.granted not in fulfillment.GRANTING and not same_seat.filter(granted__in=fulfillment.GRANTING).exists():
+            continue
+        found.append(_discrepancy(ENROLLED_BUT_REVOKED, line, f"active {enrollment.mode}"))
+    return found
+
+
+def _discrepancy(kind, line, found):
+    return Discrepancy(
+        kind=kind,
+        line_pk=line.pk,
+        store=line.order.store.slug,
+        order_number=line.order.order_number,
+        line_id=line.line_id,
+        course_id=line.course_id,
+        mode=line.mode,
+        status=line.status,
+        found=found,
+    )
+
+
+def _describe(user, enrollment):
+    if user is None:
+        return "no LMS account"
+    if enrollment is None:
+        return "no enrollment"
+    return f"{'active' if enrollment.is_active else 'inactive'} {enrollment.mode}"
+
+
+def _duration(delta):
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"

@@ -1,0 +1,199 @@
+"""
+Tools the fault and load tests add to the stack of ``conftest.py``: a TCP proxy in front of MariaDB
+that a test can cut, a multi-process WSGI server (gunicorn), a worker of a test's own, and clients
+posting many orders at once. Standard library only, besides what the stack already uses.
+"""
+
+import contextlib
+import json
+import queue
+import re
+import socket
+import sys
+import threading
+import time
+
+from demo.processes import ORDERS_PATH, Process, free_port, http, wait_for
+
+EVENT_SETTINGS = "tests.integration.recording_settings"
+
+
+class DatabaseProxy:
+    """
+    A TCP relay to MariaDB that the test can cut. While :meth:`refuse` is in force every open
+    connection is dropped (a query in flight ends with "Lost connection") and new ones are closed
+    at once, as when the database restarts or a network path fails; :meth:`restore` lets them in.
+    """
+
+    def __init__(self, target=("127.0.0.1", 3306)):
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)  # so close() is noticed without tricks
+        self.port = self._listener.getsockname()[1]
+        self.refused = 0
+        self._refusing = self._closed = False
+        self._lock = threading.Lock()
+        self._open = set()
+        threading.Thread(target=self._accept, name="db-proxy", daemon=True).start()
+
+    def refuse(self):
+        """Drop every open connection and turn new ones away until :meth:`restore`."""
+        with self._lock:
+            self._refusing = True
+            dropped = list(self._open)
+        self._drop(*dropped)
+        return len(dropped) // 2
+
+    def restore(self):
+        with self._lock:
+            self._refusing = False
+
+    def close(self):
+        with self._lock:
+            self._closed, dropped = True, list(self._open)
+        self._drop(*dropped)
+        self._listener.close()
+
+    def _accept(self):
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                refusing = self._refusing
+                if refusing:
+                    self.refused += 1
+            if refusing:
+                self._drop(client)
+                continue
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                self._drop(client)
+                continue
+            client.settimeout(None)
+            server.settimeout(None)
+            with self._lock:
+                self._open.update((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            self._drop(source, sink)
+
+    def _drop(self, *sockets):
+        for sock in sockets:
+            with self._lock:
+                self._open.discard(sock)
+            # shutdown() wakes a thread blocked in recv() on the socket; close() alone would not.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def start_gunicorn(sandbox, name="gunicorn", workers=3, threads=4, env=None, timeout=60):
+    """
+    ``gunicorn sandbox.wsgi`` (gthread workers) on a free port; returns (process, base URL).
+    ``runserver`` is one process: a burst needs the several processes a production LMS runs.
+    """
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "sandbox.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        f"--threads={threads}",
+        "--worker-class=gthread",
+        "--timeout=60",
+        "--log-level=warning",
+    ]
+    process = Process(name, args, {**sandbox.env, **(env or {})}, sandbox.log_dir / f"{name}.log")
+    sandbox.processes.append(process)  # stopped with the rest of the sandbox
+    base_url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        if not process.alive:
+            raise RuntimeError(f"{name} exited {process.popen.returncode}:\n{process.log()}")
+        try:
+            return http("GET", f"{base_url}{ORDERS_PATH}-/-/", timeout=2)[0]
+        except OSError:
+            return None
+
+    wait_for(answers, timeout, f"{name} to answer HTTP")
+    return process, base_url
+
+
+@contextlib.contextmanager
+def own_worker(stack, name, env=None):
+    """
+    Run the stack's tasks on a worker of the test's own (its settings or its database path differ)
+    and on no other: the shared worker is stopped first and started again afterwards.
+    """
+    if stack.worker is not None and stack.worker.alive:
+        stack.worker.stop()
+    worker = stack.sandbox.start_worker(name, env=env, concurrency=1, pool="prefork")
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        stack.ensure_worker()
+
+
+def post_all(post, payloads, clients):
+    """
+    Send every payload with ``clients`` concurrent senders; return ``[(order_number, status, body)]``
+    and the seconds it took. A sender that hits a network error records it instead of the answer.
+    """
+    work = queue.SimpleQueue()
+    for payload in payloads:
+        work.put(payload)
+    answers, lock = [], threading.Lock()
+
+    def sender():
+        while True:
+            try:
+                payload = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                status, body = post(payload)
+            except OSError as exc:
+                status, body = None, repr(exc)
+            with lock:
+                answers.append((payload["order_number"], status, body))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=sender) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers, time.monotonic() - started
+
+
+def log_matches(stack, pattern, logs="worker-*.log"):
+    """Every match of ``pattern`` in the stack's worker logs (all workers, dead or alive)."""
+    regex = re.compile(pattern)
+    return [
+        match for path in stack.sandbox.log_dir.glob(logs) for match in regex.finditer(path.read_text(errors="replace"))
+    ]
+
+
+def recorded_events(path):
+    """The plugin events a worker with :data:`EVENT_SETTINGS` wrote to ``path``, in order."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
