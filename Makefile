@@ -1,7 +1,7 @@
 # The Open edX cookiecutter's vocabulary. Every target sets itself up on a fresh clone: the
 # virtualenv is (re)built whenever setup.py or a requirements file is newer than its stamp.
 .DEFAULT_GOAL := help
-.PHONY: help requirements tutor-env test test-integration test-tutor test-all quality format demo clean distclean
+.PHONY: help requirements tutor-env test test-integration test-tutor browser-env test-browser test-all extract_translations quality format demo bench clean distclean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,7 +12,7 @@ PYTHON_CANDIDATES := python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/pyt
 	python3.11 $(wildcard $(HOME)/.pyenv/versions/3.11*/bin/python3.11) python3
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): setup.py requirements/test.txt requirements/dev.txt
 	@if [ ! -x $(PY) ]; then \
@@ -43,7 +43,7 @@ $(TUTOR_STAMP): requirements/tutor.txt tutor-contrib-commerce-plugin/pyproject.t
 tutor-env: $(TUTOR_STAMP) ## create .venv-tutor with tutor and the Tutor plugin (for tests/tutor)
 
 test: $(STAMP) ## the fast unit suite (SQLite, eager Celery)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration and not browser"
 
 test-integration: $(STAMP) ## real MariaDB, Redis, celery worker and HTTP server (skips if services are down)
 	$(PY) -m pytest -m integration -rs --durations=5 tests/integration
@@ -51,11 +51,38 @@ test-integration: $(STAMP) ## real MariaDB, Redis, celery worker and HTTP server
 test-tutor: $(TUTOR_STAMP) ## the Tutor plugin rendered by a real tutor (no Docker)
 	$(PY) -m pytest tests/tutor
 
-test-all: $(TUTOR_STAMP) test test-integration ## unit suite (Tutor plugin included), then the integration suite
+# Playwright drives Debian's chromium: Playwright's own browser download is not used (nor reachable everywhere).
+BROWSER_STAMP := $(VENV)/.browser-installed
+$(BROWSER_STAMP): requirements/browser.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements/browser.txt
+	touch $(BROWSER_STAMP)
+
+browser-env: $(BROWSER_STAMP) ## playwright in .venv, and Debian's chromium (apt-get; sudo if not root) when missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
+	fi
+
+test-browser: browser-env ## real-browser tests (headless chromium): admin dashboard, retry, learner checkout
+	COMMERCE_BROWSER_REQUIRED=1 $(PY) -m pytest -m browser -rs --durations=5 tests/browser
+
+test-all: $(TUTOR_STAMP) browser-env test test-browser test-integration ## unit suite (Tutor plugin included), browser tests, then the integration suite
 
 quality: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+extract_translations: $(STAMP) ## regenerate commerce_plugin/conf/locale/en/LC_MESSAGES/django.po (needs gettext)
+	@command -v xgettext >/dev/null || { \
+		echo "installing gettext (makemessages runs xgettext)"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext </dev/null; }
+	mkdir -p commerce_plugin/conf/locale
+	cd commerce_plugin && DJANGO_SETTINGS_MODULE=sandbox.settings PYTHONPATH=.. \
+		../$(PY) -m django makemessages --locale en --add-location file --no-obsolete
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -63,6 +90,10 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 
 demo: $(STAMP) ## a signed order over HTTP, fulfilled by a worker, in a throwaway sandbox
 	$(PY) demo/run_demo.py
+
+bench: $(STAMP) ## benchmarks on MariaDB + Redis + gunicorn + celery workers: a table and bench/results.json
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	$(PY) bench/run.py
 
 clean: ## remove build output, caches and sandbox data (keeps .venv)
 	rm -rf .sandbox build dist *.egg-info .pytest_cache .ruff_cache
