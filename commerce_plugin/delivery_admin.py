@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from commerce_plugin import deliveries
-from commerce_plugin.admin import ReadOnlyAdmin
+from commerce_plugin.admin import OrderAdmin, ReadOnlyAdmin
 from commerce_plugin.models import WebhookDelivery
 
 
@@ -83,3 +83,30 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
                 skipped,
             )
             self.message_user(request, message % skipped, messages.WARNING)
+
+
+class DeliveryInline(admin.TabularInline):
+    """The deliveries that made or changed an order, linked to their full record."""
+
+    model = WebhookDelivery
+    fields = ["delivery_link", "topic", "verdict", "status_code", "reason", "created"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = _("webhook deliveries")
+
+    @admin.display(description=_("delivery"))
+    def delivery_link(self, delivery):
+        url = reverse("admin:commerce_plugin_webhookdelivery_change", args=[delivery.pk])
+        return format_html('<a href="{}">#{}</a>', url, delivery.pk)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# The order page shows its delivery log (admin.py imports this module after OrderAdmin).
+OrderAdmin.inlines = [*OrderAdmin.inlines, DeliveryInline]

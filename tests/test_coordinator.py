@@ -98,3 +98,14 @@ def test_learner_and_anonymous_callers_are_refused(course, learner, learner_clie
     assert APIClient().post(URL, coordinator_payload(learner, course), format="json").status_code == 401
     assert SignedClient(store.secret).post(URL, coordinator_payload(learner, course)).status_code == 401
     assert not Order.objects.exists()
+
+
+def test_coordinator_callers_naming_date_placed_and_provider_id_are_accepted(course, learner, staff_client):
+    payload = coordinator_payload(learner, course)
+    payload["date_placed"] = payload.pop("order_placed")
+    payload["provider_id"] = payload.pop("provider")
+
+    response = staff_client.post(URL, payload, format="json")
+
+    assert response.status_code == 202
+    assert LocalEnrollment.objects.get(user=learner).attributes["order:date_placed"] == "2025-11-20T10:00:00Z"

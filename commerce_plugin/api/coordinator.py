@@ -18,9 +18,12 @@ from commerce_plugin.api.v1.views import FulfillmentAPIView, order_response
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms import get_backend
 
+# Callers built against different Coordinator versions name two fields differently.
+ALIASES = {"date_placed": "order_placed", "provider_id": "provider"}
+
 
 class CoordinatorFulfillSerializer(serializers.Serializer):  # pylint: disable=abstract-method
-    """The Coordinator's field names, as its callers send them."""
+    """The Coordinator's field names, as its callers send them (``date_placed``/``provider_id`` too)."""
 
     course_id = serializers.CharField(max_length=255)
     course_mode = serializers.CharField(max_length=100)
@@ -29,6 +32,13 @@ class CoordinatorFulfillSerializer(serializers.Serializer):  # pylint: disable=a
     email_opt_in = serializers.BooleanField(required=False, default=False)
     order_number = serializers.CharField(max_length=128)
     provider = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            data = {
+                ALIASES.get(key, key) if ALIASES.get(key) not in data else key: value for key, value in data.items()
+            }
+        return super().to_internal_value(data)
 
     def validate_course_id(self, value):
         try:

@@ -68,11 +68,6 @@ def test_operator_logs_in_and_sees_todays_orders_and_the_routing_picture(page, l
     assert screenshot(page.locator("#commerce-routes"), "routing-picture").stat().st_size > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Django admin's dashboard CSS caps #content at 600px (base.css '.dashboard #content'), so the "
-    "2149px-wide routing picture is cut off after its second column and table headers wrap letter by letter",
-)
 def test_the_dashboard_uses_the_page_width_and_shows_the_whole_routing_picture(page, live_server, operator):
     log_in_to_admin(page, live_server, "operator")
 

@@ -163,3 +163,20 @@ def test_stores_of_other_kinds_never_see_each_others_deliveries(woocommerce, woo
     woocommerce.send(fixture("woocommerce", "order_processing"), delivery_id="x")
 
     assert [d.verdict for d in deliveries(other)] == ["invalid"]  # PY101 is no product of woo2
+
+
+def test_the_order_page_in_admin_lists_the_deliveries_that_made_it(admin_client, woo_store, course, learner):
+    from commerce_plugin.models import Order, WebhookDelivery  # noqa: PLC0415
+
+    WebhookDelivery.objects.create(
+        store=woo_store,
+        topic="order.created",
+        verdict="accepted",
+        status_code=202,
+        order=Order.objects.create(store=woo_store, order_number="77", fingerprint="x"),
+    )
+    order = Order.objects.get(order_number="77")
+
+    page = admin_client.get(f"/admin/commerce_plugin/order/{order.pk}/change/").content.decode()
+
+    assert "order.created" in page and "accepted" in page
