@@ -242,7 +242,9 @@ class OrderAdmin(ReadOnlyAdmin):
             try:
                 orders.revoke_order(order.store.slug, order.order_number)
             except (orders.OrderNotFound, LmsError) as exc:
-                self.message_user(request, f"Order {order}: not revoked ({exc}).", messages.ERROR)
+                self.message_user(
+                    request, _("Order {order}: not revoked ({error}).").format(order=order, error=exc), messages.ERROR
+                )
                 continue
             revoked += 1
         if revoked:

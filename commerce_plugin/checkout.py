@@ -21,6 +21,7 @@ import attr
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from commerce_plugin import data
 from commerce_plugin.filters import CheckoutRequested
@@ -68,7 +69,7 @@ def stripe_store():
     slug = settings.COMMERCE_PLUGIN_STRIPE_STORE
     store, _ = Store.objects.get_or_create(slug=slug, defaults={"name": "Stripe", "kind": Store.STRIPE})
     if store.kind != Store.STRIPE or not store.active:
-        raise NotForSale(f"Store '{slug}' is not an active Stripe store.")
+        raise NotForSale(_("Store '{slug}' is not an active Stripe store.").format(slug=slug))
     return store
 
 
@@ -84,21 +85,21 @@ def quote(user_id, *, sku=None, course_id=None, mode=None, currency=None) -> dat
     if sku and product is None and course_id:
         mode = mode or _mode_with_sku(backend, course_id, sku)
     elif sku and product is None:
-        raise NotForSale(f"Unknown SKU '{sku}'.")
+        raise NotForSale(_("Unknown SKU '{sku}'.").format(sku=sku))
     if product is not None:
         seats = list(product.seats.all())
         if not seats:
-            raise NotForSale(f"SKU '{sku}' grants no course run.")
+            raise NotForSale(_("SKU '{sku}' grants no course run.").format(sku=sku))
         course_id, mode = seats[0].course_id, seats[0].mode
         prices = {price.currency.lower(): price.amount for price in product.prices.all()}
         chosen = _choose_currency(prices, currency, product.currency, backend, course_id, mode)
         if chosen:
             return _quote(user_id, store, course_id, mode, prices[chosen], chosen, sku, product.title)
     if not course_id or not mode:
-        raise NotForSale("Name a SKU, or a course run and mode.")
+        raise NotForSale(_("Name a SKU, or a course run and mode."))
     priced = backend.course_mode_price(course_id, mode)
     if priced is None:
-        raise NotForSale(f"Mode '{mode}' of {course_id} is not for sale.")
+        raise NotForSale(_("Mode '{mode}' of {course_id} is not for sale.").format(mode=mode, course_id=course_id))
     amount, mode_currency, lms_sku = priced
     return _quote(user_id, store, course_id, mode, amount, mode_currency, sku or lms_sku, None)
 
@@ -113,7 +114,7 @@ def _mode_with_sku(backend, course_id, sku):
         priced = backend.course_mode_price(course_id, slug)
         if priced and priced[2] == sku:
             return slug
-    raise NotForSale(f"Unknown SKU '{sku}'.")
+    raise NotForSale(_("Unknown SKU '{sku}'.").format(sku=sku))
 
 
 def _choose_currency(prices, requested, product_currency, backend, course_id, mode):
@@ -130,7 +131,9 @@ def _choose_currency(prices, requested, product_currency, backend, course_id, mo
 
 def _quote(user_id, store, course_id, mode, amount, currency, sku, title):
     if amount is None or amount <= 0:
-        raise NotForSale(f"Mode '{mode}' of {course_id} has no price to charge.")
+        raise NotForSale(
+            _("Mode '{mode}' of {course_id} has no price to charge.").format(mode=mode, course_id=course_id)
+        )
     return data.CheckoutData(
         user_id=user_id,
         course_id=course_id,

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -36,7 +37,7 @@ def start(request):
     params = request.GET
     if len(params.getlist("sku")) > 1:
         # A program bundle from the LMS's basket URL: Stripe checkout sells one product at a time.
-        return _problem(request, 404, "Not for sale", "Buy the courses of this program one at a time.")
+        return _problem(request, 404, _("Not for sale"), _("Buy the courses of this program one at a time."))
     try:
         quoted = checkout.quote(
             request.user.id,
@@ -54,11 +55,13 @@ def start(request):
             course_url=course_url("COMMERCE_PLUGIN_CHECKOUT_SUCCESS_REDIRECT", quoted.course_id),
         )
     except checkout.NotForSale as exc:
-        return _problem(request, 404, "Not for sale", str(exc))
+        return _problem(request, 404, _("Not for sale"), str(exc))
     except checkout.CheckoutRefused as exc:
-        return _problem(request, 403, "Checkout is not available", str(exc))
+        return _problem(request, 403, _("Checkout is not available"), str(exc))
     except checkout.PaymentUnavailable:
-        return _problem(request, 502, "Payment is unavailable", "The payment provider could not be reached. Try again.")
+        return _problem(
+            request, 502, _("Payment is unavailable"), _("The payment provider could not be reached. Try again.")
+        )
     return SeeOther(started.url)
 
 
@@ -70,7 +73,7 @@ def success(request):
     session_id = request.GET.get("session_id", "")
     status = checkout.session_status(request.user, session_id)
     if status is None:
-        return _problem(request, 404, "Unknown payment", "This payment is not yours, or does not exist.")
+        return _problem(request, 404, _("Unknown payment"), _("This payment is not yours, or does not exist."))
     context = {
         "status": status,
         "status_url": f"{reverse('commerce_plugin:checkout-status')}?session_id={session_id}",

@@ -75,7 +75,10 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         skipped = len(chosen) - len(outcomes)
         for outcome in outcomes:
             level = messages.SUCCESS if outcome.status_code < 400 else messages.WARNING
-            self.message_user(request, f"Delivery #{outcome.delivery_id}: {outcome.verdict}. {outcome.reason}", level)
+            text = _("Delivery #{id}: {verdict}. {reason}").format(
+                id=outcome.delivery_id, verdict=outcome.verdict, reason=outcome.reason
+            )
+            self.message_user(request, text, level)
         if skipped:
             message = ngettext(
                 "%d delivery skipped: only failed or invalid deliveries can be re-driven.",

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from edx_django_utils.monitoring import set_custom_attribute
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from rest_framework.authentication import SessionAuthentication
@@ -51,12 +52,20 @@ def snapshot(now=None) -> dict:
     queued_limit = settings.COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS
     problems = []
     if oldest is not None and oldest > queued_limit:
-        problems.append(f"a line has been queued for {oldest}s (limit {queued_limit}s)")
+        problems.append(
+            _("a line has been queued for {oldest}s (limit {limit}s)").format(oldest=oldest, limit=queued_limit)
+        )
     if lines["failed"] >= FAILURES_PER_HOUR:
-        problems.append(f"{lines['failed']} lines failed in the last hour (limit {FAILURES_PER_HOUR})")
+        problems.append(
+            _("{count} lines failed in the last hour (limit {limit})").format(
+                count=lines["failed"], limit=FAILURES_PER_HOUR
+            )
+        )
     if deliveries["rejected"] >= REJECTIONS_PER_HOUR:
         problems.append(
-            f"{deliveries['rejected']} webhook deliveries rejected in the last hour (limit {REJECTIONS_PER_HOUR})"
+            _("{count} webhook deliveries rejected in the last hour (limit {limit})").format(
+                count=deliveries["rejected"], limit=REJECTIONS_PER_HOUR
+            )
         )
     return {
         "status": "degraded" if problems else "ok",

@@ -1,6 +1,7 @@
 """Webhook deliveries: every request a store's webhook makes, recorded before it is acted on."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from commerce_plugin.models.catalog import Store
 from commerce_plugin.models.orders import Order
@@ -45,7 +46,8 @@ class WebhookDelivery(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["store", "source_id"], name="commerce_delivery_store_source")]
         ordering = ["-created"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
 
     def __str__(self):
         return f"{self.store.slug} {self.topic or 'delivery'} #{self.pk}"

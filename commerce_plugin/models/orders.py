@@ -1,6 +1,7 @@
 """Orders as stores sent them, and the fulfillment state of each line."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from commerce_plugin import data
 from commerce_plugin.models.catalog import Store
@@ -35,7 +36,7 @@ class Order(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["store", "order_number"], name="commerce_order_store_number")]
         ordering = ["-created"]
-        permissions = [("fulfill_order", "Can send, read and revoke paid orders through the API")]
+        permissions = [("fulfill_order", _("Can send, read and revoke paid orders through the API"))]
 
     def __str__(self):
         return f"{self.store.slug}/{self.order_number}"
@@ -51,7 +52,13 @@ class OrderLine(models.Model):
     .. no_pii: Lines hold no personal data of their own (the buyer is on the order).
     """
 
-    STATUSES = [(status, status) for status in data.LINE_STATUSES]
+    STATUSES = [
+        (data.QUEUED, _("queued")),
+        (data.FULFILLED, _("fulfilled")),
+        (data.FAILED, _("failed")),
+        (data.REVOKED, _("revoked")),
+        (data.PENDING_REGISTRATION, _("pending registration")),
+    ]
 
     order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
     line_id = models.CharField(max_length=64)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from commerce_plugin.models.catalog import Store
 from commerce_plugin.models.orders import Order, OrderLine
@@ -46,7 +47,12 @@ class Refund(models.Model):
     REFUNDED = "refunded"
     FAILED = "failed"
     MANUAL = "manual"  # refund it in the store: the plugin has no store credentials
-    STATUSES = [(s, s) for s in (REQUESTED, REFUNDED, FAILED, MANUAL)]
+    STATUSES = [
+        (REQUESTED, _("requested")),
+        (REFUNDED, _("refunded")),
+        (FAILED, _("failed")),
+        (MANUAL, _("refund it in the store")),
+    ]
 
     order = models.ForeignKey(Order, related_name="refunds", on_delete=models.CASCADE)
     line = models.ForeignKey(OrderLine, related_name="refunds", null=True, blank=True, on_delete=models.SET_NULL)
