@@ -1,0 +1,124 @@
+"""
+The load generator: ``concurrency`` threads, each with one keep-alive ``http.client`` connection,
+sending a fixed number of requests between them (closed loop: a client sends its next request when
+the last one is answered), as a store's webhook senders do.
+
+Threads rather than processes: the client's own work per request (building a small JSON body and an
+HMAC) is tens of microseconds, small next to the server's milliseconds, and it is the same for the
+plugin and the baseline, so it cannot bend their ratio.
+"""
+
+import http.client
+import itertools
+import threading
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import attr
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class LoadResult:
+    """What one load run measured; latencies in seconds, sorted."""
+
+    requests: int
+    concurrency: int
+    elapsed: float
+    latencies: list
+    statuses: dict
+    errors: int
+    first_sent: float  # time.time() of the first request, to line up with database timestamps
+
+    @property
+    def throughput(self):
+        return self.requests / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, fraction):
+        if not self.latencies:
+            return float("nan")
+        return self.latencies[min(len(self.latencies) - 1, int(fraction * len(self.latencies)))]
+
+    def summary(self):
+        return {
+            "requests": self.requests,
+            "concurrency": self.concurrency,
+            "seconds": round(self.elapsed, 3),
+            "requests_per_second": round(self.throughput, 1),
+            "p50_ms": round(self.percentile(0.50) * 1000, 2),
+            "p99_ms": round(self.percentile(0.99) * 1000, 2),
+            "statuses": {str(code): count for code, count in sorted(self.statuses.items())},
+            "errors": self.errors,
+        }
+
+
+def combine(results):
+    """One result from several runs at the same concurrency (interleaved rounds of one measurement)."""
+    statuses = Counter()
+    for result in results:
+        statuses.update(result.statuses)
+    return LoadResult(
+        requests=sum(result.requests for result in results),
+        concurrency=results[0].concurrency,
+        elapsed=sum(result.elapsed for result in results),
+        latencies=sorted(latency for result in results for latency in result.latencies),
+        statuses=dict(statuses),
+        errors=sum(result.errors for result in results),
+        first_sent=results[0].first_sent,
+    )
+
+
+def run(base_url, path, make_request, requests, concurrency, expect=(200, 201, 202)):
+    """
+    POST ``requests`` requests to ``path``; ``make_request(i)`` returns ``(body bytes, headers)``
+    for the i-th. Every i is sent exactly once; a dropped connection is reopened and counted.
+    """
+    target = urlsplit(base_url)
+    counter = itertools.count()
+    lock = threading.Lock()
+    latencies, statuses, errors, first = [], Counter(), [0], []
+    start = threading.Barrier(concurrency + 1)
+
+    def client():
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        mine, seen = [], Counter()
+        start.wait()
+        while (index := next(counter)) < requests:
+            body, headers = make_request(index)
+            sent = time.perf_counter()
+            if index == 0:
+                first.append(time.time())
+            try:
+                connection.request("POST", path, body, headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                status = "error"
+            mine.append(time.perf_counter() - sent)
+            seen[status] += 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+            errors[0] += sum(count for code, count in seen.items() if code not in expect)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return LoadResult(
+        requests=requests,
+        concurrency=concurrency,
+        elapsed=elapsed,
+        latencies=sorted(latencies),
+        statuses=dict(statuses),
+        errors=errors[0],
+        first_sent=first[0] if first else time.time(),
+    )

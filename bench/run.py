@@ -1,0 +1,127 @@
+#!/usr/bin/env python
+"""
+``make bench``: every figure of issue 4 in one run on this machine, printed as a table and written
+to ``bench/results.json``. Sizes come from the environment so a quick look is cheap:
+``BENCH_REQUESTS`` (per acceptance level, 2000), ``BENCH_WARMUP`` (100), ``BENCH_ORDERS`` (per
+end-to-end run and for the floor, 1000).
+
+Phases, in order: query counts (in-process, no server), acceptance (gunicorn, workers off), the
+direct-call floor, end to end with 1 then 2 prefork worker processes, the floor again (its mean is
+the reference, so a machine that got busier or quieter meanwhile weighs on both sides). Whatever it started is stopped
+and dropped at the end, also on Ctrl-C or SIGTERM.
+"""
+
+import os
+import platform
+import signal
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script or a module: the repository is the import root
+
+from bench import acceptance, cpu, endtoend, floor, queries, report  # noqa: E402
+from bench.stack import GUNICORN_THREADS, GUNICORN_WORKERS, Stack  # noqa: E402
+
+RESULTS = REPO / "bench" / "results.json"
+
+
+def _size(name, default):
+    return int(os.environ.get(name, default))
+
+
+def main():
+    started = time.monotonic()
+    requests, warmup, orders = _size("BENCH_REQUESTS", 2000), _size("BENCH_WARMUP", 100), _size("BENCH_ORDERS", 1000)
+    stack = Stack()
+    try:
+        if not stack.real:
+            print(f"!! {stack.fallback_reason}: falling back to SQLite with in-process tasks", flush=True)
+        print("setting up: database, migrations, seed", flush=True)
+        stack.open()
+        print("waiting (up to 90 s) for other work on the machine to settle", flush=True)
+        busy = cpu.wait_for_quiet()
+        load_start = round(os.getloadavg()[0], 2)
+        results = {
+            "environment": environment(stack),
+            "sizes": {"requests": requests, "warmup": warmup, "orders": orders},
+        }
+
+        print("queries per order and per line", flush=True)
+        results["queries"] = queries.measure(stack.secret)
+        results["queries_method"] = (
+            "CaptureQueriesContext in-process: POST through Django's test Client; line = fulfill_line.apply()"
+        )
+        stack.flush_broker()
+
+        print(f"acceptance: {requests} requests per level after {warmup} warm-up", flush=True)
+        stack.start_server()
+        results["acceptance"] = acceptance.measure(stack, requests, warmup)
+        stack.flush_broker()
+
+        results["environment"]["busy_before"] = round(busy, 2)
+        print(f"floor: {orders} direct enrollments", flush=True)
+        floors = [floor.measure(orders)]
+        results["end_to_end"] = []
+        for workers in (1, 2) if stack.real else (0,):
+            if not workers:
+                stack.start_server(eager=True)  # fallback: the server fulfils in-process
+            print(f"end to end: {orders} orders, {workers or 'eager (no)'} worker process(es)", flush=True)
+            results["end_to_end"].append(endtoend.measure(stack, workers, orders))
+        stack.stop_server()
+        print(f"floor again: {orders} direct enrollments", flush=True)
+        floors.append(floor.measure(orders))
+        results["floor"] = floor.combine(floors)
+
+        results["environment"]["load_average"] = {"start": load_start, "end": round(os.getloadavg()[0], 2)}
+        report.judge(results)
+        results["seconds"] = round(time.monotonic() - started, 1)
+        report.write(results, RESULTS)
+        print(report.table(results))
+        return 0
+    finally:
+        stack.close()
+
+
+def environment(stack):
+    """The machine and versions the figures belong to."""
+    import django  # pylint: disable=import-outside-toplevel
+    import gunicorn  # pylint: disable=import-outside-toplevel
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT VERSION()" if stack.real else "SELECT sqlite_version()")
+        database = cursor.fetchone()[0]
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor() or "unknown",
+    )
+    memory_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return {
+        "setup": (
+            "MariaDB + Redis broker + celery prefork workers + gunicorn"
+            if stack.real
+            else "SQLite + in-process (eager) tasks + gunicorn"
+        ),
+        "fallback": None if stack.real else stack.fallback_reason,
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(memory_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": f"MariaDB {database}" if stack.real else f"SQLite {database}",
+        "redis": stack.redis.info("server")["redis_version"] if stack.redis is not None else "not used",
+        "server": f"{gunicorn.__version__} gthread, {GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads",
+    }
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed make still cleans up
+    sys.exit(main())

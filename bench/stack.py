@@ -1,0 +1,203 @@
+"""
+Everything the benchmark starts, and its clean-up: a throwaway MariaDB database, a Redis broker
+database claimed like the integration tests claim theirs (so a concurrent test run never shares it),
+gunicorn serving the sandbox, and Celery prefork workers. Without MariaDB or Redis it falls back to
+SQLite with tasks run in-process, and says so: those figures are not the Tutor-like ones.
+
+This process sets Django up on the same database as the servers it starts: seeding, the query
+counts and the direct-call floor run here, through the ORM, against what the servers use.
+"""
+
+import contextlib
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from demo.processes import REPO, Process, Sandbox, free_port, http, redis_answers, wait_for
+
+MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "passwd": ""}
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+# The integration tests' pool and claim key: whoever claims a database first owns it for the run.
+REDIS_DBS = range(5, 16)
+CLAIM_KEY = "commerce_plugin_it:claimed"
+# One server configuration for the plugin and the baseline alike: a worker per core, threads for waits.
+GUNICORN_WORKERS, GUNICORN_THREADS = 2, 8
+STORE, SKU = "bench-shop", "BENCH-SKU"
+COURSE, SKU_COURSE = "course-v1:Bench+B101+2026", "course-v1:Bench+B102+2026"
+WORKDIR = REPO / ".sandbox" / "bench"
+
+
+def _mysql():
+    import MySQLdb  # pylint: disable=import-outside-toplevel
+
+    return MySQLdb.connect(**MYSQL, charset="utf8mb4", autocommit=True, connect_timeout=3)
+
+
+def probe_services():
+    """``(True, "")`` when MariaDB and Redis answer, else ``(False, why)``."""
+    if not redis_answers(REDIS_HOST, REDIS_PORT):
+        return False, f"Redis is not reachable on {REDIS_HOST}:{REDIS_PORT}"
+    try:
+        import redis  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+
+        _mysql().close()
+    except Exception as exc:  # pylint: disable=broad-except
+        return False, f"MariaDB (or its client library) is not usable on 127.0.0.1:3306: {exc}"
+    return True, ""
+
+
+class Stack:
+    """The benchmark's services and processes; :meth:`close` removes all of them."""
+
+    def __init__(self):
+        self.real, self.fallback_reason = probe_services()
+        self.database = f"commerce_plugin_bench_{secrets.token_hex(4)}"
+        self.secret = secrets.token_urlsafe(32)
+        self.redis = self.redis_db = None
+        self.processes = []
+        self.base_url = self.server = None
+        WORKDIR.mkdir(parents=True, exist_ok=True)
+        self.sandbox = None
+
+    # set-up
+    def open(self):
+        """Create the database and broker db, set Django up on them here, migrate and seed."""
+        if self.real:
+            with contextlib.closing(_mysql()) as connection:
+                connection.cursor().execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4")
+            self._claim_redis_db()
+            env = {
+                "SANDBOX_DB": "mysql",
+                "SANDBOX_DB_NAME": self.database,
+                "SANDBOX_BROKER_URL": self.broker_url,
+            }
+        else:
+            sqlite = WORKDIR / f"{self.database}.sqlite3"
+            # memory://: tasks are published into each process's own memory and never run, so the
+            # acceptance figures measure acceptance only; the end-to-end phase runs them eagerly.
+            env = {"SANDBOX_DB": "sqlite", "SANDBOX_SQLITE": str(sqlite), "SANDBOX_BROKER_URL": "memory://"}
+        env.update({"SANDBOX_DIR": str(WORKDIR), "SANDBOX_LOG_LEVEL": "INFO", "SANDBOX_DEBUG": "0"})
+        self.sandbox = Sandbox(env, log_dir=WORKDIR / "logs")
+        os.environ.update(self.sandbox.env)
+        import django  # pylint: disable=import-outside-toplevel
+
+        django.setup()
+        from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+        call_command("migrate", verbosity=0, interactive=False)
+        self._seed()
+
+    @property
+    def broker_url(self):
+        return f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}" if self.redis_db is not None else None
+
+    def _claim_redis_db(self):
+        import redis  # pylint: disable=import-outside-toplevel
+
+        token = secrets.token_hex(8)
+        for db in REDIS_DBS:
+            client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db)
+            if client.set(CLAIM_KEY, token, nx=True, ex=3600):
+                self.redis, self.redis_db = client, db
+                self.flush_broker()
+                return
+        raise RuntimeError(f"every Redis database {REDIS_DBS.start}-{REDIS_DBS.stop - 1} is claimed by another run")
+
+    def flush_broker(self):
+        """Drop every queued task (keeping the claim): nothing accepted earlier reaches a later phase."""
+        if self.redis is None:
+            return
+        for key in self.redis.scan_iter():
+            if key != CLAIM_KEY.encode():
+                self.redis.delete(key)
+
+    def _seed(self):
+        from commerce_plugin import catalog  # pylint: disable=import-outside-toplevel
+        from tests.factories import CourseFactory  # pylint: disable=import-outside-toplevel
+
+        CourseFactory(course_id=COURSE)
+        CourseFactory(course_id=SKU_COURSE)
+        catalog.save_store(STORE, name="Bench shop", secret=self.secret)
+        catalog.map_product(STORE, SKU, [(SKU_COURSE, "verified")])
+        self.learners("bench-buyer", 1)
+
+    @staticmethod
+    def learners(prefix, count):
+        """``count`` active accounts named ``<prefix>-<n>`` (bulk: no password hashing), in order."""
+        from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
+
+        users = get_user_model()
+        names = [f"{prefix}-{n}" for n in range(count)]
+        users.objects.bulk_create(
+            [users(username=name, email=f"{name}@example.com", is_active=True, password="!") for name in names],
+            batch_size=1000,
+        )
+        return list(users.objects.filter(username__in=names).order_by("pk"))
+
+    # processes
+    def start_server(self, eager=False):
+        """gunicorn (gthread) on a free port, serving plugin and baseline; waits until it answers."""
+        self.stop_server()
+        port = free_port()
+        args = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "sandbox.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={GUNICORN_WORKERS}",
+            f"--threads={GUNICORN_THREADS}",
+            "--worker-class=gthread",
+            "--keep-alive=75",
+            "--backlog=2048",
+            "--log-level=warning",
+        ]
+        env = dict(self.sandbox.env)
+        if eager:
+            env.pop("SANDBOX_BROKER_URL", None)
+        server = Process("gunicorn", args, env, self.sandbox.log_dir / "gunicorn.log")
+        self.processes.append(server)
+        self.server = server
+        self.base_url = f"http://127.0.0.1:{port}"
+
+        def answers():
+            if not server.alive:
+                raise RuntimeError(f"gunicorn exited {server.popen.returncode}:\n{server.log()}")
+            try:
+                return http("GET", f"{self.base_url}/bench/baseline/", timeout=2)[0] == 405
+            except OSError:
+                return False
+
+        wait_for(answers, 60, "gunicorn to answer")
+        return server
+
+    def stop_server(self):
+        for process in self.processes:
+            if not process.stopped:
+                process.stop()
+        self.processes.clear()
+
+    def start_worker(self, concurrency):
+        """``celery -A sandbox worker --pool prefork --concurrency N`` on the bench's broker db."""
+        return self.sandbox.start_worker(f"worker-c{concurrency}", concurrency=concurrency, pool="prefork")
+
+    # clean-up
+    def close(self):
+        """Stop every process, drop the database, empty and release the broker db; never raises."""
+        self.stop_server()
+        if self.sandbox is not None:
+            self.sandbox.stop_all()
+        with contextlib.suppress(Exception):
+            from django.db import connections  # pylint: disable=import-outside-toplevel
+
+            connections.close_all()
+        if self.real:
+            with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
+                connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
+            if self.redis is not None:
+                with contextlib.suppress(Exception):
+                    self.redis.flushdb()
+        else:
+            with contextlib.suppress(OSError):
+                Path(WORKDIR / f"{self.database}.sqlite3").unlink()
