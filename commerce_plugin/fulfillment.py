@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from commerce_plugin import data
+from commerce_plugin import data, monitoring
 from commerce_plugin.convert import order_to_data
 from commerce_plugin.lms import TerminalEnrollmentError, get_backend
 from commerce_plugin.models import OrderLine
@@ -56,7 +56,9 @@ def fulfill(line_pk, final_attempt=False):
     if line.status not in ACTIONABLE:
         return line.status
     OrderLine.objects.filter(pk=line_pk).update(attempts=F("attempts") + 1)
+    line.attempts += 1
     order = line.order
+    monitoring.set_order_attributes(store=order.store.slug, order_number=order.order_number)
     backend = get_backend()
     try:
         user = find_buyer(backend, order)
@@ -84,17 +86,16 @@ def _await_registration(backend, line):
 
 
 def _mark_fulfilled(line, result):
+    changes = {
+        "status": data.FULFILLED,
+        "granted": result.action,
+        "previous_mode": result.previous_mode or "",
+        "last_error": "",
+        "fulfilled_at": timezone.now(),
+        "modified": timezone.now(),
+    }
     with transaction.atomic():
-        updated = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
-            status=data.FULFILLED,
-            granted=result.action,
-            previous_mode=result.previous_mode or "",
-            last_error="",
-            fulfilled_at=timezone.now(),
-            modified=timezone.now(),
-        )
-        line.refresh_from_db()
-        if updated:
+        if _transition(line, changes):
             _announce(ORDER_LINE_FULFILLED, line)
             log_state(line, data.FULFILLED)
         elif line.status == data.REVOKED and result.action in GRANTING:
@@ -106,15 +107,25 @@ def _mark_fulfilled(line, result):
 
 def fail(line, reason):
     """End the line as failed with ``reason`` (shown to operators) and announce it once."""
+    changes = {"status": data.FAILED, "last_error": reason[:2000], "modified": timezone.now()}
     with transaction.atomic():
-        updated = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
-            status=data.FAILED, last_error=reason[:2000], modified=timezone.now()
-        )
-        line.refresh_from_db()
-        if updated:
+        if _transition(line, changes):
             _announce(ORDER_LINE_FAILED, line)
             log_state(line, data.FAILED)
     return line.status
+
+
+def _transition(line, changes):
+    """
+    Apply ``changes`` only if the line is still actionable (the conditional UPDATE is the lock);
+    keep the in-memory line in step either way, reading it back only when someone else won.
+    """
+    if OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(**changes):
+        for name, value in changes.items():
+            setattr(line, name, value)
+        return True
+    line.refresh_from_db(fields=["status", "granted", "last_error"])
+    return False
 
 
 def record_transient_error(line_pk, exc):

@@ -67,7 +67,7 @@ def default_store():
     return store
 
 
-def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payment_reference=None):
+def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payment_reference=None, store=None):
     """
     Store a paid order once and announce it; return ``(OrderData, created)``.
 
@@ -76,9 +76,11 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
     call) lines the order lacks are added instead, and the event names only those.
     The filter pipeline runs first and may change or refuse the order; refused, nothing is stored.
     ``payment_reference`` (a Stripe PaymentIntent id) is stored with a new order, outside the
-    fingerprint: it says how the order was paid, not what was bought.
+    fingerprint: it says how the order was paid, not what was bought. ``store``, the caller's
+    :class:`Store` row for ``order.store`` when it has one, saves looking it up again.
     """
-    store = Store.objects.get(slug=order.store)
+    if store is None or store.slug != order.store:
+        store = Store.objects.get(slug=order.store)
     fingerprint = order.fingerprint()
     existing = _find(store, order.order_number)
     if existing and not add_lines:
@@ -99,8 +101,8 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
                 payment_reference=payment_reference or "",
                 **order_fields(filtered),
             )
-            OrderLine.objects.bulk_create(line_rows(row, filtered.lines))
-            placed = order_to_data(row)
+            lines = OrderLine.objects.bulk_create(line_rows(row, filtered.lines))
+            placed = order_to_data(row, lines=lines)
             transaction.on_commit(lambda: ORDER_PLACED.send_event(order=placed))
     except IntegrityError:
         # Lost a race with a concurrent delivery of the same order: answer as a repeat.
@@ -139,10 +141,15 @@ def _add_lines(existing, order):
 
 def get_order(store_slug, order_number) -> data.OrderData:
     """The stored order with each line's status; raises :class:`OrderNotFound`."""
-    order = Order.objects.select_related("store").filter(store__slug=store_slug, order_number=order_number).first()
-    if order is None:
+    # One query: the lines with their order and store (every stored order has at least one line).
+    lines = list(
+        OrderLine.objects.select_related("order__store").filter(
+            order__store__slug=store_slug, order__order_number=order_number
+        )
+    )
+    if not lines:
         raise OrderNotFound(f"{store_slug}/{order_number}")
-    return order_to_data(order)
+    return order_to_data(lines[0].order, lines=lines)
 
 
 def line_enrollments(order: data.OrderData) -> dict:
@@ -165,15 +172,19 @@ def queue_placed_order(order: data.OrderData):
     An order announced by another app that the plugin has not stored is stored first (through the
     same filter pipeline), so emitting ``order.placed`` anywhere triggers fulfillment.
     """
-    stored = Order.objects.filter(store__slug=order.store, order_number=order.order_number).first()
-    if stored is None:
+    line_ids = [line.line_id for line in order.lines]
+    pks = list(
+        OrderLine.objects.filter(
+            order__store__slug=order.store, order__order_number=order.order_number, line_id__in=line_ids
+        ).values_list("pk", "status")
+    )
+    if not pks and not Order.objects.filter(store__slug=order.store, order_number=order.order_number).exists():
         Store.objects.get_or_create(slug=order.store, defaults={"name": order.store})
         accept_order(order, raw_request={"source": "order.placed event"})
         return
-    line_ids = [line.line_id for line in order.lines]
-    pks = stored.lines.filter(line_id__in=line_ids, status=data.QUEUED).values_list("pk", flat=True)
-    for pk in pks:
-        enqueue.fulfill_line(pk)
+    for pk, status in pks:
+        if status == data.QUEUED:
+            enqueue.fulfill_line(pk)
 
 
 def fulfill_line(line_pk, final_attempt=False):

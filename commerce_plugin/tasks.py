@@ -45,7 +45,7 @@ def fulfill_line(self, line_pk):
             monitoring.set_line_attributes(line_pk)
             return "failed"
         raise _retry_later(self, exc, f"line {line_pk}") from exc
-    monitoring.set_line_attributes(line_pk)
+    set_custom_attribute("commerce_plugin.line_status", status)
     return status
 
 

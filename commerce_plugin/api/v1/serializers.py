@@ -55,7 +55,7 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
 
     store = serializers.SlugField(max_length=64)
     order_number = serializers.CharField(max_length=128)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     username = serializers.CharField(max_length=150, required=False, allow_blank=True)
     date_placed = serializers.DateTimeField(required=False, allow_null=True)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_blank=True)
@@ -68,12 +68,15 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
         except serializers.ValidationError as exc:
             # Line errors always come back as a list parallel to the request's lines.
             detail = exc.detail
-            if isinstance(detail, dict) and isinstance(detail.get("lines"), dict):
+            if isinstance(detail, dict) and isinstance(detail.get("lines"), dict) and isinstance(data["lines"], list):
                 count = len(data.get("lines") or []) if isinstance(data, dict) else 0
                 detail["lines"] = [detail["lines"].get(index, {}) for index in range(count)]
             raise serializers.ValidationError(detail) from exc
 
     def validate_store(self, value):
+        known = self.context.get("store")  # the store that signed the request, already read
+        if known is not None and known.slug == value and known.active:
+            return known
         store = Store.objects.filter(slug=value, active=True).first()
         if store is None:
             raise serializers.ValidationError(f"Unknown store '{value}'.")

@@ -55,13 +55,15 @@ class OrderCreateView(FulfillmentAPIView):
     """``POST /commerce-plugin/api/v1/orders/``: 202 new, 200 repeat, 409 conflicting reuse."""
 
     def post(self, request):
-        serializer = OrderSerializer(data=request.data)
+        serializer = OrderSerializer(data=request.data, context={"store": signing_store(request)})
         serializer.is_valid(raise_exception=True)
         order = serializer.to_order()
         self.check_store(request, order.store)
         set_custom_attribute("commerce_plugin.order_number", order.order_number)
         try:
-            accepted, created = orders.accept_order(order, raw_request=request.data)
+            accepted, created = orders.accept_order(
+                order, raw_request=request.data, store=serializer.validated_data["store"]
+            )
         except orders.OrderConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except orders.OrderRefused as exc:
