@@ -23,6 +23,7 @@ setup(
         "attrs",
         "celery>=5.2",
         "djangorestframework",
+        "drf-spectacular>=0.27",  # serves the API's OpenAPI description; the LMS already ships it
         "edx-django-utils>=5.10",
         "edx-drf-extensions>=9",
         "edx-opaque-keys",

@@ -1,6 +1,9 @@
 """Conversions between stored rows and the typed :mod:`commerce_plugin.data` objects."""
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from commerce_plugin import data
 from commerce_plugin.models import Order, OrderLine
@@ -66,3 +69,42 @@ def line_rows(order_row: Order, lines) -> list:
         OrderLine(order=order_row, line_id=line.line_id, sku=line.sku or "", course_id=line.course_id, mode=line.mode)
         for line in lines
     ]
+
+
+# Column sizes of the order and its lines (models/orders.py): what a store may send, at most.
+LIMITS = {"order_number": 128, "email": 254, "username": 150}
+LINE_LIMITS = {"line_id": 64, "course_id": 255, "mode": 100, "sku": 128}
+
+
+def storage_problem(order: data.OrderData):
+    """
+    Why ``order`` cannot be stored as it is, or ``None``. The API's serializer checks all this
+    already; store adapters map foreign payloads, so the last word is here, before any row is
+    written (MySQL's strict mode would refuse the row with a 500; SQLite would keep a bad one).
+    """
+    for name, limit in LIMITS.items():
+        value = getattr(order, name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            return f"{name} must be text of at most {limit} characters."
+    if order.email:
+        try:
+            validate_email(order.email)
+        except ValidationError:
+            return "email is not an email address."
+    if order.currency and not (
+        isinstance(order.currency, str) and len(order.currency) == 3 and order.currency.isalpha()
+    ):
+        return "currency must be a three-letter code."
+    if order.total not in (None, ""):
+        try:
+            total = Decimal(order.total)
+        except (InvalidOperation, TypeError, ValueError):
+            return "total is not a decimal amount."
+        if not total.is_finite() or total < 0 or total.quantize(Decimal("0.01")) != total or abs(total) >= 10**10:
+            return "total must be a non-negative amount with at most 10 digits and 2 decimals."
+    for line in order.lines:
+        for name, limit in LINE_LIMITS.items():
+            value = getattr(line, name)
+            if value is not None and (not isinstance(value, str) or len(value) > limit):
+                return f"line {str(line.line_id)[:64]}: {name} must be text of at most {limit} characters."
+    return None

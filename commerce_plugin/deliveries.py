@@ -148,17 +148,27 @@ def _redelivered(delivery, original):
     return _finish(delivery, D.DUPLICATE, 200, reason, order_id=original.order_id)
 
 
+# An authentic delivery whose fields have other types or values than the source documents makes the
+# adapters' mapping raise one of these: the payload is at fault (422), not the plugin (500).
+MALFORMED = (TypeError, AttributeError, ValueError, KeyError, IndexError, ArithmeticError)
+
+
 def _act(delivery, adapter, envelope):
     try:
         action = adapter.action(delivery.store, envelope)
+    except Unparseable as exc:
+        return _finish(delivery, D.INVALID, 400, str(exc))
+    except Unmappable as exc:
+        return _finish(delivery, D.INVALID, 422, str(exc))
+    except MALFORMED as exc:
+        return _finish(delivery, D.INVALID, 422, f"Payload not in the documented shape ({type(exc).__name__}).")
+    try:
         if isinstance(action, Ignore):
             return _finish(delivery, D.IGNORED, 200, action.reason)
         if isinstance(action, Fulfil):
             return _fulfil(delivery, adapter, action, envelope.payload)
         return _revoke(delivery, action)
-    except Unparseable as exc:
-        return _finish(delivery, D.INVALID, 400, str(exc))
-    except Unmappable as exc:
+    except orders.InvalidOrder as exc:
         return _finish(delivery, D.INVALID, 422, str(exc))
     except Exception as exc:  # anything else is ours or the LMS's to fix: keep it re-drivable
         log.warning("commerce webhook failed delivery=%s error=%s", delivery.pk, type(exc).__name__)

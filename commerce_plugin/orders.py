@@ -14,13 +14,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commerce_plugin import data, enqueue, fulfillment
-from commerce_plugin.convert import line_rows, order_fields, order_to_data
+from commerce_plugin.convert import line_rows, order_fields, order_to_data, storage_problem
 from commerce_plugin.filters import OrderFulfillmentRequested
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import Order, OrderLine, Store
 from commerce_plugin.signals import ORDER_LINE_REVOKED, ORDER_PLACED
 
 __all__ = [
+    "InvalidOrder",
     "OrderConflict",
     "OrderNotFound",
     "OrderRefused",
@@ -46,6 +47,10 @@ class OrderConflict(Exception):
 
 class OrderNotFound(Exception):
     """No such order in that store."""
+
+
+class InvalidOrder(ValueError):
+    """The order does not fit what can be stored (too long, not an email, not an amount)."""
 
 
 class OrderRefused(Exception):
@@ -79,6 +84,9 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
     fingerprint: it says how the order was paid, not what was bought. ``store``, the caller's
     :class:`Store` row for ``order.store`` when it has one, saves looking it up again.
     """
+    problem = storage_problem(order)
+    if problem:
+        raise InvalidOrder(problem)
     if store is None or store.slug != order.store:
         store = Store.objects.get(slug=order.store)
     fingerprint = order.fingerprint()

@@ -12,6 +12,7 @@ app_name = "commerce_plugin"
 urlpatterns = [
     path("api/v1/health/", HealthView.as_view(), name="health"),
     path("api/", include("commerce_plugin.api.urls")),
+    path("api/v1/schema/", include("commerce_plugin.api.schema")),
     path("coordinator/fulfill/", CoordinatorFulfillView.as_view(), name="coordinator-fulfill"),
     path("webhooks/<slug:store>/", WebhookView.as_view(), name="webhook"),
     path("checkout/", checkout_views.start, name="checkout"),

@@ -12,6 +12,7 @@ from commerce_plugin.api.v1.authentication import sign
 from commerce_plugin.signals import ORDER_LINE_FAILED, ORDER_LINE_FULFILLED, ORDER_LINE_REVOKED, ORDER_PLACED
 from tests.factories import CourseFactory, StoreFactory, UserFactory
 
+pytest_plugins = ["tests.log_scan"]
 ORDERS_URL = "/commerce-plugin/api/v1/orders/"
 
 

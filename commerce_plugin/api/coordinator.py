@@ -27,7 +27,7 @@ class CoordinatorFulfillSerializer(serializers.Serializer):  # pylint: disable=a
 
     course_id = serializers.CharField(max_length=255)
     course_mode = serializers.CharField(max_length=100)
-    order_placed = serializers.IntegerField(min_value=0)
+    order_placed = serializers.IntegerField(min_value=0, max_value=253402300799)  # up to the year 9999
     edx_lms_user_id = serializers.IntegerField(min_value=1)
     email_opt_in = serializers.BooleanField(required=False, default=False)
     order_number = serializers.CharField(max_length=128)

@@ -7,6 +7,7 @@ The key is read from settings and never logged; errors are sorted into "retry la
 here so callers do not need to know the library's exception tree.
 """
 
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
@@ -22,6 +23,13 @@ http_client = None
 
 # Currencies Stripe counts in whole units (https://docs.stripe.com/currencies#zero-decimal).
 ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
+
+
+# The stripe library logs whole response bodies (buyers' emails, addresses) at DEBUG; an LMS run at
+# DEBUG must not write them out, so its logger stays at INFO unless the operator set a level for it.
+_stripe_log = logging.getLogger("stripe")
+if _stripe_log.level == logging.NOTSET:
+    _stripe_log.setLevel(logging.INFO)
 
 
 def get_client():

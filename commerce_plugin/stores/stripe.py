@@ -22,6 +22,7 @@ optionally ``lms_user_id``. The buyer is ``metadata.lms_user_id``, else the sess
 """
 
 import json
+import time
 from decimal import Decimal
 
 import stripe
@@ -41,6 +42,13 @@ from commerce_plugin.stores import (
 )
 
 SIGNATURE = "stripe-signature"
+
+
+def _text(value):
+    """A non-empty string, else None: Stripe's ids and types are strings, anything else is malformed."""
+    return value if isinstance(value, str) and value else None
+
+
 SESSION_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 INTENT_PAID = "payment_intent.succeeded"
 REFUNDED = "charge.refunded"
@@ -78,13 +86,17 @@ class StripeAdapter(Adapter):
             stripe.WebhookSignature.verify_header(body, header, store.secret, tolerance=tolerance)
         except stripe.SignatureVerificationError as exc:
             raise Rejected(f"Stripe-Signature: {exc.user_message or exc}")
+        # The library checks only a signature's age; one dated in the future is refused too.
+        stamps = [part[2:] for part in header.split(",") if part.strip().startswith("t=")]
+        if not stamps or not stamps[0].strip().isdigit() or int(stamps[0]) - time.time() > tolerance:
+            raise Rejected("Stripe-Signature: timestamp outside the tolerance zone")
 
     def envelope(self, headers, body):
         try:
             event = json.loads(body)
         except ValueError:
             raise Unparseable("The body is not JSON.")
-        if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        if not isinstance(event, dict) or not _text(event.get("id")) or not _text(event.get("type")):
             raise Unparseable("The body is not a Stripe event (no id or type).")
         if not isinstance((event.get("data") or {}).get("object"), dict):
             raise Unparseable(f"Event {event['id']} has no data.object.")

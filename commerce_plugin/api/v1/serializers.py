@@ -68,7 +68,9 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
         except serializers.ValidationError as exc:
             # Line errors always come back as a list parallel to the request's lines.
             detail = exc.detail
-            if isinstance(detail, dict) and isinstance(detail.get("lines"), dict) and isinstance(data["lines"], list):
+            line_errors = detail.get("lines") if isinstance(detail, dict) else None
+            per_line = isinstance(line_errors, dict) and all(isinstance(key, int) for key in line_errors)
+            if per_line and isinstance(data["lines"], list):
                 count = len(data.get("lines") or []) if isinstance(data, dict) else 0
                 detail["lines"] = [detail["lines"].get(index, {}) for index in range(count)]
             raise serializers.ValidationError(detail) from exc
