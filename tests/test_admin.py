@@ -201,8 +201,14 @@ def test_local_stand_in_courses_and_enrollments_are_browsable(admin_client, cour
 def test_shopify_shop_domain_typed_in_admin_is_saved(admin_client):
     admin_client.post(
         "/admin/commerce_plugin/store/add/",
-        {"name": "Shopify", "slug": "shopify", "kind": "shopify", "shop_domain": "learn.myshopify.com",
-         "active": "on", "new_secret": "shpss_0123456789"},
+        {
+            "name": "Shopify",
+            "slug": "shopify",
+            "kind": "shopify",
+            "shop_domain": "learn.myshopify.com",
+            "active": "on",
+            "new_secret": "shpss_0123456789",
+        },
     )
 
     assert Store.objects.get(slug="shopify").shop_domain == "learn.myshopify.com"
