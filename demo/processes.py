@@ -128,6 +128,20 @@ class Process:
             pass
 
 
+def wait_until_serving(process, base_url, timeout):
+    """Wait until the server ``process`` answers HTTP at ``base_url`` (any status); fail if it exits."""
+
+    def answers():
+        if not process.alive:
+            raise RuntimeError(f"{process.name} exited {process.popen.returncode}:\n{process.log()}")
+        try:
+            return http("GET", f"{base_url}{ORDERS_PATH}-/-/", timeout=2)[0]
+        except OSError:
+            return None
+
+    wait_for(answers, timeout, f"{process.name} to answer HTTP")
+
+
 class Sandbox:
     """The sandbox project configured by environment variables (see ``sandbox/settings.py``)."""
 
@@ -172,16 +186,7 @@ class Sandbox:
         port = free_port()
         process = self._start(name, [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], env)
         base_url = f"http://127.0.0.1:{port}"
-
-        def answers():
-            if not process.alive:
-                raise RuntimeError(f"{name} exited {process.popen.returncode}:\n{process.log()}")
-            try:
-                return http("GET", f"{base_url}{ORDERS_PATH}-/-/", timeout=2)[0]
-            except OSError:
-                return None
-
-        wait_for(answers, timeout, f"{name} to answer HTTP")
+        wait_until_serving(process, base_url, timeout)
         return process, base_url
 
     def start_worker(self, name="worker", env=None, concurrency=1, pool="solo", timeout=60):

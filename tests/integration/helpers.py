@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-from demo.processes import ORDERS_PATH, Process, free_port, http, wait_for
+from demo.processes import Process, free_port, wait_until_serving
 
 EVENT_SETTINGS = "tests.integration.recording_settings"
 
@@ -121,16 +121,7 @@ def start_gunicorn(sandbox, name="gunicorn", workers=3, threads=4, env=None, tim
     process = Process(name, args, {**sandbox.env, **(env or {})}, sandbox.log_dir / f"{name}.log")
     sandbox.processes.append(process)  # stopped with the rest of the sandbox
     base_url = f"http://127.0.0.1:{port}"
-
-    def answers():
-        if not process.alive:
-            raise RuntimeError(f"{name} exited {process.popen.returncode}:\n{process.log()}")
-        try:
-            return http("GET", f"{base_url}{ORDERS_PATH}-/-/", timeout=2)[0]
-        except OSError:
-            return None
-
-    wait_for(answers, timeout, f"{name} to answer HTTP")
+    wait_until_serving(process, base_url, timeout)
     return process, base_url
 
 
