@@ -15,6 +15,7 @@ from commerce_plugin.models import Order, OrderLine, Refund, Store
 from commerce_plugin.signals import REFUND_REQUESTED
 from tests.factories import StoreFactory
 from tests.payments.conftest import paid_payment_intent
+from tests.test_routing import OPENEDX_EVENTS_VERSION
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,6 +177,7 @@ def test_stripe_refusing_the_refund_fails_it_with_the_reason(
     assert "InvalidRequestError" in refund.reason
 
 
+@pytest.mark.skipif(OPENEDX_EVENTS_VERSION < (11, 0), reason="Avro lists of records need openedx-events >= 11")
 def test_refund_requested_round_trips_through_the_event_bus_serializer(course, learner, recorded_stripe, refund_events):
     fulfil(StoreFactory(slug="shopify", kind=Store.SHOPIFY), "S1", learner)
     learner_unenroll(learner, COURSE)
