@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
 from django.utils import timezone
+from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 
 from commerce_plugin import orders
 from commerce_plugin.lms import TransientEnrollmentError
@@ -98,9 +99,23 @@ def test_buyer_without_account_is_pre_registered_then_enrolled_in_the_paid_mode(
     assert len(events["order.line.fulfilled.v1"]) == 1
 
 
-def test_account_registered_already_active_is_claimed_by_the_sweeper(store, course, signed_client):
+def test_account_registered_already_active_gets_the_paid_seat_at_registration(store, course, signed_client):
     signed_client.post(ORDERS_URL, order_payload(email="new@example.com"))
+
     user = get_user_model().objects.create_user("newbie", "new@example.com", "pw")  # active from the start
+
+    assert only_line().status == "fulfilled"
+    assert LocalEnrollment.objects.get(user=user).mode == "verified"
+
+
+def test_pending_line_whose_buyer_has_an_account_now_is_claimed_by_the_sweeper(store, course, signed_client):
+    signed_client.post(ORDERS_URL, order_payload(email="new@example.com"))
+    STUDENT_REGISTRATION_COMPLETED.disable()  # the registration event got lost
+    try:
+        user = get_user_model().objects.create_user("newbie", "new@example.com", "pw")
+    finally:
+        STUDENT_REGISTRATION_COMPLETED.enable()
+    assert only_line().status == "pending-registration"
 
     found = orders.sweep_stuck_lines()
 

@@ -1,12 +1,18 @@
 """
-Like the LMS's ``user_post_save_callback``: when an existing account becomes active (or changes its
-email while active), the emails it was pre-registered with are enrolled in the default mode. An
-account created already active is not auto-enrolled, exactly as in the LMS.
+The account events of the LMS that the plugin can see, for the stand-in's users:
+
+* a new account announces ``STUDENT_REGISTRATION_COMPLETED``, as the LMS's registration does;
+* like the LMS's ``user_post_save_callback``, when an existing account becomes active (or changes
+  its email while active), the emails it was pre-registered with are enrolled in the default mode.
+  An account created already active is not auto-enrolled, exactly as in the LMS.
 """
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from openedx_events.learning.data import UserData, UserPersonalData
+from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 
 from commerce_plugin.lms.local.backend import enroll_in_default_mode
 from commerce_plugin.lms.local.models import LocalEnrollmentAllowed
@@ -24,7 +30,15 @@ def track_changes(sender, instance, **kwargs):  # pylint: disable=unused-argumen
 
 @receiver(post_save, sender=User, dispatch_uid="commerce_local_lms.enroll_pending")
 def enroll_pending(sender, instance, created, **kwargs):  # pylint: disable=unused-argument
-    if created or not getattr(instance, "_local_lms_changed", False) or not instance.is_active:
+    if created:
+        user = UserData(
+            id=instance.pk,
+            is_active=instance.is_active,
+            pii=UserPersonalData(username=instance.username, email=instance.email),
+        )
+        transaction.on_commit(lambda: STUDENT_REGISTRATION_COMPLETED.send_event(user=user))
+        return
+    if not getattr(instance, "_local_lms_changed", False) or not instance.is_active:
         return
     allowed = LocalEnrollmentAllowed.objects.filter(email__iexact=instance.email, auto_enroll=True)
     for cea in allowed.select_related("course"):
