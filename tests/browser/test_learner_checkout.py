@@ -18,10 +18,9 @@ from playwright.sync_api import expect
 
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import CheckoutSession, ProductPrice
-from commerce_plugin.payments import stripe_client
 from tests.browser.conftest import log_in_as, screenshot
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
-from tests.payments.conftest import API_KEY, RecordingStripe
+from tests.payments.conftest import recorded_stripe  # noqa: F401  (the payment tests' fixture, reused)
 from tests.stores.conftest import Stripe, fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,16 +28,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 COURSE = "course-v1:Org+PY101+2026"
 COURSE_PAGE = f"/courses/{COURSE}/courseware"
 PAYMENT_INTENT = "pi_3BrowserPaid0000000001"
-
-
-@pytest.fixture
-def recorded_stripe(settings, monkeypatch):
-    settings.COMMERCE_PLUGIN_STRIPE_API_KEY = API_KEY
-    settings.COMMERCE_PLUGIN_STRIPE_API_BASE = None
-    settings.COMMERCE_PLUGIN_STRIPE_MAX_NETWORK_RETRIES = 0
-    recorder = RecordingStripe()
-    monkeypatch.setattr(stripe_client, "http_client", recorder)
-    return recorder
 
 
 @pytest.fixture
