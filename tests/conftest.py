@@ -16,6 +16,14 @@ pytest_plugins = ["tests.log_scan"]
 ORDERS_URL = "/commerce-plugin/api/v1/orders/"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty Django cache (course modes are cached between requests)."""
+    from django.core.cache import cache  # pylint: disable=import-outside-toplevel
+
+    cache.clear()
+
+
 @pytest.fixture
 def store(db):
     return StoreFactory(slug="shop", secret="shop-secret-0123456789")

@@ -17,6 +17,7 @@ from functools import cache
 
 import attr
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.utils.module_loading import import_string
 
 BACKENDS = {
@@ -81,3 +82,22 @@ def get_backend():
     """Return the configured backend (``COMMERCE_PLUGIN_LMS_BACKEND``: a name above or a dotted path)."""
     name = getattr(settings, "COMMERCE_PLUGIN_LMS_BACKEND", "platform")
     return _backend_for(BACKENDS.get(name, name))
+
+
+def offered_modes(course_id, fresh=False):
+    """
+    :meth:`course_modes` for validating an order, through Django's cache for
+    ``COMMERCE_PLUGIN_COURSE_MODES_CACHE_SECONDS`` (as the LMS's enrollment API caches course details).
+
+    Only an answer that lets an order through is served from the cache: callers that would refuse
+    one ask again with ``fresh=True``, so a course run or mode added a moment ago is never refused.
+    A mode removed within the cache time can still be sold; its enrollment then fails with a reason.
+    """
+    timeout = settings.COMMERCE_PLUGIN_COURSE_MODES_CACHE_SECONDS
+    key = f"commerce_plugin.course_modes.{course_id}"
+    modes = None if fresh or not timeout else django_cache.get(key)
+    if modes is None:
+        modes = get_backend().course_modes(course_id)
+        if modes and timeout:
+            django_cache.set(key, modes, timeout)
+    return modes

@@ -13,6 +13,8 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_MAX_RETRIES": 8,
     "COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS": 2,
     "COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS": 600,
+    # Course modes read to validate an order are cached this long (0: ask the LMS every time).
+    "COMMERCE_PLUGIN_COURSE_MODES_CACHE_SECONDS": 60,
     # Store-signed requests older (or newer) than this many seconds are refused.
     "COMMERCE_PLUGIN_SIGNATURE_TOLERANCE_SECONDS": 300,
     # The sweeper re-queues lines still queued this many seconds after their last change.

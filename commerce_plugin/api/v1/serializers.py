@@ -8,7 +8,7 @@ from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers
 
 from commerce_plugin.data import OrderData, OrderLineData
-from commerce_plugin.lms import get_backend
+from commerce_plugin.lms import offered_modes
 from commerce_plugin.models import Product, Store
 
 
@@ -41,8 +41,10 @@ class LineSerializer(serializers.Serializer):  # pylint: disable=abstract-method
 def check_seat(course_id, mode, modes_cache):
     """Field errors for a (course run, mode) the LMS does not offer; empty when it does."""
     if course_id not in modes_cache:
-        modes_cache[course_id] = get_backend().course_modes(course_id)
+        modes_cache[course_id] = offered_modes(course_id)
     modes = modes_cache[course_id]
+    if modes is None or mode not in modes:  # refusing: only on what the LMS says now
+        modes = modes_cache[course_id] = offered_modes(course_id, fresh=True)
     if modes is None:
         return {"course_id": [f"Unknown course run {course_id}."]}
     if mode not in modes:
@@ -105,11 +107,10 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
     @staticmethod
     def _expand_lines(store, lines):
         """SKU lines become one line per seat of the product (``2`` → ``2.1``, ``2.2`` for a bundle)."""
+        skus = [line["sku"] for line in lines if "sku" in line]
         products = {
             product.sku: product
-            for product in Product.objects.filter(
-                store=store, sku__in=[line["sku"] for line in lines if "sku" in line]
-            ).prefetch_related("seats")
+            for product in (Product.objects.filter(store=store, sku__in=skus).prefetch_related("seats") if skus else ())
         }
         errors, expanded, modes_cache = [], [], {}
         for line in lines:
