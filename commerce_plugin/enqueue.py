@@ -20,6 +20,13 @@ def fulfill_line(line_pk, on_commit=False):
     return _publish(line_pk)
 
 
+def runs_inline():
+    """True when Celery runs tasks in the caller's process (``task_always_eager``) instead of queueing them."""
+    from commerce_plugin.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
+
+    return bool(task.app.conf.task_always_eager)
+
+
 def _publish(line_pk):
     from commerce_plugin.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
 

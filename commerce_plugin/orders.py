@@ -6,6 +6,7 @@ Idempotency comes from the database: (store, order number) and (order, line id) 
 repeated or concurrent delivery of the same order can store it only once.
 """
 
+import contextvars
 import logging
 
 import attr
@@ -30,6 +31,7 @@ __all__ = [
     "claim_pending_seats",
     "default_store",
     "fulfill_line",
+    "fulfilled_inline",
     "get_order",
     "line_enrollments",
     "queue_placed_order",
@@ -90,12 +92,15 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
     if store is None or store.slug != order.store:
         store = Store.objects.get(slug=order.store)
     fingerprint = order.fingerprint()
-    existing = _find(store, order.order_number)
-    if existing and not add_lines:
-        return _repeat(existing, fingerprint)
+    # A new order is simply inserted: the unique (store, order number) tells a repeat apart, so
+    # the common case costs no lookup. Coordinator requests look first, to add to what is stored.
+    existing = _find(store, order.order_number) if add_lines else None
     try:
         filtered = OrderFulfillmentRequested.run_filter(order=order)
     except OrderFulfillmentRequested.PreventFulfillment as exc:
+        existing = existing or _find(store, order.order_number)
+        if existing and not add_lines:  # a repeat is answered as one, whatever the filter says now
+            return _repeat(existing, fingerprint)
         raise OrderRefused(str(exc)) from exc
     filtered = attr.evolve(filtered, store=order.store, order_number=order.order_number)
     try:
@@ -111,15 +116,29 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
             )
             lines = OrderLine.objects.bulk_create(line_rows(row, filtered.lines))
             placed = order_to_data(row, lines=lines)
-            transaction.on_commit(lambda: ORDER_PLACED.send_event(order=placed))
+            transaction.on_commit(lambda: _announce_placed(placed, lines))
     except IntegrityError:
-        # Lost a race with a concurrent delivery of the same order: answer as a repeat.
+        # Already stored (a repeat, or a concurrent delivery of the same order won the race).
         existing = _find(store, order.order_number)
         if existing is None:
             raise
         return _repeat(existing, fingerprint) if not add_lines else (order_to_data(existing), False)
     log.info("commerce order accepted store=%s order=%s lines=%d", store.slug, row.order_number, len(placed.lines))
     return placed, True
+
+
+# While ``order.placed`` is sent for lines just stored, their primary keys, so the receiver that
+# queues them need not look them up: ``(store, order number, {line id: pk})``.
+_placed_line_pks = contextvars.ContextVar("commerce_plugin_placed_line_pks", default=None)
+
+
+def _announce_placed(order, rows):
+    pks = {row.line_id: row.pk for row in rows if row.pk is not None}  # None where the database returns no ids
+    token = _placed_line_pks.set((order.store, order.order_number, pks))
+    try:
+        ORDER_PLACED.send_event(order=order)
+    finally:
+        _placed_line_pks.reset(token)
 
 
 def _find(store, order_number):
@@ -141,9 +160,9 @@ def _add_lines(existing, order):
     if not new:
         return order_to_data(existing), False
     OrderLine.objects.bulk_create(line_rows(existing, new))
-    added = existing.lines.filter(line_id__in=[line.line_id for line in new])
+    added = list(existing.lines.filter(line_id__in=[line.line_id for line in new]))
     placed = order_to_data(existing, lines=added)
-    transaction.on_commit(lambda: ORDER_PLACED.send_event(order=placed))
+    transaction.on_commit(lambda: _announce_placed(placed, added))
     return order_to_data(existing), True
 
 
@@ -181,11 +200,16 @@ def queue_placed_order(order: data.OrderData):
     same filter pipeline), so emitting ``order.placed`` anywhere triggers fulfillment.
     """
     line_ids = [line.line_id for line in order.lines]
-    pks = list(
-        OrderLine.objects.filter(
-            order__store__slug=order.store, order__order_number=order.order_number, line_id__in=line_ids
-        ).values_list("pk", "status")
-    )
+    announced = _placed_line_pks.get()
+    if announced and announced[:2] == (order.store, order.order_number) and set(line_ids) <= announced[2].keys():
+        # Announced by accept_order as it stored them: queued, and their keys are known.
+        pks = [(announced[2][line_id], data.QUEUED) for line_id in line_ids]
+    else:
+        pks = list(
+            OrderLine.objects.filter(
+                order__store__slug=order.store, order__order_number=order.order_number, line_id__in=line_ids
+            ).values_list("pk", "status")
+        )
     if not pks and not Order.objects.filter(store__slug=order.store, order_number=order.order_number).exists():
         Store.objects.get_or_create(slug=order.store, defaults={"name": order.store})
         accept_order(order, raw_request={"source": "order.placed event"})
@@ -193,6 +217,14 @@ def queue_placed_order(order: data.OrderData):
     for pk, status in pks:
         if status == data.QUEUED:
             enqueue.fulfill_line(pk)
+
+
+def fulfilled_inline():
+    """
+    Whether queued lines are worked on inside the call that queues them (Celery's eager mode: tests,
+    the demo without a broker), so a just-accepted order may already have changed.
+    """
+    return enqueue.runs_inline()
 
 
 def fulfill_line(line_pk, final_attempt=False):

@@ -144,3 +144,45 @@ def test_unknown_username_without_email_fails_the_line_with_a_reason(store, cour
     assert body["lines"][0]["status"] == "failed"
     assert "no LMS account" in body["lines"][0]["last_error"]
     assert len(events["order.line.failed.v1"]) == 1
+
+
+def test_new_order_answer_with_workers_is_the_order_as_stored_without_waiting_on_the_lms(
+    store, course, learner, signed_client, no_worker, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(6):  # the store, then one transaction; no read-back, no LMS lookup
+        response = signed_client.post(ORDERS_URL, order_payload())
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert [(line["status"], line["enrollment"]) for line in response.json()["lines"]] == [("queued", None)]
+    assert OrderLine.objects.get().status == "queued"
+
+
+def test_course_modes_read_for_validation_are_reused_between_orders(store, course, learner, signed_client, no_worker):
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+    from django.test.utils import CaptureQueriesContext  # pylint: disable=import-outside-toplevel
+
+    def mode_lookups(number):
+        with CaptureQueriesContext(connection) as queries:
+            assert signed_client.post(ORDERS_URL, order_payload(order_number=number)).status_code == 202
+        return sum("localcoursemode" in query["sql"] and "mode_slug" in query["sql"] for query in queries)
+
+    assert mode_lookups("1") >= 1
+    assert mode_lookups("2") == 0
+
+
+def test_a_mode_added_after_a_refusal_is_sold_at_once(store, course, learner, signed_client):
+    from commerce_plugin.lms.local.models import LocalCourseMode  # pylint: disable=import-outside-toplevel
+
+    refused = signed_client.post(
+        ORDERS_URL, order_payload(lines=[{"line_id": "1", "course_id": course.course_id, "mode": "professional"}])
+    )
+    assert refused.status_code == 400
+    LocalCourseMode.objects.create(course=course, mode_slug="professional")
+
+    accepted = signed_client.post(
+        ORDERS_URL, order_payload(lines=[{"line_id": "1", "course_id": course.course_id, "mode": "professional"}])
+    )
+
+    assert accepted.status_code == 202
+    assert LocalEnrollment.objects.get(user=learner).mode == "professional"

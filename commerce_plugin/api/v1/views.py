@@ -20,10 +20,14 @@ from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer
 from commerce_plugin.lms import TransientEnrollmentError
 
 
-def order_response(order, status_code=status.HTTP_200_OK):
-    """The order in the contract's shape, each line with the learner's enrollment as the LMS has it."""
+def order_response(order, status_code=status.HTTP_200_OK, enrollments=True):
+    """
+    The order in the contract's shape, each line with the learner's enrollment as the LMS has it
+    (``enrollments=False``: a new order's answer, which does not wait on the LMS; no enrollment).
+    """
     monitoring.set_order_attributes(order.store, order.order_number, order.status)
-    return Response(order_representation(order, orders.line_enrollments(order)), status=status_code)
+    found = orders.line_enrollments(order) if enrollments else None
+    return Response(order_representation(order, found), status=status_code)
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -68,6 +72,9 @@ class OrderCreateView(FulfillmentAPIView):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except orders.OrderRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        if created and not orders.fulfilled_inline():
+            # Just stored, every line queued for the workers: answered as stored, not read back.
+            return order_response(accepted, status.HTTP_202_ACCEPTED, enrollments=False)
         current = orders.get_order(accepted.store, accepted.order_number)
         return order_response(current, status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
