@@ -1,5 +1,7 @@
 """
-Acceptance: signed ``POST /orders/`` against the one-row baseline, same gunicorn, same run.
+Acceptance: signed ``POST /orders/`` against the one-row baseline, same gunicorn, same run, with the
+essential order (``sandbox/bench_views.py``: the least that storing and queueing an order takes on
+this stack) beside them, so the overhead splits into the job's own and the plugin's.
 
 The fulfillment workers are off (tasks go to a broker db nothing consumes), so the figures are what
 a store waits for, not what the workers do afterwards. Each level warms up first (connections open,
@@ -15,6 +17,7 @@ from demo.processes import ORDERS_PATH
 LEVELS = (1, 8, 32)
 ROUNDS = 4
 BASELINE_PATH = "/bench/baseline/"
+ESSENTIAL_PATH = "/bench/essential/"
 BUYER = "bench-buyer-0"
 
 
@@ -51,10 +54,12 @@ def measure(stack, requests, warmup, levels=LEVELS):
                 "database_cpu_ms": round(spent[name][1] * 1000 / combined.requests, 2) if database else None,
             }
         row.update(ratios(row["baseline"], row["plugin"]))
+        row["essential_overhead"] = ratios(row["baseline"], row["essential"])["overhead"]
+        row["plugin_over_essential"] = ratios(row["essential"], row["plugin"])["overhead"]
         rows.append(row)
         print(
             f"  acceptance c={concurrency}: baseline {row['baseline']['requests_per_second']}/s, "
-            f"plugin {row['plugin']['requests_per_second']}/s",
+            f"essential {row['essential']['requests_per_second']}/s, plugin {row['plugin']['requests_per_second']}/s",
             flush=True,
         )
     return rows
@@ -65,10 +70,17 @@ def _targets(secret, run, concurrency):
         number = f"B{run}-{concurrency}-{suffix}"
         return payloads.unsigned({**payloads.order(number, BUYER), "value": number})
 
+    def essential(suffix):
+        return payloads.signed(secret, payloads.order(f"M{run}-{concurrency}-{suffix}", BUYER))
+
     def plugin(suffix):
         return payloads.signed(secret, payloads.order(f"A{run}-{concurrency}-{suffix}", BUYER))
 
-    return [("baseline", BASELINE_PATH, baseline), ("plugin", ORDERS_PATH, plugin)]
+    return [
+        ("baseline", BASELINE_PATH, baseline),
+        ("essential", ESSENTIAL_PATH, essential),
+        ("plugin", ORDERS_PATH, plugin),
+    ]
 
 
 def ratios(baseline, plugin):

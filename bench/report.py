@@ -96,6 +96,17 @@ def table(results):
             f"{row['throughput_ratio']:>6} {row['server_cpu_ratio']:>6} {row['overhead']:>7}x"
         )
     out.append("  (cpu ms: gunicorn's CPU per request; thru: plugin/baseline requests per second)")
+    out.append(
+        "  essential order (one store read + HMAC, order and line inserted in one transaction, one task"
+        " published; nothing else):"
+    )
+    for row in results["acceptance"]:
+        essential = row["essential"]
+        out.append(
+            f"{row['concurrency']:>7} | {essential['requests_per_second']:>14} req/s {essential['p50_ms']:>7} ms p50 "
+            f"{essential['server_cpu_ms']:>6} ms cpu | essential/baseline {row['essential_overhead']}x, "
+            f"plugin/essential {row['plugin_over_essential']}x"
+        )
     target = targets["acceptance_overhead"]
     out.append(f"  target overhead <= {ACCEPTANCE_MAX_OVERHEAD}x: worst {target['worst']}x  {_verdict(target['pass'])}")
 

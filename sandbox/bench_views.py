@@ -1,17 +1,27 @@
 """
-The benchmark's baseline: the cheapest useful DRF endpoint — parse JSON, insert one row, answer JSON.
+The benchmark's reference endpoints, served by the same gunicorn as the plugin's API so the plugin's
+acceptance cost is reported as ratios rather than as absolute times that depend on the machine.
 
-``make bench`` serves it from the same gunicorn as the plugin's API, so the plugin's acceptance cost
-is reported as a ratio to this view rather than as an absolute time that depends on the machine.
-No authentication: anything the plugin does beyond one insert is what the ratio shows.
+* the baseline (issue 4's yardstick): the cheapest useful DRF endpoint — parse JSON, insert one row,
+  answer JSON. No authentication: anything the plugin does beyond one insert is what the ratio shows.
+* the essential order: the least that accepting an order durably takes on this stack (Django ORM,
+  Celery), whoever writes it: the signing store read and its HMAC checked, the order and its line
+  inserted in one transaction, one task published. No validation, filters, events or logging. It
+  shows how much of the plugin's overhead is the job itself and how much is the plugin's own.
 """
 
+import hmac
+
+from django.db import transaction
 from django.urls import path
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce_plugin.api.v1.authentication import sign
+from commerce_plugin.models import Order, OrderLine, Store
+from commerce_plugin.tasks import fulfill_line
 from sandbox.models import BenchRow
 
 
@@ -27,4 +37,33 @@ class BaselineView(APIView):
         return Response({"id": row.pk, "value": row.value}, status=status.HTTP_201_CREATED)
 
 
-urlpatterns = [path("baseline/", BaselineView.as_view(), name="bench-baseline")]
+class EssentialOrderView(APIView):
+    """``POST /bench/essential/`` with a signed one-line order: stored and queued, nothing more."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        body = request.body  # read before request.data consumes the stream
+        payload = request.data
+        store = Store.objects.filter(slug=payload["store"], active=True).first()
+        timestamp = request.META["HTTP_X_COMMERCE_SIGNATURE"].split(",")[0].removeprefix("t=")
+        expected = sign(store.secret, body, timestamp) if store else ""
+        if not hmac.compare_digest(expected, request.META["HTTP_X_COMMERCE_SIGNATURE"]):
+            return Response({"detail": "Invalid signature."}, status=status.HTTP_401_UNAUTHORIZED)
+        [line] = payload["lines"]
+        with transaction.atomic():
+            order = Order.objects.create(
+                store=store, order_number=payload["order_number"], email=payload["email"], raw_request=payload
+            )
+            row = OrderLine.objects.create(
+                order=order, line_id=line["line_id"], course_id=line["course_id"], mode=line["mode"]
+            )
+        fulfill_line.apply_async(args=(row.pk,))
+        return Response({"order_number": order.order_number, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+urlpatterns = [
+    path("baseline/", BaselineView.as_view(), name="bench-baseline"),
+    path("essential/", EssentialOrderView.as_view(), name="bench-essential"),
+]
