@@ -3,6 +3,10 @@ Turning one order line into an LMS enrollment, and undoing it on revocation.
 
 Every status change is a conditional UPDATE (``WHERE status IN (...)``), so a redelivered task, a
 concurrent retry and a revocation can race without a line being fulfilled, failed or announced twice.
+That single statement is atomic on its own and runs in autocommit: a transaction is opened only where
+several statements must stand or fall together (taking back the seat of a line revoked meanwhile).
+The events are still sent only once the change is durable (``transaction.on_commit`` runs at once
+outside a transaction, after the committed UPDATE; inside a caller's transaction, at its commit).
 """
 
 import logging
@@ -26,6 +30,12 @@ ACTIONABLE = (data.QUEUED, data.PENDING_REGISTRATION)
 GRANTING = ("created", "upgraded")
 # The LMS reads ``order:date_placed`` in this format for its refund window.
 LMS_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# What a fulfillment attempt loads of a line, its order and its store: what finding the buyer, the
+# enrollment's attributes, ``order_to_data`` (the events), ``release_seat`` and ``log_state`` read.
+# Any other field read from them would cost a query of its own.
+LINE_FIELDS = ("line_id", "sku", "course_id", "mode", "status", "attempts", "last_error", "granted", "previous_mode")
+ORDER_FIELDS = ("order_number", "email", "username", "lms_user_id", "date_placed", "created", "currency", "total")
+LOADED = (*LINE_FIELDS, *(f"order__{name}" for name in ORDER_FIELDS), "order__store__slug")
 
 
 def find_buyer(backend, order):
@@ -49,13 +59,18 @@ def fulfill(line_pk, final_attempt=False):
     refusals end as ``failed`` with a readable reason. A buyer without an active account is
     pre-registered and the line waits as ``pending-registration``.
     """
-    line = OrderLine.objects.select_related("order__store").filter(pk=line_pk).first()
+    line = _load(line_pk)
     if line is None:
         log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
         return None
     if line.status not in ACTIONABLE:
         return line.status
-    OrderLine.objects.filter(pk=line_pk).update(attempts=F("attempts") + 1)
+    # Counted (and committed) before the LMS is asked, so an attempt whose worker dies mid-enrollment
+    # still shows; only while the line is actionable, so a line revoked or finished since it was read
+    # is neither counted nor enrolled.
+    if not OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE).update(attempts=F("attempts") + 1):
+        line.refresh_from_db(fields=["status", "granted", "last_error"])
+        return line.status
     line.attempts += 1
     order = line.order
     monitoring.set_order_attributes(store=order.store.slug, order_number=order.order_number)
@@ -71,6 +86,19 @@ def fulfill(line_pk, final_attempt=False):
     except TerminalEnrollmentError as exc:
         return fail(line, str(exc))
     return _mark_fulfilled(line, result)
+
+
+def _load(line_pk):
+    """
+    The line with its order and store in one query by primary key (no ORDER BY from the models'
+    default orderings), or ``None``. Only the columns fulfillment, its events and its log read
+    (:data:`LOADED`): not the order's raw request (a store's whole webhook payload) nor the store's
+    signing secret.
+    """
+    try:
+        return OrderLine.objects.select_related("order__store").only(*LOADED).get(pk=line_pk)
+    except OrderLine.DoesNotExist:
+        return None
 
 
 def _await_registration(backend, line):
@@ -94,13 +122,13 @@ def _mark_fulfilled(line, result):
         "fulfilled_at": timezone.now(),
         "modified": timezone.now(),
     }
-    with transaction.atomic():
-        if _transition(line, changes):
-            _announce(ORDER_LINE_FULFILLED, line)
-            log_state(line, data.FULFILLED)
-        elif line.status == data.REVOKED and result.action in GRANTING:
-            # Revoked while we were enrolling: take back the seat we just granted.
-            line.granted = result.action
+    if _transition(line, changes):
+        log_state(line, data.FULFILLED)
+        _announce(ORDER_LINE_FULFILLED, line)
+    elif line.status == data.REVOKED and result.action in GRANTING:
+        # Revoked while we were enrolling: take back the seat we just granted.
+        line.granted = result.action
+        with transaction.atomic():
             release_seat(line.order, line)
     return line.status
 
@@ -108,10 +136,9 @@ def _mark_fulfilled(line, result):
 def fail(line, reason):
     """End the line as failed with ``reason`` (shown to operators) and announce it once."""
     changes = {"status": data.FAILED, "last_error": reason[:2000], "modified": timezone.now()}
-    with transaction.atomic():
-        if _transition(line, changes):
-            _announce(ORDER_LINE_FAILED, line)
-            log_state(line, data.FAILED)
+    if _transition(line, changes):
+        log_state(line, data.FAILED)
+        _announce(ORDER_LINE_FAILED, line)
     return line.status
 
 
@@ -140,7 +167,7 @@ def record_transient_error(line_pk, exc):
 
 def give_up(line_pk, exc, attempts):
     """Transient errors outlasted the retry limit: fail the line rather than retry forever."""
-    line = OrderLine.objects.select_related("order__store").filter(pk=line_pk).first()
+    line = _load(line_pk)
     if line is not None:
         fail(line, f"Gave up after {attempts} attempts; last error {type(exc).__name__}: {exc}")
 

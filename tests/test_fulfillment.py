@@ -171,3 +171,49 @@ def test_retry_lines_requeues_a_failed_line(store, course, learner, signed_clien
 
     assert orders.retry_lines([only_line().pk]) == 1
     assert only_line().status == "fulfilled"
+
+
+def test_seat_of_a_line_revoked_while_its_learner_was_being_enrolled_is_taken_back(
+    store, course, learner, signed_client, no_worker, events, monkeypatch
+):
+    signed_client.post(ORDERS_URL, order_payload())
+    line, enroll = only_line(), LocalBackend.enroll
+
+    def enroll_while_the_store_refunds(self, *args):
+        result = enroll(self, *args)
+        orders.revoke_order("shop", "1001")  # the store's refund lands mid-enrollment
+        return result
+
+    monkeypatch.setattr(LocalBackend, "enroll", enroll_while_the_store_refunds)
+    no_worker.conf.task_always_eager = True
+
+    assert fulfill_line.apply(args=(line.pk,)).get() == "revoked"
+    seat = LocalEnrollment.objects.get(user=learner)
+    assert (seat.mode, seat.is_active) == ("verified", False)
+    assert (only_line().status, only_line().attempts) == ("revoked", 1)
+    assert "order.line.fulfilled.v1" not in events
+    assert len(events["order.line.revoked.v1"]) == 1
+
+
+def test_line_revoked_before_its_task_starts_is_neither_counted_nor_enrolled(
+    store, course, learner, signed_client, no_worker
+):
+    signed_client.post(ORDERS_URL, order_payload())
+    orders.revoke_order("shop", "1001")
+    no_worker.conf.task_always_eager = True
+
+    assert fulfill_line.apply(args=(only_line().pk,)).get() == "revoked"
+    assert (only_line().status, only_line().attempts) == ("revoked", 0)
+    assert not LocalEnrollment.objects.filter(user=learner).exists()
+
+
+def test_giving_up_fails_the_line_and_announces_it_once(store, course, learner, signed_client, no_worker, events):
+    from commerce_plugin import fulfillment  # pylint: disable=import-outside-toplevel
+
+    signed_client.post(ORDERS_URL, order_payload())
+    for _ in range(2):  # a redelivered last retry gives up again
+        fulfillment.give_up(only_line().pk, OperationalError("gone"), attempts=3)
+
+    assert only_line().status == "failed"
+    assert "Gave up after 3 attempts" in only_line().last_error
+    assert len(events["order.line.failed.v1"]) == 1
