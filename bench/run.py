@@ -6,7 +6,8 @@ to ``bench/results.json``. Sizes come from the environment so a quick look is ch
 end-to-end run and for the floor, 1000).
 
 Phases, in order: query counts (in-process, no server), acceptance (gunicorn, workers off), the
-direct-call floor, end to end with 1 then 2 prefork worker processes, the floor again (its mean is
+direct-call floor, end to end with 1 then 2 prefork worker processes (the plugin, then the essential
+order and task of ``sandbox/``), the floor again (its mean is
 the reference, so a machine that got busier or quieter meanwhile weighs on both sides). Whatever it started is stopped
 and dropped at the end, also on Ctrl-C or SIGTERM.
 """
@@ -69,6 +70,11 @@ def main():
                 stack.start_server(eager=True)  # fallback: the server fulfils in-process
             print(f"end to end: {orders} orders, {workers or 'eager (no)'} worker process(es)", flush=True)
             results["end_to_end"].append(endtoend.measure(stack, workers, orders))
+        results["end_to_end_essential"] = []
+        for workers in (1, 2) if stack.real else ():
+            print(f"end to end, essential order and task: {orders} orders, {workers} worker process(es)", flush=True)
+            essential = endtoend.measure(stack, workers, orders, path=acceptance.ESSENTIAL_PATH)
+            results["end_to_end_essential"].append(essential)
         stack.stop_server()
         print(f"floor again: {orders} direct enrollments", flush=True)
         floors.append(floor.measure(orders))
