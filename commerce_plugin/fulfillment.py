@@ -185,13 +185,25 @@ def revoke_line(order, line):
 
 def release_seat(order, line):
     """
-    Deactivate the learner's seat that ``line`` paid for, unless another fulfilled line still pays
-    for it, the plugin never granted it (the learner had it before any order), or it is no longer
-    the seat the plugin granted (its mode was changed since).
+    Deactivate the learner's seat that ``line`` paid for, when :func:`seat_to_release` says it is
+    the plugin's to take back; ``True`` if it was.
     """
     backend = get_backend()
     user = find_buyer(backend, order)
-    if user is None:
+    if user is None or not seat_to_release(line, user, backend.get_enrollment(user, line.course_id)):
+        return False
+    backend.deactivate(user, line.course_id)
+    return True
+
+
+def seat_to_release(line, user, enrollment):
+    """
+    Whether ``user``'s ``enrollment`` is the seat ``line`` paid for and no longer should hold: it is
+    active in the line's mode (a mode changed since is someone else's decision), no other fulfilled
+    line still pays for it, and the plugin granted it (a seat the learner had before any order stays).
+    Used by revocation and by reconciliation, so both follow the same rules.
+    """
+    if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
         return False
     same_seat = (
         OrderLine.objects.filter(course_id=line.course_id)
@@ -200,13 +212,7 @@ def release_seat(order, line):
     )
     if same_seat.filter(status=data.FULFILLED).exists():
         return False
-    if line.granted not in GRANTING and not same_seat.filter(granted__in=GRANTING).exists():
-        return False
-    enrollment = backend.get_enrollment(user, line.course_id)
-    if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
-        return False
-    backend.deactivate(user, line.course_id)
-    return True
+    return line.granted in GRANTING or same_seat.filter(granted__in=GRANTING).exists()
 
 
 def claimable_pending_lines(limit=500):

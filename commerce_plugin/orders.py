@@ -35,6 +35,8 @@ __all__ = [
     "get_order",
     "line_enrollments",
     "queue_placed_order",
+    "release_revoked_seat",
+    "reopen_lines",
     "retry_lines",
     "revoke_order",
     "sweep_stuck_lines",
@@ -294,6 +296,38 @@ def retry_lines(line_pks):
         fulfillment.log_state(line, data.QUEUED)
         enqueue.fulfill_line(line.pk, on_commit=True)
     return len(chosen)
+
+
+def reopen_lines(line_pks):
+    """
+    Fulfil paid lines again (reconciliation found their seat gone): ``fulfilled`` lines go back to
+    ``queued`` and, with the ``queued`` ones, to the fulfillment task, which enrolls and announces
+    ``fulfilled`` again. Locked and conditional, as every status change: a line revoked or failed
+    meanwhile stays so. Returns how many were queued.
+    """
+    with transaction.atomic():
+        pks = list(
+            OrderLine.objects.select_for_update()
+            .filter(pk__in=line_pks, status__in=[data.FULFILLED, data.QUEUED])
+            .values_list("pk", flat=True)
+        )
+        OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(status=data.QUEUED, modified=timezone.now())
+        return retry_lines(pks)
+
+
+def release_revoked_seat(line_pk):
+    """
+    Take back the seat of a revoked line that is still active (reconciliation found it), under the
+    rules of :func:`commerce_plugin.fulfillment.seat_to_release`; ``True`` if it was released.
+    """
+    with transaction.atomic():
+        line = (
+            OrderLine.objects.select_for_update()
+            .select_related("order__store")
+            .filter(pk=line_pk, status=data.REVOKED)
+            .first()
+        )
+        return line is not None and fulfillment.release_seat(line.order, line)
 
 
 def claim_pending_seats(email, course_id=None):

@@ -14,7 +14,7 @@ broken LMS. Two kinds of disagreement cost someone money:
 Enrollments are read through the LMS door only, so this works against the real LMS as against the
 stand-in. Fixing goes through the same functions as everything else: lines are re-queued for the
 fulfillment task (:func:`commerce_plugin.orders.retry_lines`) and seats released by
-:func:`commerce_plugin.fulfillment.release_seat`, which checks its conditions again.
+:func:`commerce_plugin.orders.release_revoked_seat`, which checks the same conditions again.
 """
 
 import logging
@@ -22,8 +22,6 @@ from datetime import timedelta
 
 import attr
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from commerce_plugin import data, fulfillment, orders
@@ -88,44 +86,21 @@ def fix_discrepancies(discrepancies):
     requeued = requeue_unenrolled_lines(unenrolled) if unenrolled else 0
     released = 0
     for found in discrepancies:
-        if found.kind == ENROLLED_BUT_REVOKED and _release(found.line_pk):
+        if found.kind == ENROLLED_BUT_REVOKED and orders.release_revoked_seat(found.line_pk):
+            log.info("commerce reconcile released the seat of line %s", found.line_pk)
             released += 1
     return {"requeued": requeued, "released": released}
 
 
 def requeue_unenrolled_lines(line_pks):
     """
-    Send paid lines back to the fulfillment task: ``fulfilled`` lines whose enrollment went missing
-    are reopened (the task enrolls again and announces ``fulfilled`` again), ``queued`` ones are
-    queued again. Returns how many were queued.
+    Send paid lines back to the fulfillment task (:func:`commerce_plugin.orders.reopen_lines`):
+    ``fulfilled`` lines whose enrollment went missing are reopened, ``queued`` ones queued again.
+    Returns how many were queued.
     """
-    with transaction.atomic():
-        # Locked and conditional, as every status change: a line revoked or failed meanwhile stays so.
-        pks = list(
-            OrderLine.objects.select_for_update()
-            .filter(pk__in=line_pks, status__in=[data.FULFILLED, data.QUEUED])
-            .values_list("pk", flat=True)
-        )
-        reopened = OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(
-            status=data.QUEUED, modified=timezone.now()
-        )
-        count = orders.retry_lines(pks)
-    log.info("commerce reconcile re-queued %d lines (%d were fulfilled)", count, reopened)
+    count = orders.reopen_lines(line_pks)
+    log.info("commerce reconcile re-queued %d lines", count)
     return count
-
-
-def _release(line_pk):
-    with transaction.atomic():
-        line = (
-            OrderLine.objects.select_for_update()
-            .select_related("order__store")
-            .filter(pk=line_pk, status=data.REVOKED)
-            .first()
-        )
-        released = line is not None and fulfillment.release_seat(line.order, line)
-    if released:
-        log.info("commerce reconcile released the seat of line %s", line_pk)
-    return released
 
 
 class _Lms:
@@ -176,26 +151,13 @@ def _stuck(lines, now):
 
 
 def _still_enrolled(revoked, lms):
-    # The conditions of fulfillment.release_seat, read without acting: another fulfilled line pays
-    # for the seat, or the plugin never granted it, or it is no longer the granted mode → fine.
+    # Read with the rules revocation acts on (fulfillment.seat_to_release), without acting.
     found = []
     for line in revoked.iterator(chunk_size=500):
         user = lms.buyer(line.order)
-        if user is None:
-            continue
-        enrollment = lms.enrollment(user, line.course_id)
-        if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
-            continue
-        same_seat = (
-            OrderLine.objects.filter(course_id=line.course_id)
-            .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
-            .exclude(pk=line.pk)
-        )
-        if same_seat.filter(status=data.FULFILLED).exists():
-            continue
-        if line.granted not in fulfillment.GRANTING and not same_seat.filter(granted__in=fulfillment.GRANTING).exists():
-            continue
-        found.append(_discrepancy(ENROLLED_BUT_REVOKED, line, f"active {enrollment.mode}"))
+        enrollment = lms.enrollment(user, line.course_id) if user else None
+        if user and fulfillment.seat_to_release(line, user, enrollment):
+            found.append(_discrepancy(ENROLLED_BUT_REVOKED, line, f"active {enrollment.mode}"))
     return found
 
 
