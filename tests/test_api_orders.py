@@ -186,3 +186,17 @@ def test_a_mode_added_after_a_refusal_is_sold_at_once(store, course, learner, si
 
     assert accepted.status_code == 202
     assert LocalEnrollment.objects.get(user=learner).mode == "professional"
+
+
+def test_order_is_fulfilled_where_the_database_returns_no_keys_for_new_lines(
+    store, course, learner, signed_client, monkeypatch
+):
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    # MySQL (unlike MariaDB, PostgreSQL and SQLite) returns no primary keys from a bulk insert.
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+
+    assert signed_client.post(ORDERS_URL, order_payload()).status_code == 202
+
+    assert OrderLine.objects.get().status == "fulfilled"
+    assert LocalEnrollment.objects.get(user=learner).mode == "verified"
