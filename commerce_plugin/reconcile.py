@@ -12,9 +12,10 @@ broken LMS. Two kinds of disagreement cost someone money:
   mode although no fulfilled line pays for it any more.
 
 Enrollments are read through the LMS door only, so this works against the real LMS as against the
-stand-in. Fixing goes through the same functions as everything else: lines are re-queued for the
-fulfillment task (:func:`commerce_plugin.orders.retry_lines`) and seats released by
-:func:`commerce_plugin.orders.release_revoked_seat`, which checks the same conditions again.
+stand-in. Fixing goes through the plugin's public surface: lines are reopened for the fulfillment
+task (:func:`commerce_plugin.orders.reopen_lines`) and seats released by
+:func:`commerce_plugin.orders.release_revoked_seat`, under the same rules as a revocation
+(:func:`commerce_plugin.fulfillment.seat_to_release`), checked again at that moment.
 """
 
 import logging
