@@ -41,6 +41,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Outermost of the plugin's concerns, as the LMS's own: reads request.user after each view.
+    "sandbox.middleware.LmsUserReadingMiddleware",
 ]
 TEMPLATES = [
     {
@@ -67,6 +69,7 @@ if os.environ.get("SANDBOX_DB", "sqlite") == "mysql":
             "HOST": os.environ.get("SANDBOX_DB_HOST", "127.0.0.1"),
             "PORT": os.environ.get("SANDBOX_DB_PORT", "3306"),
             "OPTIONS": {"charset": "utf8mb4"},
+            "ATOMIC_REQUESTS": True,  # as the LMS runs
             "TEST": {"NAME": os.environ.get("SANDBOX_DB_NAME", "commerce_plugin") + "_test"},
         }
     }
@@ -76,6 +79,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SANDBOX_SQLITE", str(BASE_DIR / "sandbox.sqlite3")),
             "OPTIONS": {"timeout": 30},
+            "ATOMIC_REQUESTS": True,  # as the LMS runs: views that opt out must leave a caller's block usable
         }
     }
 
