@@ -3,7 +3,7 @@ Fulfillment API v1. Views validate, call the public surface in ``orders.py`` and
 they never touch models or the LMS directly.
 """
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils.decorators import method_decorator
 from edx_django_utils.monitoring import set_custom_attribute
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
@@ -30,6 +30,24 @@ def order_response(order, status_code=status.HTTP_200_OK, enrollments=True):
     return Response(order_representation(order, found), status=status_code)
 
 
+def _leaving_outer_transaction_usable(handler):
+    """
+    DRF's exception handler marks the open atomic block for rollback when ``ATOMIC_REQUESTS`` is on,
+    as if that block wrapped the view. These views opt out (``non_atomic_requests``), so a block open
+    here belongs to a caller (an LMS test case, a middleware): a 4xx must leave it usable.
+    """
+
+    def handle(exc, context):
+        before = {conn.alias: conn.needs_rollback for conn in connections.all(initialized_only=True)}
+        try:
+            return handler(exc, context)
+        finally:
+            for alias, needed in before.items():
+                connections[alias].needs_rollback = needed
+
+    return handle
+
+
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class FulfillmentAPIView(APIView):
     """Shared authentication (JWT first, so an anonymous caller gets 401) and error mapping."""
@@ -42,6 +60,9 @@ class FulfillmentAPIView(APIView):
         if store is not None and store.slug != slug:
             raise PermissionDenied("A signed request may only touch its own store's orders.")
         set_custom_attribute("commerce_plugin.store", slug)
+
+    def get_exception_handler(self):
+        return _leaving_outer_transaction_usable(super().get_exception_handler())
 
     def handle_exception(self, exc):
         if isinstance(exc, TransientEnrollmentError):
