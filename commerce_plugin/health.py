@@ -10,7 +10,9 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
 * ``FAILURES_PER_HOUR`` or more lines failed in the last hour (one refused course is an operator's
   job, not an outage; several suggest a broken LMS or catalogue);
 * ``REJECTIONS_PER_HOUR`` or more webhook deliveries were rejected or invalid in the last hour (a
-  store sending with the wrong secret, or someone probing the endpoint).
+  store sending with the wrong secret, or someone probing the endpoint);
+* the LMS talks to an ecommerce service (``ECOMMERCE_API_URL``) and ``OVERRIDE_REFUND_SEAT`` lacks
+  the plugin's override: the LMS would ask ecommerce to refund the seats the plugin refunds itself.
 """
 
 from datetime import timedelta
@@ -32,6 +34,14 @@ from commerce_plugin.models import OrderLine, WebhookDelivery
 FAILURES_PER_HOUR = 5
 REJECTIONS_PER_HOUR = 5
 REJECTED = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID)
+REFUND_OVERRIDE = "commerce_plugin.lms.overrides.refund_seat"
+
+
+def refunds_may_double():
+    """True when the LMS's ecommerce refund receiver would also refund the seats the plugin sold."""
+    overrides = getattr(settings, "OVERRIDE_REFUND_SEAT", None) or ()
+    overrides = [overrides] if isinstance(overrides, str) else list(overrides)
+    return bool(getattr(settings, "ECOMMERCE_API_URL", None)) and REFUND_OVERRIDE not in overrides
 
 
 def snapshot(now=None) -> dict:
@@ -66,6 +76,13 @@ def snapshot(now=None) -> dict:
             _("{count} webhook deliveries rejected in the last hour (limit {limit})").format(
                 count=deliveries["rejected"], limit=REJECTIONS_PER_HOUR
             )
+        )
+    if refunds_may_double():
+        problems.append(
+            _(
+                "ECOMMERCE_API_URL is set and OVERRIDE_REFUND_SEAT lacks {path}: the LMS would ask ecommerce to "
+                "refund the seats the plugin refunds itself"
+            ).format(path=REFUND_OVERRIDE)
         )
     return {
         "status": "degraded" if problems else "ok",

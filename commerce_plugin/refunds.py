@@ -35,6 +35,7 @@ __all__ = [
     "refund_key",
     "refund_line",
     "retry",
+    "sold_by_plugin",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,7 @@ def learner_unenrolled(user, course_id, refundable):
     returns the primary keys of the lines refunded now (a repeated signal returns none).
     Outside the window the purchase stands: nothing is recorded and nothing is announced.
     """
-    paid = OrderLine.objects.filter(course_id=str(course_id), status=data.FULFILLED).filter(
-        Q(order__lms_user_id=user.id) | Q(order__lms_user_id__isnull=True, order__email__iexact=user.email or "-")
-    )
+    paid = _paid_lines(user, course_id).filter(status=data.FULFILLED)
     if not refundable:
         if paid.exists():
             log.info("commerce unenroll outside the refund window user=%s course=%s: no refund", user.id, course_id)
@@ -69,6 +68,21 @@ def learner_unenrolled(user, course_id, refundable):
         if _record(pk):
             refunded.append(pk)
     return refunded
+
+
+def _paid_lines(user, course_id):
+    return OrderLine.objects.filter(course_id=str(course_id)).filter(
+        Q(order__lms_user_id=user.id) | Q(order__lms_user_id__isnull=True, order__email__iexact=user.email or "-")
+    )
+
+
+def sold_by_plugin(user, course_id):
+    """
+    Whether the plugin sold ``user`` their seat in ``course_id``: a line still holds it, or the
+    plugin recorded its refund. Such a seat's money goes back through the plugin, never also
+    through the LMS's ecommerce refund (``commerce_plugin.lms.overrides.refund_seat``).
+    """
+    return _paid_lines(user, course_id).filter(Q(status=data.FULFILLED) | Q(refunds__isnull=False)).exists()
 
 
 def _record(line_pk):

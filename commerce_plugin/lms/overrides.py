@@ -1,5 +1,6 @@
 """
-The LMS's own Upgrade buttons, pointed at the plugin's Stripe checkout.
+The LMS's own Upgrade buttons, pointed at the plugin's Stripe checkout; and the LMS's ecommerce
+refund kept off the seats the plugin sold (:func:`refund_seat`, set by the plugin's defaults).
 
 openedx-platform declares two pluggable overrides on ``EcommerceService``
 (``lms/djangoapps/commerce/utils.py``)::
@@ -20,10 +21,13 @@ URLs are absolute (``LMS_ROOT_URL``): the learner dashboard and learning MFEs re
 another host. No LMS import happens here, so the module loads anywhere.
 """
 
+import logging
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.urls import reverse
+
+log = logging.getLogger(__name__)
 
 # CommerceConfiguration.basket_checkout_page's default.
 DEFAULT_BASKET_PAGE = "/basket/add/"
@@ -60,3 +64,23 @@ def get_absolute_ecommerce_url(prev_fn, self, ecommerce_page_url):
     if urlsplit(str(ecommerce_page_url or "")).path.rstrip("/") == urlsplit(basket).path.rstrip("/"):
         return checkout_url()
     return prev_fn(self, ecommerce_page_url)
+
+
+def refund_seat(prev_fn, course_enrollment, change_mode=False):
+    """
+    ``OVERRIDE_REFUND_SEAT`` on the LMS's ``lms.djangoapps.commerce.utils.refund_seat``.
+
+    When a learner unenrolls, the LMS's ``REFUND_ORDER`` receiver asks the ecommerce service (where
+    ``ECOMMERCE_API_URL`` is set) to refund the seat, as the plugin's unenroll listener does for the
+    seats it sold: both would refund one payment. A seat the plugin sold is left to the plugin (an
+    empty list: no ecommerce refund opened); any other seat keeps the LMS's answer.
+    """
+    from commerce_plugin import refunds  # pylint: disable=import-outside-toplevel
+
+    if refunds.sold_by_plugin(course_enrollment.user, course_enrollment.course_id):
+        log.info(
+            "commerce seat in %s sold by the plugin: its refund goes through the plugin, not ecommerce",
+            course_enrollment.course_id,
+        )
+        return []
+    return prev_fn(course_enrollment, change_mode=change_mode)

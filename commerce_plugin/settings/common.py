@@ -40,6 +40,10 @@ DEFAULTS = {
     # Clicks within this many seconds for the same product and price reuse one Checkout Session
     # (well under the 24 hours a session stays open).
     "COMMERCE_PLUGIN_CHECKOUT_REUSE_SECONDS": 3600,
+    # The LMS's own ecommerce refund on unenrollment skips the seats the plugin sold (the plugin
+    # refunds those itself); other seats keep the LMS's behaviour. An operator's own override wins,
+    # and the health check then says the refunds may double.
+    "OVERRIDE_REFUND_SEAT": "commerce_plugin.lms.overrides.refund_seat",
 }
 
 
