@@ -5,9 +5,12 @@ A store's request becomes an :class:`OrderData` in the serializer; the same obje
 filter pipeline, into storage, and out again as the payload of the plugin's openedx-events. Adding a
 field means adding it here (and to the model), not to five hand-copied keyword lists.
 
-The classes are attrs classes whose field types the openedx-events Avro serializer understands
-(``str``, ``int``, ``datetime``, lists of attrs classes; ``None`` defaults become optional fields), so
-every event can travel on the event bus.
+The classes are attrs classes. The events carry only field types that the openedx-events Avro
+serializer of every supported release understands (``str``, ``int``, ``datetime``, nested attrs
+classes, lists of ``str``; ``None`` defaults become optional fields), so every event can travel on
+the event bus. A list of attrs classes is not one of them before openedx-events 11: that is why the
+events carry an order as :class:`OrderEventData`, its lines flattened into lists of text, and not
+the :class:`OrderData` (with its list of :class:`OrderLineData`) that the rest of the code passes.
 """
 
 import hashlib
@@ -68,11 +71,77 @@ class OrderData:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+# OrderLineData field → the OrderEventData list that carries it, line by line.
+_LINE_LISTS = {
+    "line_id": "line_ids",
+    "course_id": "line_course_ids",
+    "mode": "line_modes",
+    "sku": "line_skus",
+    "status": "line_statuses",
+    "last_error": "line_last_errors",
+}
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class OrderEventData:
+    """
+    An order as the plugin's events carry it: :class:`OrderData`'s fields, its lines as parallel lists.
+
+    The Avro serializer of openedx-events 10.x (the LMS on Python 3.11) refuses a list of attrs
+    classes, so an ``OrderData`` with its ``lines`` cannot go on the event bus there. Here line ``i``
+    is ``line_ids[i]``, ``line_course_ids[i]``, ``line_modes[i]``...; a line's missing value (``None``
+    in :class:`OrderLineData`) is ``""``, as a list item cannot be null. Receivers call
+    :meth:`to_order` for the ``OrderData``; senders build this with :meth:`from_order`.
+    """
+
+    store: str
+    order_number: str
+    line_ids: list[str]
+    line_course_ids: list[str]
+    line_modes: list[str]
+    line_skus: list[str]
+    line_statuses: list[str]
+    line_last_errors: list[str]
+    email: str = None
+    username: str = None
+    lms_user_id: int = None
+    date_placed: datetime = None
+    currency: str = None
+    total: str = None
+    status: str = None
+
+    @classmethod
+    def from_order(cls, order: OrderData) -> "OrderEventData":
+        header = attr.asdict(order, recurse=False)
+        lines = header.pop("lines")
+        columns = {
+            column: ["" if getattr(line, field) is None else getattr(line, field) for line in lines]
+            for field, column in _LINE_LISTS.items()
+        }
+        return cls(**header, **columns)
+
+    def to_order(self) -> OrderData:
+        header = attr.asdict(self, recurse=False)
+        columns = {field: header.pop(column) for field, column in _LINE_LISTS.items()}
+        lines = []
+        for row in zip(*columns.values(), strict=True):
+            values = zip(columns, row, strict=True)
+            lines.append(OrderLineData(**{field: _unset_if_empty(field, value) for field, value in values}))
+        return OrderData(**header, lines=lines)
+
+
+_OPTIONAL_LINE_FIELDS = {field.name for field in attr.fields(OrderLineData) if field.default is None}
+
+
+def _unset_if_empty(field, value):
+    return None if value == "" and field in _OPTIONAL_LINE_FIELDS else value
+
+
 @attr.s(frozen=True, auto_attribs=True)
 class OrderLineEventData:
     """Payload of the per-line events: the line, and the order it belongs to (for the buyer)."""
 
-    order: OrderData
+    order: OrderEventData
     line: OrderLineData
 
 
@@ -104,7 +173,7 @@ class RefundData:
     (``woocommerce``, ``shopify``, ``generic``) with ``status`` ``manual``: refund it in the store.
     """
 
-    order: OrderData
+    order: OrderEventData
     line: OrderLineData
     processor: str
     status: str

@@ -229,7 +229,7 @@ def claimable_pending_lines(limit=500):
 
 def _announce(signal, line):
     order = order_to_data(line.order, lines=[line])
-    event = data.OrderLineEventData(order=order, line=order.lines[0])
+    event = data.OrderLineEventData(order=data.OrderEventData.from_order(order), line=order.lines[0])
     transaction.on_commit(lambda: signal.send_event(order_line=event))
 
 

@@ -9,8 +9,8 @@ from commerce_plugin import orders, refunds
 
 
 def fulfill_placed_order(order, **kwargs):  # pylint: disable=unused-argument
-    """``order.placed`` → one ``fulfill_line`` task per queued line."""
-    orders.queue_placed_order(order)
+    """``order.placed`` (its ``OrderEventData``) → one ``fulfill_line`` task per queued line."""
+    orders.queue_placed_order(order.to_order())
 
 
 fulfill_placed_order.enqueues = "commerce_plugin.tasks.fulfill_line"

@@ -138,7 +138,7 @@ def _announce_placed(order, rows):
     pks = {row.line_id: row.pk for row in rows if row.pk is not None}  # None where the database returns no ids
     token = _placed_line_pks.set((order.store, order.order_number, pks))
     try:
-        ORDER_PLACED.send_event(order=order)
+        ORDER_PLACED.send_event(order=data.OrderEventData.from_order(order))
     finally:
         _placed_line_pks.reset(token)
 
@@ -281,8 +281,9 @@ def _select_lines(lines, line_ids):
 
 
 def _announce_revoked(order):
+    event_order = data.OrderEventData.from_order(order)
     for line in order.lines:
-        ORDER_LINE_REVOKED.send_event(order_line=data.OrderLineEventData(order=order, line=line))
+        ORDER_LINE_REVOKED.send_event(order_line=data.OrderLineEventData(order=event_order, line=line))
 
 
 def retry_lines(line_pks):

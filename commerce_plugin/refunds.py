@@ -149,7 +149,7 @@ def _line_share(line):
 def _refund_data(refund, line):
     order = order_to_data(line.order, lines=[line])
     return data.RefundData(
-        order=order,
+        order=data.OrderEventData.from_order(order),
         line=order.lines[0],
         processor=refund.processor,
         status=refund.status,
@@ -159,7 +159,8 @@ def _refund_data(refund, line):
 
 
 def _announce(revoked, event):
-    ORDER_LINE_REVOKED.send_event(order_line=data.OrderLineEventData(order=revoked, line=revoked.lines[0]))
+    order_line = data.OrderLineEventData(order=data.OrderEventData.from_order(revoked), line=revoked.lines[0])
+    ORDER_LINE_REVOKED.send_event(order_line=order_line)
     REFUND_REQUESTED.send_event(refund=event)
 
 

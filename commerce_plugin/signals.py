@@ -3,22 +3,24 @@ The plugin's openedx-events. Any app may emit or receive them; fulfillment itsel
 plugin's receiver of ``ORDER_PLACED``, so another app that emits that event triggers fulfillment too.
 
 All are sent inside ``transaction.on_commit``: a receiver never sees an order that may roll back.
+They carry the order as an ``OrderEventData`` (its lines as lists of text, which the event bus's
+Avro serializer accepts in openedx-events 10 and 11 alike); ``.to_order()`` gives the ``OrderData``.
 """
 
 from openedx_events.tooling import OpenEdxPublicSignal
 
-from commerce_plugin.data import OrderData, OrderLineEventData, RefundData
+from commerce_plugin.data import OrderEventData, OrderLineEventData, RefundData
 
 # .. event_type: org.openedx.commerce.order.placed.v1
 # .. event_name: ORDER_PLACED
 # .. event_key_field: order.order_number
 # .. event_description: emitted after a paid order has been accepted and stored; fulfillment
 #      of its queued lines starts from this event.
-# .. event_data: OrderData
+# .. event_data: OrderEventData
 # .. event_trigger_repository: commerce_plugin
 ORDER_PLACED = OpenEdxPublicSignal(
     event_type="org.openedx.commerce.order.placed.v1",
-    data={"order": OrderData},
+    data={"order": OrderEventData},
 )
 
 # .. event_type: org.openedx.commerce.order.line.fulfilled.v1

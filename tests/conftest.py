@@ -6,10 +6,18 @@ import time
 import pytest
 from django.contrib.auth.models import Permission
 from edx_rest_framework_extensions.auth.jwt.tests.utils import generate_jwt_token, generate_unversioned_payload
+from openedx_events.event_bus.avro.deserializer import deserialize_bytes_to_event_data
+from openedx_events.event_bus.avro.serializer import serialize_event_data_to_bytes
 from rest_framework.test import APIClient
 
 from commerce_plugin.api.v1.authentication import sign
-from commerce_plugin.signals import ORDER_LINE_FAILED, ORDER_LINE_FULFILLED, ORDER_LINE_REVOKED, ORDER_PLACED
+from commerce_plugin.signals import (
+    ORDER_LINE_FAILED,
+    ORDER_LINE_FULFILLED,
+    ORDER_LINE_REVOKED,
+    ORDER_PLACED,
+    REFUND_REQUESTED,
+)
 from tests.factories import CourseFactory, StoreFactory, UserFactory
 
 pytest_plugins = ["tests.log_scan"]
@@ -108,21 +116,33 @@ def order_payload(**overrides):
     return payload
 
 
+def over_the_bus(signal, event_data):
+    """``event_data`` as a consumer on the event bus gets it: through openedx-events' Avro serializer."""
+    return deserialize_bytes_to_event_data(serialize_event_data_to_bytes(event_data, signal), signal)
+
+
 @pytest.fixture
 def events():
-    """Records every plugin event sent while the test runs: ``events["order.placed.v1"]`` → payloads."""
-    seen = {}
-    signals = [ORDER_PLACED, ORDER_LINE_FULFILLED, ORDER_LINE_FAILED, ORDER_LINE_REVOKED]
+    """
+    Records every plugin event sent while the test runs: ``events["order.placed.v1"]`` → payloads.
+    At the end, each payload must come through the event bus's Avro serializer unchanged.
+    """
+    seen, sent = {}, []
+    signals = [ORDER_PLACED, ORDER_LINE_FULFILLED, ORDER_LINE_FAILED, ORDER_LINE_REVOKED, REFUND_REQUESTED]
 
     def recorder(signal, **kwargs):
+        event_data = {key: kwargs[key] for key in signal.init_data}
         name = signal.event_type.removeprefix("org.openedx.commerce.")
-        seen.setdefault(name, []).append(kwargs.get("order") or kwargs.get("order_line"))
+        seen.setdefault(name, []).extend(event_data.values())
+        sent.append((signal, event_data))
 
     for signal in signals:
         signal.connect(recorder, dispatch_uid=f"test-recorder-{signal.event_type}", weak=False)
     yield seen
     for signal in signals:
         signal.disconnect(dispatch_uid=f"test-recorder-{signal.event_type}")
+    for signal, event_data in sent:
+        assert over_the_bus(signal, event_data) == event_data, signal.event_type
 
 
 @pytest.fixture

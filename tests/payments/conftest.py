@@ -21,6 +21,7 @@ from stripe._http_client import HTTPClient
 from commerce_plugin.models import Store
 from commerce_plugin.payments import stripe_client
 from commerce_plugin.signals import REFUND_REQUESTED
+from tests.conftest import over_the_bus
 from tests.factories import StoreFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
@@ -160,7 +161,7 @@ def stripe_store(db):
 
 @pytest.fixture
 def refund_events():
-    """Every ``refund.requested`` payload sent while the test runs."""
+    """Every ``refund.requested`` payload sent while the test runs (each must survive the event bus)."""
     seen = []
 
     def recorder(signal, **kwargs):  # pylint: disable=unused-argument
@@ -169,3 +170,5 @@ def refund_events():
     REFUND_REQUESTED.connect(recorder, dispatch_uid="test-refund-recorder", weak=False)
     yield seen
     REFUND_REQUESTED.disconnect(dispatch_uid="test-refund-recorder")
+    for refund in seen:
+        assert over_the_bus(REFUND_REQUESTED, {"refund": refund}) == {"refund": refund}

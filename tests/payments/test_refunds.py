@@ -6,16 +6,14 @@ through the real stripe library against localstripe; store-paid seats are flagge
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from openedx_events.event_bus.avro.deserializer import deserialize_bytes_to_event_data
-from openedx_events.event_bus.avro.serializer import serialize_event_data_to_bytes
 
 from commerce_plugin import data, handlers, orders, refunds
 from commerce_plugin.lms.local.backend import learner_unenroll
 from commerce_plugin.models import Order, OrderLine, Refund, Store
 from commerce_plugin.signals import REFUND_REQUESTED
+from tests.conftest import over_the_bus
 from tests.factories import StoreFactory
 from tests.payments.conftest import paid_payment_intent
-from tests.test_routing import OPENEDX_EVENTS_VERSION
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -177,11 +175,9 @@ def test_stripe_refusing_the_refund_fails_it_with_the_reason(
     assert "InvalidRequestError" in refund.reason
 
 
-@pytest.mark.skipif(OPENEDX_EVENTS_VERSION < (11, 0), reason="Avro lists of records need openedx-events >= 11")
 def test_refund_requested_round_trips_through_the_event_bus_serializer(course, learner, recorded_stripe, refund_events):
     fulfil(StoreFactory(slug="shopify", kind=Store.SHOPIFY), "S1", learner)
     learner_unenroll(learner, COURSE)
     payload = {"refund": refund_events[0]}
 
-    encoded = serialize_event_data_to_bytes(payload, REFUND_REQUESTED)
-    assert deserialize_bytes_to_event_data(encoded, REFUND_REQUESTED) == payload
+    assert over_the_bus(REFUND_REQUESTED, payload) == payload
