@@ -25,7 +25,7 @@ ORDER_PLACED = OpenEdxPublicSignal(
 
 # .. event_type: org.openedx.commerce.order.line.fulfilled.v1
 # .. event_name: ORDER_LINE_FULFILLED
-# .. event_key_field: order.order_number
+# .. event_key_field: order_line.order.order_number
 # .. event_description: emitted once when a line's learner holds the paid seat in the LMS.
 # .. event_data: OrderLineEventData
 # .. event_trigger_repository: commerce_plugin
@@ -36,7 +36,7 @@ ORDER_LINE_FULFILLED = OpenEdxPublicSignal(
 
 # .. event_type: org.openedx.commerce.order.line.failed.v1
 # .. event_name: ORDER_LINE_FAILED
-# .. event_key_field: order.order_number
+# .. event_key_field: order_line.order.order_number
 # .. event_description: emitted once when a line cannot be fulfilled (a terminal LMS refusal, or
 #      transient errors outlasting the retry limit); ``line.last_error`` says why.
 # .. event_data: OrderLineEventData
@@ -48,7 +48,7 @@ ORDER_LINE_FAILED = OpenEdxPublicSignal(
 
 # .. event_type: org.openedx.commerce.order.line.revoked.v1
 # .. event_name: ORDER_LINE_REVOKED
-# .. event_key_field: order.order_number
+# .. event_key_field: order_line.order.order_number
 # .. event_description: emitted once when a line is revoked (refund or cancellation in the store).
 # .. event_data: OrderLineEventData
 # .. event_trigger_repository: commerce_plugin
@@ -59,7 +59,7 @@ ORDER_LINE_REVOKED = OpenEdxPublicSignal(
 
 # .. event_type: org.openedx.commerce.refund.requested.v1
 # .. event_name: REFUND_REQUESTED
-# .. event_key_field: order.order_number
+# .. event_key_field: refund.order.order_number
 # .. event_description: emitted once per line when a learner unenrolled from a paid seat inside the
 #      LMS's refund window: ``processor`` ``stripe`` means the plugin is refunding the payment itself;
 #      any other processor comes with ``status`` ``manual``: the operator refunds it in the store.
