@@ -1,7 +1,7 @@
 # The Open edX cookiecutter's vocabulary. Every target sets itself up on a fresh clone: the
 # virtualenv is (re)built whenever setup.py or a requirements file is newer than its stamp.
 .DEFAULT_GOAL := help
-.PHONY: help requirements tutor-env test test-integration test-tutor browser-env test-browser test-all extract_translations quality format demo bench clean distclean
+.PHONY: help requirements tutor-env test test-integration test-tutor browser-env test-browser test-lms test-all extract_translations quality format demo bench clean distclean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -106,6 +106,27 @@ browser-env: $(BROWSER_STAMP) ## playwright in .venv, and Debian's chromium (apt
 
 test-browser: browser-env ## real-browser tests (headless chromium): admin dashboard, retry, learner checkout
 	COMMERCE_BROWSER_REQUIRED=1 $(PY) -m pytest -m browser -rs --durations=5 tests/browser
+
+# The in-LMS suite (tests/platform) inside a real openedx-platform checkout, with that checkout's own
+# pytest configuration, conftest and lms.envs.test settings:
+#   make test-lms LMS_ROOT=/path/to/openedx-platform LMS_VENV=/path/to/its/venv [ARGS="-k orders -x"]
+# The plugin is installed editable into LMS_VENV; of its dependencies only those the LMS lacks (stripe)
+# are added, every package the LMS already has pinned at the LMS's version. The suite is reached
+# through a link inside the checkout (removed afterwards) so the LMS's root conftest.py applies.
+LMS_LINK = commerce_plugin_lms_tests
+# One file or test instead of the whole suite: LMS_TESTS=commerce_plugin_lms_tests/test_lms_orders.py
+LMS_TESTS ?= $(LMS_LINK)
+test-lms: ## the in-LMS suite in a real openedx-platform: LMS_ROOT=<checkout> LMS_VENV=<its venv> [ARGS=...]
+	@[ -n "$(LMS_ROOT)" ] && [ -f "$(LMS_ROOT)/lms/envs/test.py" ] || { \
+		echo "LMS_ROOT must name an openedx-platform checkout (lms/envs/test.py not found in '$(LMS_ROOT)')" >&2; exit 2; }
+	@[ -x "$(LMS_VENV)/bin/python" ] && "$(LMS_VENV)/bin/python" -c "import django, xmodule" 2>/dev/null || { \
+		echo "LMS_VENV must name the virtualenv the LMS's test requirements are installed in ('$(LMS_VENV)')" >&2; exit 2; }
+	"$(LMS_VENV)/bin/python" -m pip freeze --exclude-editable > "$(LMS_VENV)/commerce-plugin-lms-pins.txt"
+	"$(LMS_VENV)/bin/python" -m pip install --quiet -c "$(LMS_VENV)/commerce-plugin-lms-pins.txt" -e .
+	mkdir -p "$(LMS_ROOT)/test_root/log"
+	ln -sfn "$(CURDIR)/tests/platform" "$(LMS_ROOT)/$(LMS_LINK)"
+	cd "$(LMS_ROOT)" && PYTHONHASHSEED=$${PYTHONHASHSEED:-0} "$(LMS_VENV)/bin/python" -m pytest $(LMS_TESTS) \
+		--create-db -p no:cacheprovider -W ignore::DeprecationWarning -W ignore::PendingDeprecationWarning $(ARGS); status=$$?; rm -f "$(LMS_ROOT)/$(LMS_LINK)"; exit $$status
 
 test-all: $(TUTOR_STAMP) browser-env test test-browser test-integration test-eventbus ## unit suite (Tutor plugin included), browser tests, the integration suite, then the event bus on openedx-events 11 and 10
 
