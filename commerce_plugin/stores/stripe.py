@@ -134,11 +134,13 @@ class StripeAdapter(Adapter):
                 # Checkout's own PaymentIntent often names nobody; its session event names the buyer.
                 return Ignore(f"PaymentIntent {number} names no buyer: its Checkout Session event makes the order.")
             raise Unmappable(f"Payment {number} has no buyer (metadata.lms_user_id, client_reference_id or email).")
+        # The SKU names a product of the store when there is one; the plugin's checkout also sells a
+        # seat by its LMS mode's SKU, and then the course run it names is the seat.
         lines = map_line(
             store,
             LINE_ID,
             sku=metadata.get("sku") or None,
-            course_id=None if metadata.get("sku") else metadata.get("course_id"),
+            course_id=metadata.get("course_id") or None,
             mode=metadata.get("mode") or None,
         )
         currency = (obj.get("currency") or "").lower() or None
