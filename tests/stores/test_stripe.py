@@ -43,6 +43,22 @@ def test_a_paid_checkout_session_enrolls_the_lms_user_it_names(stripe_source, st
     assert deliveries(stripe_store)[0].source_id == "evt_1PQpC5LkdIwHu7ixCsCompleted"
 
 
+def test_a_seat_sold_by_its_lms_modes_sku_without_a_stripe_product_enrolls_the_learner(
+    stripe_source, stripe_store, learner
+):
+    # The plugin's checkout sells a mode with no Stripe product by the LMS mode's own SKU, the course
+    # run beside it (checkout._metadata): that SKU is no product, the course run is the seat.
+    payload = event("checkout_session_completed", learner)
+    payload["data"]["object"]["metadata"] = {"sku": "LMS-MODE-SKU-1", "course_id": PY101, "mode": "verified"}
+
+    response = stripe_source.send(payload)
+
+    assert response.status_code == 200, response.content
+    stored = Order.objects.get(store=stripe_store, order_number=PAYMENT)
+    assert list(stored.lines.values_list("course_id", "mode")) == [(PY101, "verified")]
+    assert seat(learner).is_active and seat(learner).mode == "verified"
+
+
 @pytest.mark.parametrize("first", ["checkout_session_completed", "payment_intent_succeeded"])
 def test_the_session_and_the_payment_intent_of_one_payment_are_one_order(
     stripe_source, stripe_store, learner, events, first
