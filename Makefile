@@ -121,7 +121,7 @@ test-lms: ## the in-LMS suite in a real openedx-platform: LMS_ROOT=<checkout> LM
 		echo "LMS_ROOT must name an openedx-platform checkout (lms/envs/test.py not found in '$(LMS_ROOT)')" >&2; exit 2; }
 	@[ -x "$(LMS_VENV)/bin/python" ] && "$(LMS_VENV)/bin/python" -c "import django, xmodule" 2>/dev/null || { \
 		echo "LMS_VENV must name the virtualenv the LMS's test requirements are installed in ('$(LMS_VENV)')" >&2; exit 2; }
-	"$(LMS_VENV)/bin/python" -m pip freeze --exclude-editable > "$(LMS_VENV)/commerce-plugin-lms-pins.txt"
+	"$(LMS_VENV)/bin/python" -m pip freeze --exclude-editable | grep -v " @ " > "$(LMS_VENV)/commerce-plugin-lms-pins.txt"
 	"$(LMS_VENV)/bin/python" -m pip install --quiet -c "$(LMS_VENV)/commerce-plugin-lms-pins.txt" -e .
 	mkdir -p "$(LMS_ROOT)/test_root/log"
 	ln -sfn "$(CURDIR)/tests/platform" "$(LMS_ROOT)/$(LMS_LINK)"
