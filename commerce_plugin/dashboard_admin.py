@@ -18,7 +18,7 @@ from django.http import HttpResponseRedirect
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from commerce_plugin import dashboard, orders, routes, routes_render
+from commerce_plugin import dashboard, orders, routing
 from commerce_plugin.admin import FULFILL_PERMISSION
 
 APP_LABEL = "commerce_plugin"
@@ -34,8 +34,8 @@ def dashboard_context(request):
         "commerce_dashboard": dashboard.summary(),
         "commerce_can_retry": can_retry(request.user),
         # Built with ElementTree from escaped text: safe to inline.
-        "commerce_routes_svg": mark_safe(routes_render.svg()),
-        "commerce_routes_mermaid": routes.mermaid(),
+        "commerce_routes_svg": mark_safe(routing.svg()),
+        "commerce_routes_mermaid": routing.mermaid(),
     }
 
 

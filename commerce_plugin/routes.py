@@ -1,7 +1,7 @@
 """
-The routing map: which receivers listen to the plugin's events, which tasks they start, and which
-pipeline steps run in its filters. Routes named in settings are connected (and checked) at startup,
-so a typo fails loudly there instead of silently dropping paid orders.
+Routing at startup: the plugin's events and filters, and the routes named in settings, connected (and
+checked) when the app is ready, so a typo fails loudly there instead of silently dropping paid orders.
+:mod:`commerce_plugin.routing` draws what this wires.
 """
 
 from django.conf import settings
@@ -68,72 +68,3 @@ def schedule_sweeper():
             schedule = {}
             setattr(settings, name, schedule)
         schedule.setdefault("commerce_plugin.sweep", entry)
-
-
-def _name(func):
-    return f"{func.__module__}.{getattr(func, '__qualname__', repr(func))}"
-
-
-def _receivers(signal):
-    live = signal._live_receivers(None)  # pylint: disable=protected-access
-    if isinstance(live, tuple):  # Django 5 splits sync and async receivers
-        live = [*live[0], *live[1]]
-    return live
-
-
-def live_map():
-    """``{"events": {type: [(receiver, task or None)]}, "filters": {type: [steps]}}`` as wired now."""
-    events = {}
-    for signal in EVENTS + LMS_EVENTS:
-        receivers = [(_name(func), getattr(func, "enqueues", None)) for func in _receivers(signal)]
-        if signal in LMS_EVENTS:  # the LMS's own events have many receivers; show ours
-            receivers = [route for route in receivers if route[0].startswith("commerce_plugin.")]
-        events[signal.event_type] = receivers
-    pipelines = {f.filter_type: list(f.get_pipeline_configuration()[0]) for f in FILTERS}
-    return {"events": events, "filters": pipelines}
-
-
-def mermaid(route_map=None):
-    """The routing map as Mermaid flowchart text."""
-    route_map = route_map or live_map()
-    lines = [
-        "flowchart LR",
-        '  store(["store / API caller"]) --> api["POST /commerce-plugin/api/v1/orders/"]',
-        "  lms([LMS])",
-    ]
-    ids = {}
-
-    def node(label, shape="[{}]"):
-        if label not in ids:
-            ids[label] = f"n{len(ids)}"
-            lines.append(f"  {ids[label]}{shape.format(repr(label).replace(chr(39), chr(34)))}")
-        return ids[label]
-
-    for filter_type, steps in route_map["filters"].items():
-        at_checkout = FILTER_ENTRIES.get(filter_type) == CHECKOUT_ENTRY
-        if at_checkout:
-            lines.append('  learner(["learner"]) --> checkout["GET /commerce-plugin/checkout/"]')
-        prev = "checkout" if at_checkout else "api"
-        filt = node(filter_type, "{{{{{}}}}}")
-        lines.append(f"  {prev} --> {filt}")
-        prev = filt
-        for step in steps:
-            step_id = node(step, "[/{}/]")
-            lines.append(f"  {prev} --> {step_id}")
-            prev = step_id
-        end = 'stripe(["Stripe Checkout: paid orders arrive by webhook"])' if at_checkout else "stored[(orders)]"
-        lines.append(f"  {prev} --> {end}")
-    for event_type, receivers in route_map["events"].items():
-        event = node(event_type, "(({}))")
-        if event_type == signals.ORDER_PLACED.event_type:
-            lines.append(f"  stored --> {event}")
-        elif event_type in {signal.event_type for signal in LMS_EVENTS}:
-            lines.append(f"  lms --> {event}")
-        if not receivers:
-            lines.append(f"  {event} -.-> none[no receiver]")
-        for receiver, task in receivers:
-            rid = node(receiver, "[{}]")
-            lines.append(f"  {event} --> {rid}")
-            if task:
-                lines.append(f"  {rid} --> {node(task, '[[{}]]')}")
-    return "\n".join(lines) + "\n"

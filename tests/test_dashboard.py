@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from commerce_plugin import dashboard, deliveries, orders, routes
+from commerce_plugin import dashboard, deliveries, orders, routing
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
@@ -207,7 +207,7 @@ def test_the_routing_picture_and_its_mermaid_text_are_inline(client, db):
     assert picture.startswith("<svg") and "org.openedx.commerce.order.placed.v1" in picture
     mermaid = page.split('id="commerce-routes-mermaid"')[1].split("</pre>")[0]
     assert "flowchart LR" in mermaid
-    assert "commerce_plugin.tasks.fulfill_line" in routes.mermaid() and "commerce_plugin.tasks.fulfill_line" in mermaid
+    assert "commerce_plugin.tasks.fulfill_line" in routing.mermaid() and "commerce_plugin.tasks.fulfill_line" in mermaid
 
 
 def test_the_other_apps_index_pages_are_untouched(admin_client):

@@ -5,7 +5,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from django.core.management import call_command
 
-from commerce_plugin import routes, routes_render
+from commerce_plugin import routing
 
 SVG = "{http://www.w3.org/2000/svg}"
 ORDER_FILTER = "org.openedx.commerce.order.fulfillment.requested.v1"
@@ -23,9 +23,9 @@ def edges_between(model, source, target):
 
 
 def test_the_svg_is_well_formed_and_names_every_event_receiver_task_and_filter():
-    live = routes.live_map()
+    live = routing.live_map()
 
-    titles = node_titles(routes_render.svg())
+    titles = node_titles(routing.svg())
 
     for event_type, receivers in live["events"].items():
         assert event_type in titles
@@ -40,19 +40,19 @@ def test_configured_pipeline_steps_are_drawn_in_order_between_their_filter_and_t
         ORDER_FILTER: {"pipeline": ["tests.pipeline_steps.RefuseOrg", "tests.pipeline_steps.UpgradeToProfessional"]}
     }
 
-    model = routes_render.graph()
+    model = routing.graph()
 
     first, second = f"step:{ORDER_FILTER}:0", f"step:{ORDER_FILTER}:1"
     assert edges_between(model, f"filter:{ORDER_FILTER}", first)
     assert edges_between(model, first, second)
     assert edges_between(model, second, "orders")
     assert {"tests.pipeline_steps.RefuseOrg", "tests.pipeline_steps.UpgradeToProfessional"} <= node_titles(
-        routes_render.svg()
+        routing.svg()
     )
 
 
 def test_every_way_an_order_arrives_runs_the_order_filter_but_the_checkout_filter_runs_at_checkout():
-    model = routes_render.graph()
+    model = routing.graph()
 
     for door in ("api", "coordinator", "webhooks"):
         assert edges_between(model, door, f"filter:{ORDER_FILTER}")
@@ -63,7 +63,7 @@ def test_every_way_an_order_arrives_runs_the_order_filter_but_the_checkout_filte
 
 
 def test_the_mermaid_text_also_starts_the_checkout_filter_at_the_checkout_page():
-    text = routes.mermaid()
+    text = routing.mermaid()
 
     checkout_id = next(line.split("{{")[0].strip() for line in text.splitlines() if CHECKOUT_FILTER in line)
     assert f"checkout --> {checkout_id}" in text
@@ -71,25 +71,25 @@ def test_the_mermaid_text_also_starts_the_checkout_filter_at_the_checkout_page()
 
 
 def test_labels_with_markup_characters_are_escaped_in_svg_and_dot():
-    route_map = routes.live_map()
+    route_map = routing.live_map()
     route_map["events"]["org.openedx.commerce.order.line.fulfilled.v1"] = [('crm.send<"vip"&co>', None)]
 
-    assert 'crm.send<"vip"&co>' in node_titles(routes_render.svg(route_map))
-    assert '[label="crm.send<\\"vip\\"&co>"' in routes_render.dot(route_map)
+    assert 'crm.send<"vip"&co>' in node_titles(routing.svg(route_map))
+    assert '[label="crm.send<\\"vip\\"&co>"' in routing.dot(route_map)
 
 
 def test_events_nobody_listens_to_say_so():
-    route_map = routes.live_map()
+    route_map = routing.live_map()
     route_map["events"]["org.openedx.commerce.order.line.revoked.v1"] = []
 
-    assert "no receiver" in routes_render.svg(route_map)
-    assert 'order.line.revoked.v1\\nno receiver"' in routes_render.dot(route_map)
+    assert "no receiver" in routing.svg(route_map)
+    assert 'order.line.revoked.v1\\nno receiver"' in routing.dot(route_map)
 
 
 def test_the_dot_text_has_one_node_per_box_and_one_edge_per_arrow():
-    model = routes_render.graph()
+    model = routing.graph()
 
-    text = routes_render.dot()
+    text = routing.dot()
 
     assert text.startswith("digraph commerce_routes {") and text.rstrip().endswith("}")
     assert text.count(" -> ") == len(model.edges)
@@ -120,4 +120,4 @@ def test_commerce_routes_writes_the_svg_to_a_file(tmp_path, capsys):
 def test_the_default_format_is_still_mermaid(capsys):
     call_command("commerce_routes")
 
-    assert capsys.readouterr().out == routes.mermaid()
+    assert capsys.readouterr().out == routing.mermaid()

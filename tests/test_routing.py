@@ -5,7 +5,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from commerce_plugin import routes, signals
+from commerce_plugin import routes, routing, signals
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order
@@ -105,7 +105,7 @@ def test_commerce_routes_prints_the_live_map_as_mermaid(capsys):
 def test_configured_pipeline_steps_appear_in_the_map(settings):
     settings.OPEN_EDX_FILTERS_CONFIG = {FILTER: {"pipeline": ["tests.pipeline_steps.RefuseOrg"]}}
 
-    assert "tests.pipeline_steps.RefuseOrg" in routes.mermaid()
+    assert "tests.pipeline_steps.RefuseOrg" in routing.mermaid()
 
 
 def test_unimportable_pipeline_step_fails_at_startup_naming_it(settings):
@@ -130,7 +130,7 @@ def test_configured_receiver_is_connected_and_shown(settings, store, course, lea
     signed_client.post(ORDERS_URL, order_payload())
 
     assert [event.line.line_id for event in receivers.SEEN] == ["1"]
-    assert "tests.receivers.remember" in routes.mermaid()
+    assert "tests.receivers.remember" in routing.mermaid()
     signals.ORDER_LINE_FULFILLED.disconnect(
         dispatch_uid="commerce_plugin.route.org.openedx.commerce.order.line.fulfilled.v1.tests.receivers.remember"
     )

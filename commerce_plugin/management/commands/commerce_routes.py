@@ -8,9 +8,9 @@ for those who have Graphviz; ``mermaid`` (the default) pastes into GitHub and mo
 
 from django.core.management.base import BaseCommand
 
-from commerce_plugin import routes, routes_render
+from commerce_plugin import routing
 
-RENDERERS = {"mermaid": routes.mermaid, "dot": routes_render.dot, "svg": routes_render.svg}
+RENDERERS = {"mermaid": routing.mermaid, "dot": routing.dot, "svg": routing.svg}
 
 
 class Command(BaseCommand):
