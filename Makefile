@@ -155,6 +155,15 @@ bench: $(STAMP) ## benchmarks on MariaDB + Redis + gunicorn + celery workers: a 
 	$(PY) -m pip install --quiet -r requirements/bench.txt
 	$(PY) bench/run.py
 
+# The release artefacts of both packages, checked as PyPI will check them (.github/workflows/release.yml
+# runs the same): dist/ gets commerce-plugin's and tutor-contrib-commerce-plugin's sdist and wheel.
+.PHONY: dist
+dist: $(STAMP) ## build the sdist and wheel of both packages into dist/ and run twine check on them
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m build --outdir dist tutor-contrib-commerce-plugin
+	$(PY) -m twine check --strict dist/*
+
 clean: ## remove build output, caches and sandbox data (keeps .venv)
 	rm -rf .sandbox build dist *.egg-info .pytest_cache .ruff_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -16,7 +16,9 @@ setup(
     long_description_content_type="text/x-rst",
     license="AGPL-3.0",
     packages=find_packages(include=["commerce_plugin", "commerce_plugin.*"]),
-    include_package_data=True,
+    # Templates and message catalogues live in folders that are not Python packages: they belong to
+    # the top package as its data (MANIFEST.in puts the same files in the sdist).
+    package_data={"commerce_plugin": ["templates/**/*.html", "conf/locale/*/LC_MESSAGES/*.po"]},
     python_requires=">=3.11",
     install_requires=[
         "Django>=4.2,<6.0",
