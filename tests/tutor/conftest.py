@@ -111,6 +111,17 @@ def make_root(tutor_python, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def mounted_root(make_root, tmp_path_factory):
+    """The install from a clone: this checkout, in a folder named ``commerce-plugin``, mounted."""
+    checkout = tmp_path_factory.mktemp("clone") / "commerce-plugin"
+    checkout.symlink_to(REPOSITORY, target_is_directory=True)
+    root = make_root()
+    root.run("mounts", "add", str(checkout))
+    root.checkout = checkout
+    return root
+
+
+@pytest.fixture(scope="session")
 def default_root(make_root):
     """The plugin with its defaults: no Stripe checkout."""
     return make_root()

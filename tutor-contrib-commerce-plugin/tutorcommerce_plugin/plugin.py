@@ -3,7 +3,9 @@ What an operator would otherwise do by hand after installing commerce-plugin in 
 
 Three things, all driven by ``COMMERCE_PLUGIN_*`` entries of Tutor's ``config.yml``:
 
-* the package goes into the ``openedx`` image (``patches/openedx-dockerfile-post-python-requirements``);
+* the package goes into the ``openedx`` image: ``COMMERCE_PLUGIN_PIP_REQUIREMENT``
+  (``patches/openedx-dockerfile-post-python-requirements``), or a checkout mounted with
+  ``tutor mounts add`` (``MOUNTED_DIRECTORIES``);
 * the LMS settings that Tutor's LMS needs (``patches/openedx-lms-*-settings``): the real LMS backend,
   the Celery queue Tutor's ``lms-worker`` consumes and, for Stripe checkout, the pluggable overrides
   that send the Upgrade buttons to the plugin;
@@ -13,10 +15,12 @@ Three things, all driven by ``COMMERCE_PLUGIN_*`` entries of Tutor's ``config.ym
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
 from tutor import hooks
+from tutor.plugins.openedx import iter_mounted_directories
 
 from .__about__ import __version__
 
@@ -28,7 +32,8 @@ LMS_DEFAULT_QUEUE = "edx.lms.core.default"
 
 DEFAULTS = {
     "COMMERCE_PLUGIN_VERSION": __version__,
-    # Anything pip accepts: a version pin, a git URL, a path mounted at build time.
+    # Anything pip accepts: a version pin, a git URL, a wheel's URL; empty: installed some other way.
+    # Not used while a checkout is mounted (`tutor mounts add .../commerce-plugin`): that installs it.
     "COMMERCE_PLUGIN_PIP_REQUIREMENT": "commerce-plugin=={{ COMMERCE_PLUGIN_VERSION }}",
     # The store created by `tutor local do init`; the secret is COMMERCE_PLUGIN_STORE_SECRET (unique).
     "COMMERCE_PLUGIN_STORE_SLUG": "shop",
@@ -62,6 +67,26 @@ def python_literal(value):
     return repr(value)
 
 
+# The folder name a checkout of commerce-plugin has when `tutor mounts add` puts it in the image.
+MOUNTED_CHECKOUT = r"^commerce[-_]plugin$"
+
+
+def mounted_checkout(mounts):
+    """
+    The folder name of a commerce-plugin checkout mounted with ``tutor mounts add <path>``, or "".
+
+    Tutor installs such a checkout itself (``pip install -e /mnt/<name>`` in the ``openedx`` image,
+    then the folder bind-mounted at the same place in the LMS containers), so the image must not also
+    install ``COMMERCE_PLUGIN_PIP_REQUIREMENT``: before a release is on PyPI that pin cannot be found,
+    and after, it would be a second copy. Asks Tutor's own ``iter_mounted_directories``, which
+    decides what its Dockerfile installs.
+    """
+    for name in iter_mounted_directories(mounts or [], "openedx"):
+        if re.match(MOUNTED_CHECKOUT, name):
+            return name
+    return ""
+
+
 hooks.Filters.CONFIG_DEFAULTS.add_items(list(DEFAULTS.items()))
 hooks.Filters.CONFIG_UNIQUE.add_items(list(UNIQUE.items()))
 
@@ -71,6 +96,7 @@ hooks.Filters.ENV_TEMPLATE_FILTERS.add_items(
         ("commerce_plugin_python", python_literal),
     ]
 )
+hooks.Filters.ENV_TEMPLATE_VARIABLES.add_item(("commerce_plugin_mounted_checkout", mounted_checkout))
 
 for _patch in sorted((HERE / "patches").iterdir()):
     hooks.Filters.ENV_PATCHES.add_item((_patch.name, _patch.read_text(encoding="utf-8")))
@@ -82,5 +108,5 @@ hooks.Filters.CLI_DO_INIT_TASKS.add_item(
 )
 
 # `tutor mounts add /path/to/commerce-plugin` installs a checkout in the image and mounts it in the
-# LMS containers, for working on the plugin inside a real LMS.
-hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", r"^commerce[-_]plugin$"))
+# LMS containers: the install from a clone, and the way to work on the plugin inside a real LMS.
+hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", MOUNTED_CHECKOUT))
