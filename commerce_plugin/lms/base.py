@@ -69,3 +69,10 @@ class LmsBackend:
         second refund. Connecting the same callback twice connects it once.
         """
         raise NotImplementedError
+
+    def unenroll_listeners(self):
+        """
+        The callbacks :meth:`connect_unenroll_listener` connected, in the order connected: the LMS
+        calls them through a closure, so the routing map asks the door rather than the signal.
+        """
+        raise NotImplementedError

@@ -16,6 +16,8 @@ from commerce_plugin.lms import Enrollment, EnrollResult, LmsUser, TerminalEnrol
 from commerce_plugin.lms.base import LmsBackend
 
 log = logging.getLogger(__name__)
+# {dispatch uid: callback} of the unenroll listeners connected in this process (see unenroll_listeners).
+_connected = {}
 
 
 def _course_key(course_id):
@@ -294,9 +296,14 @@ class PlatformBackend(LmsBackend):
                 refundable = False
             callback(_to_lms_user(course_enrollment.user), str(course_enrollment.course_id), refundable)
 
-        UNENROLL_DONE.connect(
-            receiver, weak=False, dispatch_uid=f"commerce_plugin.unenroll.{callback.__module__}.{callback.__qualname__}"
-        )
+        uid = f"commerce_plugin.unenroll.{callback.__module__}.{callback.__qualname__}"
+        UNENROLL_DONE.connect(receiver, weak=False, dispatch_uid=uid)
+        # The dispatch uid makes a second connect a no-op; remember each callback once, the same way.
+        if uid not in _connected:
+            _connected[uid] = callback
+
+    def unenroll_listeners(self):
+        return list(_connected.values())
 
     def pre_enroll(self, email, course_id, mode):
         from common.djangoapps.student.models import CourseEnrollmentAllowed

@@ -173,6 +173,9 @@ class LocalBackend(LmsBackend):
         if callback not in _unenroll_listeners:
             _unenroll_listeners.append(callback)
 
+    def unenroll_listeners(self):
+        return list(_unenroll_listeners)
+
     def pre_enroll(self, email, course_id, mode):
         course = self._course(course_id)
         LocalEnrollmentAllowed.objects.get_or_create(email=email.lower(), course=course, defaults={"auto_enroll": True})
