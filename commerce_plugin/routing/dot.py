@@ -1,22 +1,25 @@
-"""The routing map as Graphviz DOT text, for those who have Graphviz."""
+"""The routing map as Graphviz DOT text (``dot -Tsvg``), for those who have Graphviz."""
 
 from commerce_plugin.routing.model import (
+    CODE,
     ENTRY,
     EVENT,
     EXTERNAL,
     FILTER,
+    LMS,
     RECEIVER,
     SOURCE,
     STEP,
     STYLES,
     TABLE,
     TASK,
-    graph,
-)
+    build,
+)  # fmt: skip
 
-DOT_SHAPES = {
+SHAPES = {
     SOURCE: 'shape=box, style="rounded,filled"',
     ENTRY: "shape=box",
+    CODE: 'shape=box, style="rounded,filled"',
     FILTER: "shape=hexagon",
     STEP: "shape=parallelogram",
     TABLE: "shape=cylinder",
@@ -24,23 +27,28 @@ DOT_SHAPES = {
     EVENT: "shape=oval",
     RECEIVER: "shape=box",
     TASK: "shape=box, peripheries=2",
+    LMS: "shape=trapezium",
 }
 
 
-def dot(route_map=None) -> str:
-    """Graphviz DOT text (``dot -Tsvg``), one rank per layer like the SVG."""
-    model = graph(route_map)
+def dot(model=None) -> str:
+    """DOT text of ``model`` (the live map by default), one rank per layer like the SVG."""
+    model = model or build()
     lines = ["digraph commerce_routes {", "  rankdir=LR;", '  node [fontname="monospace", fontsize=10, style=filled];']
     for node in model.nodes:
         _caption, fill, stroke = STYLES[node.kind]
         label = "\\n".join(_quote(part) for part in [node.label, node.note] if part)
         lines.append(
-            f'  "{_quote(node.key)}" [label="{label}", {DOT_SHAPES[node.kind]}, fillcolor="{fill}", color="{stroke}"];'
+            f'  "{_quote(node.key)}" [label="{label}", {SHAPES[node.kind]}, fillcolor="{fill}", color="{stroke}"];'
         )
     for layer in sorted({node.layer for node in model.nodes}):
         keys = " ".join(f'"{_quote(node.key)}";' for node in model.nodes if node.layer == layer)
         lines.append(f"  {{ rank=same; {keys} }}")
-    lines += [f'  "{_quote(source)}" -> "{_quote(target)}";' for source, target in model.edges]
+    for edge in model.edges:
+        attrs = [f'label="{_quote(edge.label)}"'] if edge.label else []
+        attrs += ["style=dashed"] if edge.emits else []
+        suffix = f" [{', '.join(attrs)}]" if attrs else ""
+        lines.append(f'  "{_quote(edge.source)}" -> "{_quote(edge.target)}"{suffix};')
     return "\n".join(lines) + "\n}\n"
 
 

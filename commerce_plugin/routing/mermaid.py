@@ -1,50 +1,51 @@
 """The routing map as Mermaid flowchart text: pastes into GitHub and most wikis."""
 
-from commerce_plugin import routes, signals
-from commerce_plugin.routing.model import live_map
+from commerce_plugin.routing.model import (
+    CODE,
+    ENTRY,
+    EVENT,
+    EXTERNAL,
+    FILTER,
+    LMS,
+    RECEIVER,
+    SOURCE,
+    STEP,
+    TABLE,
+    TASK,
+    build,
+)  # fmt: skip
+
+# Mermaid's node shapes, by kind ({} is the quoted label).
+SHAPES = {
+    SOURCE: '(["{}"])',
+    ENTRY: '["{}"]',
+    CODE: '("{}")',
+    FILTER: '{{{{"{}"}}}}',
+    STEP: '[/"{}"/]',
+    TABLE: '[("{}")]',
+    EXTERNAL: '>"{}"]',
+    EVENT: '(("{}"))',
+    RECEIVER: '["{}"]',
+    TASK: '[["{}"]]',
+    LMS: '[\\"{}"/]',
+}
 
 
-def mermaid(route_map=None):
-    """The routing map as Mermaid flowchart text."""
-    route_map = route_map or live_map()
-    lines = [
-        "flowchart LR",
-        '  store(["store / API caller"]) --> api["POST /commerce-plugin/api/v1/orders/"]',
-        "  lms([LMS])",
-    ]
-    ids = {}
+def _text(text):
+    """Mermaid's entity codes for what its quoted labels cannot hold (``<store>`` would read as HTML)."""
+    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
-    def node(label, shape="[{}]"):
-        if label not in ids:
-            ids[label] = f"n{len(ids)}"
-            lines.append(f"  {ids[label]}{shape.format(repr(label).replace(chr(39), chr(34)))}")
-        return ids[label]
 
-    for filter_type, steps in route_map["filters"].items():
-        at_checkout = routes.FILTER_ENTRIES.get(filter_type) == routes.CHECKOUT_ENTRY
-        if at_checkout:
-            lines.append('  learner(["learner"]) --> checkout["GET /commerce-plugin/checkout/"]')
-        prev = "checkout" if at_checkout else "api"
-        filt = node(filter_type, "{{{{{}}}}}")
-        lines.append(f"  {prev} --> {filt}")
-        prev = filt
-        for step in steps:
-            step_id = node(step, "[/{}/]")
-            lines.append(f"  {prev} --> {step_id}")
-            prev = step_id
-        end = 'stripe(["Stripe Checkout: paid orders arrive by webhook"])' if at_checkout else "stored[(orders)]"
-        lines.append(f"  {prev} --> {end}")
-    for event_type, receivers in route_map["events"].items():
-        event = node(event_type, "(({}))")
-        if event_type == signals.ORDER_PLACED.event_type:
-            lines.append(f"  stored --> {event}")
-        elif event_type in {signal.event_type for signal in routes.LMS_EVENTS}:
-            lines.append(f"  lms --> {event}")
-        if not receivers:
-            lines.append(f"  {event} -.-> none[no receiver]")
-        for receiver, task in receivers:
-            rid = node(receiver, "[{}]")
-            lines.append(f"  {event} --> {rid}")
-            if task:
-                lines.append(f"  {rid} --> {node(task, '[[{}]]')}")
+def mermaid(model=None) -> str:
+    """Flowchart text of ``model`` (the live map by default): one node per box, one line per arrow."""
+    model = model or build()
+    ids = {node.key: f"n{position}" for position, node in enumerate(model.nodes)}
+    lines = ["flowchart LR"]
+    for node in model.nodes:
+        label = _text(node.label) + (f"<br/><i>{_text(node.note)}</i>" if node.note else "")
+        lines.append(f"  {ids[node.key]}{SHAPES[node.kind].format(label)}")
+    for edge in model.edges:
+        arrow = "-.->" if edge.emits else "-->"
+        label = f'|"{_text(edge.label)}"|' if edge.label else ""
+        lines.append(f"  {ids[edge.source]} {arrow}{label} {ids[edge.target]}")
     return "\n".join(lines) + "\n"

@@ -1,103 +1,94 @@
 """
 The routing map as a picture: SVG drawn here in pure Python.
 
-The Tutor LMS image has no Graphviz binary and the admin must not fetch a renderer from a CDN, so
-the SVG is laid out by hand: layers left to right (sources → doors → filters → pipeline steps →
-stored orders → events → receivers → tasks), each node placed level with what feeds it. The picture
-is built with ElementTree, so every label is escaped and the document is always well-formed.
+The Tutor LMS image has no Graphviz binary and the admin must not fetch a renderer from a CDN, so the
+boxes are placed by :mod:`.layout` and drawn here with ElementTree: every label is escaped and the
+document is always well-formed. Arrows that send an event are dashed; live figures are written on
+the arrows they belong to. Each arrow carries ``data-source``/``data-target`` (the model's keys).
 """
 
 from xml.etree import ElementTree as ET
 
 from django.utils.translation import gettext
 
-from commerce_plugin.routing.model import EVENT, EXTERNAL, FILTER, SOURCE, STEP, STYLES, TABLE, TASK, graph
+from commerce_plugin.routing.layout import LINE, MARGIN, PAD_Y, SLANT, SMALL_CHAR, SMALL_LINE, label_lines, layout, wrap
+from commerce_plugin.routing.model import EVENT, EXTERNAL, FILTER, SOURCE, STEP, STYLES, TABLE, TASK, build
 
-WRAP, CHAR, SMALL_CHAR, LINE, SMALL_LINE = 36, 7.3, 6.1, 16, 14
-PAD_X, PAD_Y, SLANT, GAP_X, GAP_Y, MARGIN = 12, 8, 14, 56, 18, 20
+EDGE, EMIT_EDGE, LABEL_LINE = "#90a4ae", "#ab47bc", 12
 
 
-def svg(route_map=None) -> str:
-    """The routing map as a standalone SVG document (inline it in HTML, or save it as a file)."""
-    model = graph(route_map)
-    boxes, width, height = _layout(model)
+def svg(model=None) -> str:
+    """``model`` (the live map by default) as a standalone SVG document (inline it in HTML, or save it)."""
+    model = model or build()
+    boxes, width, height = layout(model)
     root = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "role": "img", "class": "commerce-routes"})
     ET.SubElement(root, "title").text = gettext("Routing map of the commerce plugin")
-    arrow = ET.SubElement(ET.SubElement(root, "defs"), "marker", id="commerce-routes-arrow", viewBox="0 0 10 10")
-    arrow.attrib.update(refX="10", refY="5", markerWidth="7", markerHeight="7", orient="auto-start-reverse")
-    ET.SubElement(arrow, "path", d="M0,0 L10,5 L0,10 z", fill="#546e7a")
-    for source, target in model.edges:
-        (x1, y1, w1, h1), (x2, y2, _w2, h2) = boxes[source], boxes[target]
-        start, end = (x1 + w1, y1 + h1 / 2), (x2 + (SLANT / 2 if _kind(model, target) == STEP else 0), y2 + h2 / 2)
-        bend = max((end[0] - start[0]) / 2, 20)
-        path = f"M{start[0]:.1f},{start[1]:.1f} C{start[0] + bend:.1f},{start[1]:.1f} "
-        path += f"{end[0] - bend:.1f},{end[1]:.1f} {end[0]:.1f},{end[1]:.1f}"
-        attrs = {"d": path, "fill": "none", "stroke": "#90a4ae", "stroke-width": "1.3"}
-        ET.SubElement(root, "path", attrs, **{"marker-end": "url(#commerce-routes-arrow)"})
+    defs = ET.SubElement(root, "defs")
+    for marker_id, colour in (("commerce-routes-arrow", EDGE), ("commerce-routes-emit", EMIT_EDGE)):
+        arrow = ET.SubElement(defs, "marker", id=marker_id, viewBox="0 0 10 10", refX="10", refY="5")
+        arrow.attrib.update(markerWidth="7", markerHeight="7", orient="auto-start-reverse")
+        ET.SubElement(arrow, "path", d="M0,0 L10,5 L0,10 z", fill=colour)
+    kinds = {node.key: node.kind for node in model.nodes}
+    labels = []
+    for edge in model.edges:
+        labels.append(_draw_edge(root, edge, boxes[edge.source], boxes[edge.target], kinds[edge.target]))
     for node in model.nodes:
         _draw_node(root, node, boxes[node.key])
-    height = _draw_legend(root, model, height)
+    for middle, edge in labels:  # over the boxes, so a long arrow's words are never hidden
+        _draw_edge_label(root, middle, edge)
+    height = _draw_legend(root, model, height, width)
     root.attrib.update(width=f"{width:.0f}", height=f"{height:.0f}", viewBox=f"0 0 {width:.0f} {height:.0f}")
     return ET.tostring(root, encoding="unicode")
 
 
-def _kind(model, key):
-    return next(node.kind for node in model.nodes if node.key == key)
+def _draw_edge(root, edge, source_box, target_box, target_kind):
+    """A curve from the source's right side to the target's left, or down into a lower band's box."""
+    (x1, y1, w1, h1), (x2, y2, w2, h2) = source_box, target_box
+    if x2 >= x1 + w1:  # forward, left to right
+        start, end = (x1 + w1, y1 + h1 / 2), (x2 + (SLANT / 2 if target_kind == STEP else 0), y2 + h2 / 2)
+        bend = max((end[0] - start[0]) / 2, 20)
+        controls = (start[0] + bend, start[1]), (end[0] - bend, end[1])
+    elif y2 >= y1 + h1:  # into a box further down (a lower band)
+        start, end = (x1 + w1 / 2, y1 + h1), (x2 + w2 / 2, y2)
+        bend = max((end[1] - start[1]) / 2, 20)
+        controls = (start[0], start[1] + bend), (end[0], end[1] - bend)
+    else:  # back to an earlier column: leave by the left side, arrive on the target's right
+        start, end = (x1, y1 + h1 / 2), (x2 + w2, y2 + h2 / 2)
+        bend = max((start[0] - end[0]) / 3, 20)
+        controls = (start[0] - bend, start[1]), (end[0] + bend, end[1])
+    points = [start, *controls, end]
+    (sx, sy), (c1x, c1y), (c2x, c2y), (ex, ey) = points
+    path = f"M{sx:.1f},{sy:.1f} C{c1x:.1f},{c1y:.1f} {c2x:.1f},{c2y:.1f} {ex:.1f},{ey:.1f}"
+    colour = EMIT_EDGE if edge.emits else EDGE
+    attrs = {"d": path, "fill": "none", "stroke": colour, "stroke-width": "1.3", "class": "edge"}
+    attrs.update({"data-source": edge.source, "data-target": edge.target})
+    if edge.emits:
+        attrs["stroke-dasharray"] = "5,3"
+    marker = "commerce-routes-emit" if edge.emits else "commerce-routes-arrow"
+    ET.SubElement(root, "path", attrs, **{"marker-end": f"url(#{marker})"})
+    if x2 >= x1 + w1:  # words just after the source, in the room the layout left there
+        return (start[0] + 6 + _label_width(edge) / 2, start[1]), edge
+    # The Bezier curve's middle (t = 1/2).
+    middle = tuple((a + 3 * b + 3 * c + d) / 8 for a, b, c, d in zip(*points, strict=True))
+    return middle, edge
 
 
-def _wrap(label):
-    """Break long dotted paths and URLs after a '.', '/' or space, so boxes stay narrow."""
-    lines, current = [], ""
-    for char in label:
-        current += char
-        if char in "./ " and len(current) >= WRAP * 0.55:
-            lines.append(current)
-            current = ""
-    lines.append(current)
-    merged = [lines[0]]
-    for part in lines[1:]:
-        if len(merged[-1]) + len(part) <= WRAP:
-            merged[-1] += part
-        else:
-            merged.append(part)
-    return [line for line in merged if line]
+def _label_width(edge):
+    return max((len(line) for line in label_lines(edge.label)), default=0) * SMALL_CHAR + 8
 
 
-def _size(node):
-    caption = str(STYLES[node.kind][0])
-    lines = _wrap(node.label)
-    text_width = max([len(line) * CHAR for line in lines] + [len(caption) * SMALL_CHAR, len(node.note) * SMALL_CHAR])
-    slant = 2 * SLANT if node.kind in (FILTER, STEP) else 0
-    height = 2 * PAD_Y + SMALL_LINE + LINE * len(lines) + (SMALL_LINE if node.note else 0)
-    return text_width + 2 * PAD_X + slant, height + (12 if node.kind == TABLE else 0)
-
-
-def _layout(model):
-    """``({key: (x, y, w, h)}, width, height)``: a column per layer, each node level with its feeders."""
-    sizes = {node.key: _size(node) for node in model.nodes}
-    layers = sorted({node.layer for node in model.nodes})
-    feeders = {node.key: [] for node in model.nodes}
-    for source, target in model.edges:
-        feeders[target].append(source)
-    boxes, centres, x, height = {}, {}, MARGIN, 0
-    for layer in layers:
-        column = [node for node in model.nodes if node.layer == layer]
-        column_width = max(sizes[node.key][0] for node in column)
-        wanted, previous = [], 0
-        for position, node in enumerate(column):
-            placed = [centres[key] for key in feeders[node.key] if key in centres]
-            previous = sum(placed) / len(placed) if placed else previous
-            wanted.append((previous, position, node))
-        top = MARGIN
-        for centre, _position, node in sorted(wanted, key=lambda item: item[:2]):
-            node_height = sizes[node.key][1]
-            y = max(top, centre - node_height / 2)
-            boxes[node.key] = (x, y, column_width, node_height)
-            centres[node.key] = y + node_height / 2
-            top = y + node_height + GAP_Y
-        height = max(height, top)
-        x += column_width + GAP_X
-    return boxes, x - GAP_X + MARGIN, height - GAP_Y + MARGIN
+def _draw_edge_label(root, middle, edge):
+    lines = label_lines(edge.label)
+    if not lines:
+        return
+    width = _label_width(edge)
+    height = len(lines) * LABEL_LINE + 4
+    x, y = middle[0] - width / 2, middle[1] - height / 2
+    group = ET.SubElement(root, "g", {"class": "edge-label"})
+    box = {"x": f"{x:.1f}", "y": f"{y:.1f}", "width": f"{width:.1f}", "height": f"{height:.1f}", "rx": "3"}
+    ET.SubElement(group, "rect", box, fill="#ffffff", stroke="#cfd8dc", **{"fill-opacity": "0.92"})
+    for position, line in enumerate(lines):
+        _text(group, middle[0], y + 2 + LABEL_LINE * (position + 1) - 3, line, 10, "#37474f")
 
 
 def _draw_node(root, node, box):
@@ -145,7 +136,7 @@ def _draw_node(root, node, box):
     middle = x + w / 2
     baseline = y + PAD_Y + SMALL_LINE - 3
     _text(group, middle, baseline, str(caption), 10, "#546e7a")
-    for line in _wrap(node.label):
+    for line in wrap(node.label):
         baseline += LINE
         _text(group, middle, baseline, line, 12, "#212121")
     if node.note:
@@ -164,15 +155,22 @@ def _points(points):
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
-def _draw_legend(root, model, top):
-    """One swatch per kind drawn, so an operator can read the shapes without this docstring."""
+def _draw_legend(root, model, top, width):
+    """One swatch per kind drawn (and the dashed arrow), wrapped to the picture's width."""
     x, y = MARGIN, top + 4
-    for kind, (caption, fill, stroke) in STYLES.items():
-        if not any(node.kind == kind for node in model.nodes):
-            continue
-        ET.SubElement(root, "rect", x=f"{x:.1f}", y=f"{y:.1f}", width="14", height="10", fill=fill, stroke=stroke)
+    entries = [(str(caption), fill, stroke) for kind, (caption, fill, stroke) in STYLES.items()]
+    entries = [entry for entry, kind in zip(entries, STYLES, strict=True) if any(n.kind == kind for n in model.nodes)]
+    for caption, fill, stroke in [*entries, (gettext("sends an event"), None, EMIT_EDGE)]:
+        step = 19 + len(caption) * SMALL_CHAR + 18
+        if x > MARGIN and x + step > width:
+            x, y = MARGIN, y + 18
+        if fill:
+            ET.SubElement(root, "rect", x=f"{x:.1f}", y=f"{y:.1f}", width="14", height="10", fill=fill, stroke=stroke)
+        else:
+            line = {"x1": f"{x:.1f}", "x2": f"{x + 14:.1f}", "y1": f"{y + 5:.1f}", "y2": f"{y + 5:.1f}"}
+            ET.SubElement(root, "line", line, stroke=stroke, **{"stroke-dasharray": "4,2"})
         label = ET.SubElement(root, "text", {"x": f"{x + 19:.1f}", "y": f"{y + 9:.1f}", "font-family": "monospace"})
         label.attrib.update({"font-size": "10", "fill": "#424242"})
-        label.text = str(caption)
-        x += 19 + len(str(caption)) * SMALL_CHAR + 18
+        label.text = caption
+        x += step
     return y + 10 + MARGIN
