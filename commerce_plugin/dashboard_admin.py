@@ -30,12 +30,13 @@ def can_retry(user):
 
 def dashboard_context(request):
     """What ``admin/commerce_plugin/app_index.html`` draws, besides Django's model list."""
+    routes = routing.runtime_map()  # one model, with the stores' figures, for the picture and its text
     return {
         "commerce_dashboard": dashboard.summary(),
         "commerce_can_retry": can_retry(request.user),
         # Built with ElementTree from escaped text: safe to inline.
-        "commerce_routes_svg": mark_safe(routing.svg()),
-        "commerce_routes_mermaid": routing.mermaid(),
+        "commerce_routes_svg": mark_safe(routing.svg(routes)),
+        "commerce_routes_mermaid": routing.mermaid(routes),
     }
 
 

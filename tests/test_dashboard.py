@@ -200,14 +200,34 @@ def test_webhook_deliveries_and_rejections_are_listed(client, db):
     assert escape(WebhookDelivery.objects.first().reason) in page
 
 
-def test_the_routing_picture_and_its_mermaid_text_are_inline(client, db):
+def test_the_routing_picture_is_inline_and_its_mermaid_text_folded_away_below_it(client, db):
     page = operator(client, superuser=True).get(DASHBOARD).content.decode()
 
     picture = page.split('id="commerce-routes-picture">')[1].split("</div>")[0]
     assert picture.startswith("<svg") and "org.openedx.commerce.order.placed.v1" in picture
-    mermaid = page.split('id="commerce-routes-mermaid"')[1].split("</pre>")[0]
+    folded = page.split('<details id="commerce-routes-text">')[1].split("</details>")[0]
+    mermaid = folded.split('id="commerce-routes-mermaid"')[1].split("</pre>")[0]
+    assert "<summary>" in folded.split('id="commerce-routes-mermaid"')[0]
     assert "flowchart LR" in mermaid
     assert "commerce_plugin.tasks.fulfill_line" in routing.mermaid() and "commerce_plugin.tasks.fulfill_line" in mermaid
+
+
+def test_the_routing_picture_shows_each_store_and_its_last_24_hours(client, store):
+    woo = StoreFactory(slug="woo", name="Woo shop", kind=Store.WOOCOMMERCE)
+    place(store, "today-1", "fulfilled")
+    place(store, "today-2", "failed")
+    place(store, "yesterday", "fulfilled", days_ago=2)  # older than 24 hours: not counted
+    deliveries.receive(woo.slug, {"X-WC-Webhook-Topic": "order.updated"}, b'{"id": 1}')  # unsigned: rejected
+
+    page = operator(client, superuser=True).get(DASHBOARD).content.decode()
+
+    picture = page.split('id="commerce-routes-picture">')[1].split("</div>")[0]
+    mermaid = page.split('id="commerce-routes-mermaid"')[1].split("</pre>")[0]
+    assert "Woo shop" in picture and "woocommerce · woo" in picture
+    for figure in ("24 h: 2 orders", "1 failed", "0 rejected"):  # the shop's arrow, a line per figure
+        assert f">{figure}</text>" in picture
+    assert escape('|"24 h: 2 orders · 1 failed · 0 rejected"|') in mermaid
+    assert escape('|"24 h: 0 orders · 0 failed · 1 rejected"|') in mermaid
 
 
 def test_the_other_apps_index_pages_are_untouched(admin_client):
