@@ -62,7 +62,11 @@ def test_operator_logs_in_and_sees_todays_orders_and_the_routing_picture(page, l
     expect(picture).to_contain_text("org.openedx.commerce.order.placed.v1")
     box = picture.bounding_box()
     assert box["width"] > 300 and box["height"] > 150, f"the routing picture is drawn too small: {box}"
-    expect(page.locator("#commerce-routes-mermaid")).to_contain_text("flowchart")
+    mermaid = page.locator("#commerce-routes-mermaid")
+    expect(mermaid).to_be_hidden()  # folded away below the picture
+    page.locator("#commerce-routes-text summary").click()
+    expect(mermaid).to_be_visible()
+    expect(mermaid).to_contain_text("flowchart")
 
     assert screenshot(page, "dashboard").stat().st_size > 0
     assert screenshot(page.locator("#commerce-routes"), "routing-picture").stat().st_size > 0
@@ -76,6 +80,41 @@ def test_the_dashboard_uses_the_page_width_and_shows_the_whole_routing_picture(p
     picture = page.locator("#commerce-routes-picture svg").bounding_box()
     assert dashboard["width"] > 1000, f"the dashboard is squeezed into {dashboard['width']}px of a 1400px window"
     assert picture["x"] + picture["width"] <= frame["x"] + frame["width"] + 1, "the routing picture is cut off"
+
+
+def test_the_routing_pictures_text_is_drawn_at_a_readable_size(page, live_server, operator, shop):
+    log_in_to_admin(page, live_server, "operator")
+
+    picture = page.locator("#commerce-routes-picture svg")
+    drawn = picture.bounding_box()["width"]
+    scale = drawn / float(picture.get_attribute("width"))
+    label = page.locator("#commerce-routes-picture svg g.node text").nth(1)  # a node's label, not its caption
+    size = float(label.get_attribute("font-size")) * scale
+    assert size >= 11.5, f"the routing picture's labels are {size:.1f}px on screen (scaled by {scale:.2f})"
+    expect(picture).to_contain_text("Shop")  # the configured store
+    expect(picture).to_contain_text("24 h: 0 orders")
+    screenshot(page.locator("#commerce-routes"), "routing-picture-readable")
+
+
+def test_table_headers_never_break_inside_a_word(page, live_server, operator, shop):
+    woo = StoreFactory(slug="woo", kind="woocommerce", secret="woo-secret-0123456789")
+    for number in range(3):  # long reasons squeeze the delivery tables' columns
+        WooCommerce(Client(), woo).send(
+            fixture("woocommerce", "order_processing"), delivery_id=f"x-{number}", secret="wrong"
+        )
+    page.set_viewport_size({"width": 1100, "height": 900})
+    log_in_to_admin(page, live_server, "operator")
+
+    broken = page.eval_on_selector_all(
+        "#commerce-dashboard thead th",
+        """headers => headers.filter(th => {
+            const range = document.createRange();
+            range.selectNodeContents(th);
+            return th.textContent.trim() && range.getClientRects().length > 1;
+        }).map(th => th.textContent.trim())""",
+    )
+    assert broken == [], f"table headers wrapped over several lines: {broken}"
+    screenshot(page, "dashboard-narrow")
 
 
 def test_retry_button_fulfils_a_line_that_failed_while_the_course_was_closed(
