@@ -8,7 +8,7 @@ from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers
 
 from commerce_plugin.data import OrderData, OrderLineData
-from commerce_plugin.lms import offered_modes
+from commerce_plugin.lms import get_backend, offered_modes
 from commerce_plugin.models import Product, Store
 
 
@@ -52,6 +52,25 @@ def check_seat(course_id, mode, modes_cache):
     return {}
 
 
+def _names_two_accounts(email, username):
+    """
+    Whether ``email`` and ``username`` are each an LMS account's, and not the same one's.
+
+    Fulfillment goes by username first, so such an order would silently enroll someone the email
+    does not name. An email of no account beside a known username is the buyer's store address
+    (stores often hold another one than the LMS), and a username of no account leaves the email to
+    name the learner: neither is a contradiction.
+    """
+    if not email or not username:
+        return False
+    backend = get_backend()
+    by_username = backend.find_user(username=username)
+    if by_username is None or by_username.email.casefold() == email.casefold():
+        return False
+    by_email = backend.find_user(email=email)
+    return by_email is not None and by_email.id != by_username.id
+
+
 class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-method
     """Validates an order and turns it into the :class:`OrderData` the rest of the plugin uses."""
 
@@ -81,9 +100,11 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
         known = self.context.get("store")  # the store that signed the request, already read
         if known is not None and known.slug == value and known.active:
             return known
-        store = Store.objects.filter(slug=value, active=True).first()
+        store = Store.objects.filter(slug=value).first()
         if store is None:
             raise serializers.ValidationError(f"Unknown store '{value}'.")
+        if not store.active:
+            raise serializers.ValidationError(f"Store '{value}' is inactive.")
         return store
 
     def validate(self, attrs):
@@ -91,6 +112,8 @@ class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-metho
         if not attrs.get("email") and not attrs.get("username"):
             message = ["Give the buyer's email or LMS username."]
             errors.update(email=message, username=message)
+        elif _names_two_accounts(attrs.get("email"), attrs.get("username")):
+            errors["email"] = ["This email belongs to another LMS account than the one named by username."]
         line_errors, lines = self._expand_lines(attrs["store"], attrs["lines"])
         if any(line_errors):
             errors["lines"] = line_errors
