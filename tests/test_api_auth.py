@@ -81,7 +81,8 @@ def test_inactive_store_cannot_sign(store, course):
     store.active = False
     store.save()
 
-    assert SignedClient(store.secret).post(ORDERS_URL, order_payload()).status_code == 401
+    assert SignedClient(store.secret).post(ORDERS_URL, order_payload()).status_code == 403
+    assert not Order.objects.exists()
 
 
 def test_learner_jwt_gets_403_on_every_endpoint(store, course, learner, learner_client, signed_client):

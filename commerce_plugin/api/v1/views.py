@@ -3,18 +3,23 @@ Fulfillment API v1. Views validate, call the public surface in ``orders.py`` and
 they never touch models or the LMS directly.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.signals import got_request_exception
 from django.db import connections, transaction
 from django.utils.decorators import method_decorator
-from edx_django_utils.monitoring import set_custom_attribute
+from django.utils.log import log_response
+from edx_django_utils.monitoring import record_exception, set_custom_attribute
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce_plugin import monitoring, orders
 from commerce_plugin.api.v1.authentication import StoreSignatureAuthentication
+from commerce_plugin.api.v1.parsers import JsonBodyNegotiation, JsonBodyParser, too_large_detail
 from commerce_plugin.api.v1.permissions import CanFulfillOrders, signing_store
 from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer, order_representation
 from commerce_plugin.lms import TransientEnrollmentError
@@ -48,12 +53,23 @@ def _leaving_outer_transaction_usable(handler):
     return handle
 
 
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class FulfillmentAPIView(APIView):
-    """Shared authentication (JWT first, so an anonymous caller gets 401) and error mapping."""
+    """
+    Shared authentication (JWT first, so an anonymous caller gets 401), JSON bodies (see
+    :mod:`.parsers`) and error mapping: every answer is JSON, a body over Django's upload limit
+    (413) and an unexpected error (500) too, as stores parse what they get.
+    """
 
     authentication_classes = [JwtAuthentication, StoreSignatureAuthentication, SessionAuthentication]
     permission_classes = [CanFulfillOrders]
+    parser_classes = [JsonBodyParser]
+    content_negotiation_class = JsonBodyNegotiation
 
     def check_store(self, request, slug):
         store = signing_store(request)
@@ -73,7 +89,23 @@ class FulfillmentAPIView(APIView):
             )
         if isinstance(exc, orders.OrderNotFound):
             exc = NotFound("No such order.")
-        return super().handle_exception(exc)
+        if isinstance(exc, RequestDataTooBig):  # raised reading the body: to sign, or to parse
+            exc = PayloadTooLarge(too_large_detail())
+        try:
+            return super().handle_exception(exc)
+        except Exception:  # not an API error: the plugin's or the LMS's, answered as Django would, in JSON
+            if settings.DEBUG_PROPAGATE_EXCEPTIONS:
+                raise
+            return self._server_error(exc)
+
+    def _server_error(self, exc):
+        """Reported where Django reports an uncaught error (its signal, its log, the APM), then a JSON 500."""
+        request = self.request._request  # pylint: disable=protected-access
+        got_request_exception.send(sender=type(self), request=request)
+        record_exception()
+        response = Response({"detail": "Internal error; retry later."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        log_response("Internal Server Error: %s", request.path, response=response, request=request, exception=exc)
+        return response
 
 
 class OrderCreateView(FulfillmentAPIView):
