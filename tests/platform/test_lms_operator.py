@@ -228,6 +228,11 @@ class ManagementCommandsTest(PluginLmsTestCase):
         for name in ("order.placed", "order.line.fulfilled", "refund.requested", "fulfill_line"):
             assert name in text, name
         assert "commerce_plugin.handlers.fulfill_placed_order" in text
+        # The refund path: the LMS's UNENROLL_DONE reaches this listener through the platform door.
+        assert "commerce_plugin.handlers.refund_unenrolled_seat" in text
+        assert "commerce_plugin.tasks.refund_line" in text
+        assert "LMS door: enrollment API, in-process" in text
+        assert "POST /commerce-plugin/webhooks/" in text and "POST /commerce-plugin/coordinator/fulfill/" in text
 
     def test_commerce_routes_draws_dot_and_svg_too(self):
         dot = self.run_command("commerce_routes", "--format", "dot")
