@@ -147,9 +147,44 @@ def main():
         if not all(line["status"] == "fulfilled" for line in order["lines"]):
             return _fail(sandbox, "a line was not fulfilled")
         step(f"Done in {time.monotonic() - started:.1f}s: order {order_number} fulfilled.")
+        print(reuse_instructions(workdir, secret))
         return 0
     finally:
         sandbox.stop_all()
+
+
+def reuse_instructions(workdir, secret):
+    """
+    How to keep using the demo's sandbox by hand: its store, secret and the commands that serve it.
+
+    Shown at the end of a successful run, because the store's secret is generated for each run and
+    printed nowhere else; the sandbox stays until the next ``make demo`` rebuilds it.
+    """
+    python = _from_repo(Path(sys.executable))
+    gunicorn = _from_repo(Path(sys.executable).parent / "gunicorn")
+    where = _from_repo(workdir)
+    env = f"SANDBOX_DIR={where} SANDBOX_SQLITE={where}/demo.sqlite3"
+    return "\n".join(
+        [
+            f"\n==> Keep using this sandbox ({where}, until the next make demo), from {REPO}:",
+            f"store: {STORE}   secret: {secret}   SKU: {SKU}   learner: {EMAIL}",
+            f"  export {env}",
+            f"  {python} manage.py createsuperuser",
+            f"  {python} manage.py runserver 127.0.0.1:8000",
+            f"  # or, several processes: {gunicorn} sandbox.wsgi -b 127.0.0.1:8000 --workers 2",
+            "dashboard: http://127.0.0.1:8000/admin/commerce_plugin/ (log in as the superuser)",
+            f"orders:    POST http://127.0.0.1:8000{ORDERS_PATH} signed with the secret above",
+            "Tasks run inside the server (no broker); the README's 'Running the sandbox yourself' has more.",
+        ]
+    )
+
+
+def _from_repo(path):
+    """``path`` relative to the repository when it is inside it (the commands run from there)."""
+    try:
+        return str(path.relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def _setup_django(env):
