@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.tutor.conftest import TutorRoot
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOCKERFILE = "env/build/openedx/Dockerfile"
 
@@ -108,3 +110,18 @@ def test_other_mounted_packages_leave_the_pip_requirement_in_place(make_root, tm
     assert 'install -e "/mnt/my-xblock"' in dockerfile
     assert "install commerce-plugin==" in dockerfile
     assert "mnt-commerce-plugin" not in dockerfile
+
+
+def test_the_readme_install_from_a_clone_needs_no_other_command(tutor_python, tmp_path):
+    # README "Installing into Tutor": plugins enable, then mounts add; no `tutor config save` between.
+    checkout = tmp_path / "commerce-plugin"
+    checkout.symlink_to(REPOSITORY, target_is_directory=True)
+    (tmp_path / "plugins").mkdir()
+    root = TutorRoot(tutor_python, tmp_path / "root", tmp_path / "plugins")
+
+    root.run("plugins", "enable", "commerce_plugin")
+    root.run("mounts", "add", str(checkout))
+
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", root.value("COMMERCE_PLUGIN_STORE_SECRET"))
+    assert 'install -e "/mnt/commerce-plugin"' in root.file(DOCKERFILE)
+    assert "install commerce-plugin==" not in root.file(DOCKERFILE)
