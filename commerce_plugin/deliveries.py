@@ -6,14 +6,21 @@ through :mod:`commerce_plugin.orders` (which stores the order; fulfillment runs 
 after commit), so the answer is fast and every outcome — including a bad signature — is visible in
 admin. Idempotency is the database's: (store, source id) is unique, and so is (store, order number).
 
+A rejected delivery (bad signature, inactive store, larger than ``COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES``)
+comes from anyone who knows the URL, so it is verified before it is written and only its kept
+headers, size, digest and first characters are stored: a stranger cannot fill the database with
+bodies. :mod:`commerce_plugin.retention` deletes deliveries past their retention.
+
 A refund that arrives before its order is recorded as *held* (ignored, 200, so the source does not
 retry or disable the endpoint); when the order arrives it is stored and revoked in the same
 transaction, before fulfillment can start, so no seat is ever granted for money given back.
 """
 
+import hashlib
 import logging
 
 import attr
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,7 +29,7 @@ from commerce_plugin import orders
 from commerce_plugin.models import Order, Store, WebhookDelivery
 from commerce_plugin.stores import Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable, get_adapter
 
-__all__ = ["Outcome", "UnknownStore", "receive", "process", "redrive", "REDRIVABLE"]
+__all__ = ["Outcome", "UnknownStore", "max_bytes", "receive", "receive_too_large", "process", "redrive", "REDRIVABLE"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +38,8 @@ HELD = "held:"
 # A delivery still "received" this long after its last change was cut short (a crash): take it over.
 STALE_SECONDS = 300
 REDRIVABLE = (D.FAILED, D.INVALID)
+# What a rejected delivery keeps of its body: enough to recognise it, too little to fill a database.
+REJECTED_BODY_CHARS = 200
 
 
 class UnknownStore(Exception):
@@ -47,31 +56,31 @@ class Outcome:
     delivery_id: int = None
 
 
+def max_bytes():
+    """The largest webhook body taken (``COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES``)."""
+    return settings.COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES
+
+
 def receive(store_slug, headers, body: bytes) -> Outcome:
     """
     Record, verify and act on one webhook request. ``headers`` maps header names (any case) to
     values. Raises :class:`UnknownStore`; every other outcome is recorded and returned.
     """
-    store = Store.objects.filter(slug=store_slug).first()
-    adapter = get_adapter(store.kind) if store else None
-    if adapter is None:
-        raise UnknownStore(store_slug)
+    store, adapter = _webhook_store(store_slug)
     headers = {name.lower(): value for name, value in headers.items()}
-    delivery = D.objects.create(
-        store=store,
-        topic=headers.get(adapter.topic_header, "")[:128] if adapter.topic_header else "",
-        headers=adapter.kept(headers),
-        body=body.decode("utf-8", errors="replace"),
-        attempts=1,
-    )
+    if len(body) > max_bytes():
+        return _reject(store, adapter, headers, body, 413, _too_large(len(body)), size=len(body))
     if not store.active:
-        return _finish(delivery, D.REJECTED, 403, "The store is inactive: nothing was acted on.")
+        return _reject(store, adapter, headers, body, 403, "The store is inactive: nothing was acted on.")
     try:
         adapter.verify(store, headers, body)
     except Rejected as exc:
-        return _finish(delivery, D.REJECTED, 401, str(exc))
+        return _reject(store, adapter, headers, body, 401, str(exc))
     except Exception as exc:  # a body the verifier chokes on (not UTF-8…) is not authentic either
-        return _finish(delivery, D.REJECTED, 401, f"The signature could not be checked ({type(exc).__name__}).")
+        reason = f"The signature could not be checked ({type(exc).__name__})."
+        return _reject(store, adapter, headers, body, 401, reason)
+    # Authentic: written whole before it is acted on, so a crash leaves it to be re-driven.
+    delivery = _record(store, adapter, headers, body, body.decode("utf-8", errors="replace"))
     try:
         envelope = adapter.envelope(delivery.headers, body)
     except (Unparseable, ValueError, TypeError, AttributeError) as exc:
@@ -82,6 +91,48 @@ def receive(store_slug, headers, body: bytes) -> Outcome:
         if original is not None:
             return _redelivered(delivery, original)
     return _act(delivery, adapter, envelope)
+
+
+def receive_too_large(store_slug, headers, size) -> Outcome:
+    """
+    Record a request whose declared size is over the limit, without reading its body: rejected,
+    413. Raises :class:`UnknownStore` (nothing recorded) like :func:`receive`.
+    """
+    store, adapter = _webhook_store(store_slug)
+    headers = {name.lower(): value for name, value in headers.items()}
+    return _reject(store, adapter, headers, b"", 413, _too_large(size), size=size)
+
+
+def _webhook_store(store_slug):
+    store = Store.objects.filter(slug=store_slug).first()
+    adapter = get_adapter(store.kind) if store else None
+    if adapter is None:
+        raise UnknownStore(store_slug)
+    return store, adapter
+
+
+def _too_large(size):
+    return f"{size} bytes is over the limit of {max_bytes()} (COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES): nothing was read."
+
+
+def _record(store, adapter, headers, body, kept_body, size=None, **fields):
+    return D.objects.create(
+        store=store,
+        topic=headers.get(adapter.topic_header, "")[:128] if adapter.topic_header else "",
+        headers=adapter.kept(headers),
+        body=kept_body,
+        body_bytes=len(body) if size is None else size,
+        body_sha256=hashlib.sha256(body).hexdigest() if body else "",
+        attempts=1,
+        **fields,
+    )
+
+
+def _reject(store, adapter, headers, body, status_code, reason, size=None):
+    """Record a rejected delivery with its kept headers, size, digest and first characters only."""
+    prefix = body[: REJECTED_BODY_CHARS * 4].decode("utf-8", errors="replace")[:REJECTED_BODY_CHARS]
+    delivery = _record(store, adapter, headers, body, prefix, size=size)
+    return _finish(delivery, D.REJECTED, status_code, reason)
 
 
 def process(delivery) -> Outcome:

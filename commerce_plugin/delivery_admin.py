@@ -3,7 +3,8 @@ The webhook delivery log: what every store sent, what became of it, and the re-d
 
 Read-only like orders: deliveries change only through :mod:`commerce_plugin.deliveries`. The
 headers and raw body (which hold the buyer's details) and the re-drive action are for superusers
-and holders of ``commerce_plugin.fulfill_order``, as an order's raw request is.
+and holders of ``commerce_plugin.fulfill_order``, as an order's raw request is. A rejected delivery
+shows only the first characters of its body; its size and digest identify the rest.
 """
 
 import json
@@ -34,6 +35,8 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "verdict",
         "status_code",
         "reason",
+        "body_bytes",
+        "body_sha256",
         "order_link",
         "attempts",
         "created",

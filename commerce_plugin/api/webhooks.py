@@ -27,7 +27,12 @@ class WebhookView(View):
     def post(self, request, store):
         set_custom_attribute("commerce_plugin.store", store)
         try:
-            outcome = deliveries.receive(store, request.headers, request.body)
+            declared = _declared_length(request)
+            if declared > deliveries.max_bytes():
+                # Refused before the body is read: a stranger's upload costs neither memory nor a row's body.
+                outcome = deliveries.receive_too_large(store, request.headers, declared)
+            else:
+                outcome = deliveries.receive(store, request.headers, request.body)
         except deliveries.UnknownStore:
             return JsonResponse({"detail": "No store takes webhooks at this address."}, status=404)
         set_custom_attribute("commerce_plugin.webhook_verdict", outcome.verdict)
@@ -35,3 +40,10 @@ class WebhookView(View):
         detail = outcome.reason if outcome.status_code < 500 else "Recorded; it will be re-processed."
         body = {"verdict": outcome.verdict, "delivery": outcome.delivery_id, "detail": detail}
         return JsonResponse(body, status=outcome.status_code)
+
+
+def _declared_length(request):
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0

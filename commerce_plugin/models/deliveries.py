@@ -13,7 +13,9 @@ class WebhookDelivery(models.Model):
 
     ``source_id`` is the source's own delivery or event id (``X-Shopify-Webhook-Id``, Stripe's event
     id, WooCommerce's delivery id); (store, source_id) is unique, which de-duplicates redeliveries.
-    Rejected deliveries (bad signature) never claim a source id.
+    Rejected deliveries (bad signature, inactive store, too large) never claim a source id, and keep
+    only what an operator needs to recognise them: the kept headers, ``body_bytes``, ``body_sha256`` and
+    the body's first characters. ``commerce_purge`` deletes deliveries past their retention.
 
     .. pii: The raw body holds the buyer's details (email, name, address) as the store sent them.
     .. pii_types: email_address, name, other
@@ -35,6 +37,8 @@ class WebhookDelivery(models.Model):
     topic = models.CharField(max_length=128, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     body = models.TextField(blank=True)
+    body_bytes = models.PositiveIntegerField(default=0, help_text=_("Size of the body as received, in bytes."))
+    body_sha256 = models.CharField(max_length=64, blank=True, help_text=_("SHA-256 of the body as received."))
     verdict = models.CharField(max_length=16, choices=VERDICTS, default=RECEIVED, db_index=True)
     reason = models.TextField(blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

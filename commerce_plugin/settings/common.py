@@ -21,6 +21,15 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS": 600,
     # Run the sweeper from Celery beat every this many seconds (None: only the management command).
     "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS": None,
+    # Webhook requests larger than this many bytes are refused (413) before their body is read; real
+    # store payloads (an order with dozens of lines) stay well under 64 KiB.
+    "COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES": 256 * 1024,
+    # Webhook deliveries older than this many days are deleted by commerce_purge (None: kept forever).
+    # Never deleted: deliveries still awaiting re-drive (failed, invalid, unfinished) and refunds held
+    # for an order that has not arrived; an order keeps its own copy of the request that made it.
+    "COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS": 90,
+    # Run the purge from Celery beat every this many seconds (None: only the management command).
+    "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS": None,
     # The store that Commerce Coordinator-style requests belong to; created on first use.
     "COMMERCE_PLUGIN_DEFAULT_STORE": "default",
     # Extra receivers by event type: {"org.openedx.commerce.order.placed.v1": ["dotted.path"]}.
