@@ -59,10 +59,11 @@ class Discrepancy:
     found: str
 
 
-def find_discrepancies(store=None, since=None, now=None):
+def find_discrepancies(store=None, since=None, now=None, progress=None):
     """
     Every discrepancy among the lines of ``store``'s orders (all stores by default) received at or
     after ``since``; a list of :class:`Discrepancy`, paid-but-not-enrolled first. Changes nothing.
+    ``progress(done, total, label)``, if given, is called for every line or seat checked.
     """
     lines = OrderLine.objects.select_related("order__store").order_by("pk")
     if store:
@@ -70,10 +71,11 @@ def find_discrepancies(store=None, since=None, now=None):
     if since:
         lines = lines.filter(order__created__gte=since)
     lms = _Lms()
+    progress = progress or (lambda done, total, label: None)
     return (
-        _unenrolled(lines.filter(status=data.FULFILLED), lms)
+        _unenrolled(lines.filter(status=data.FULFILLED), lms, progress)
         + _stuck(lines, now or timezone.now())
-        + _still_enrolled(lines.filter(status=data.REVOKED), lms)
+        + _still_enrolled(lines.filter(status=data.REVOKED), lms, progress)
     )
 
 
@@ -123,18 +125,21 @@ class _Lms:
         return self._enrollments[key]
 
 
-def _unenrolled(fulfilled, lms):
+def _unenrolled(fulfilled, lms, progress):
     # A learner may hold several paid lines for one seat (verified, then professional): the seat is
     # right if it is active in any of their modes; if not, the newest line decides what to restore.
     seats = {}  # (learner, course) → [newest line, learner, modes paid for]
-    for line in fulfilled.iterator(chunk_size=500):
+    total = fulfilled.count()
+    for done, line in enumerate(fulfilled.iterator(chunk_size=500), start=1):
+        progress(done, total, "fulfilled lines: buyers read")
         user = lms.buyer(line.order)
         key = (user.id if user else f"order {line.order_id}", line.course_id)
         seat = seats.setdefault(key, [line, user, set()])
         seat[0] = max(seat[0], line, key=lambda held: held.pk)
         seat[2].add(line.mode)
     found = []
-    for line, user, modes in seats.values():
+    for done, (line, user, modes) in enumerate(seats.values(), start=1):
+        progress(done, len(seats), "paid seats: enrollments checked")
         enrollment = lms.enrollment(user, line.course_id) if user else None
         if enrollment and enrollment.is_active and enrollment.mode in modes:
             continue
@@ -151,10 +156,12 @@ def _stuck(lines, now):
     ]
 
 
-def _still_enrolled(revoked, lms):
+def _still_enrolled(revoked, lms, progress):
     # Read with the rules revocation acts on (fulfillment.seat_to_release), without acting.
     found = []
-    for line in revoked.iterator(chunk_size=500):
+    total = revoked.count()
+    for done, line in enumerate(revoked.iterator(chunk_size=500), start=1):
+        progress(done, total, "revoked lines: enrollments checked")
         user = lms.buyer(line.order)
         enrollment = lms.enrollment(user, line.course_id) if user else None
         if user and fulfillment.seat_to_release(line, user, enrollment):

@@ -45,6 +45,32 @@ def set_seat(learner, **fields):
     LocalEnrollment.objects.filter(user=learner, course__course_id=PY101).update(**fields)
 
 
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_shown_while_it_reads_then_the_summary(paid, learner):
+    set_seat(learner, is_active=False)
+    out = Terminal()
+
+    call_command("commerce_reconcile", stdout=out)
+
+    text = out.getvalue()
+    assert "\rfulfilled lines: buyers read: 1 of 1" in text
+    assert "\rpaid seats: enrollments checked: 1 of 1" in text
+    assert text.index("enrollments checked") < text.index("paid-not-enrolled")
+    assert text.splitlines()[-2] == "1 paid but not enrolled, 0 enrolled but revoked"
+
+
+def test_progress_reaches_the_caller_for_every_line_and_seat(paid):
+    seen = []
+
+    reconcile.find_discrepancies(progress=lambda done, total, label: seen.append((label, done, total)))
+
+    assert seen == [("fulfilled lines: buyers read", 1, 1), ("paid seats: enrollments checked", 1, 1)]
+
+
 def test_records_that_match_the_lms_report_nothing(paid):
     out = run()
 

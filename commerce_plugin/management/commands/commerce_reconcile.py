@@ -1,7 +1,8 @@
 """
 ``manage.py commerce_reconcile [--fix] [--store SLUG] [--since DATE]``: list where the plugin's
 records and the LMS disagree (paid but not enrolled, enrolled but revoked) and, with ``--fix``,
-put them right. A dry run by default: an operator reads the list before anything changes.
+put them right. A dry run by default: an operator reads the list before anything changes. It shows
+its progress while it reads (tens of seconds on tens of thousands of lines), then the list and a summary.
 """
 
 from datetime import UTC, datetime, time
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
 from commerce_plugin import reconcile
+from commerce_plugin.management.progress import Progress
 from commerce_plugin.models import Store
 
 COLUMNS = (("kind", 20), ("order", 16), ("line", 5), ("course", 30), ("mode", 10), ("status", 9), ("lms", 0))
@@ -29,7 +31,9 @@ class Command(BaseCommand):
         store, since = options["store"], _since(options["since"])
         if store and not Store.objects.filter(slug=store).exists():
             raise CommandError(f"No store '{store}'.")
-        found = reconcile.find_discrepancies(store=store, since=since)
+        progress = Progress(self.stdout, "lines checked")
+        found = reconcile.find_discrepancies(store=store, since=since, progress=progress)
+        progress.finish()
         if found:
             self.stdout.write(_row(label for label, _ in COLUMNS))
             for item in found:

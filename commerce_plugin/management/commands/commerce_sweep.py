@@ -6,6 +6,7 @@ outage, a learner who registered after buying). Safe to run at any time, e.g. fr
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce_plugin import orders
+from commerce_plugin.management.progress import Progress
 
 
 class Command(BaseCommand):
@@ -24,21 +25,16 @@ class Command(BaseCommand):
         if options["older_than"] is not None and options["older_than"] < 0:
             raise CommandError("--older-than must be 0 or more seconds.")
         dry_run = options["dry_run"]
-        verb = "found" if dry_run else "re-queued"
+        counter = Progress(self.stdout, "found" if dry_run else "re-queued")
         seen = 0
-        # A live counter on a terminal; nothing in a cron or job log, where the summary is enough.
-        interactive = self.stderr.isatty()
 
         def progress(_line_pk):
             nonlocal seen
             seen += 1
-            if interactive:
-                self.stderr.write(f"\r{verb} {seen}", ending="")
-                self.stderr.flush()
+            counter(seen)
 
         found = orders.sweep_stuck_lines(options["older_than"], dry_run, progress=progress)
-        if seen and interactive:
-            self.stderr.write("")
+        counter.finish()
         count = len(found)
         lines = "line" if count == 1 else "lines"
         self.stdout.write(f"would re-queue {count} {lines}" if dry_run else f"{count} {lines} re-queued")
