@@ -36,6 +36,7 @@ class StoreForm(forms.ModelForm):
         label=_("Signing secret"),
         required=False,
         strip=True,
+        min_length=Store.MIN_SECRET_LENGTH,  # the same floor as commerce_store
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_("Write-only: it is never shown again. Leave empty to keep the current secret."),
     )

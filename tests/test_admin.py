@@ -67,6 +67,14 @@ def test_adding_a_store_requires_a_secret(admin_client, db):
     assert Store.objects.get(slug="books").secret == "books-secret-123"
 
 
+def test_a_secret_shorter_than_commerce_store_takes_is_refused(admin_client, store):
+    form = {"name": "Shop", "kind": "generic", "active": "on", "new_secret": "abc"}
+    response = admin_client.post(url("store", "change", store.pk), form)
+    assert response.status_code == 200 and "at least 16 characters" in response.content.decode()
+    store.refresh_from_db()
+    assert store.secret == SECRET
+
+
 def test_a_user_who_is_not_staff_is_sent_to_the_login_page(client, store):
     client.force_login(UserFactory(username="ada"))
     response = client.get(url("order"))

@@ -76,6 +76,56 @@ def test_rotating_prints_a_new_secret(no_env_secret, store):
     assert out.strip() == store.secret != "shop-secret-0123456789"
 
 
+def test_a_different_secret_for_an_existing_store_is_refused_without_rotate_secret(store, monkeypatch):
+    monkeypatch.setenv("COMMERCE_STORE_SECRET", "another-secret-0123456789")
+
+    with pytest.raises(CommandError, match="--rotate-secret"):
+        run("commerce_store", "shop", "--name", "Renamed")
+
+    store.refresh_from_db()
+    assert store.secret == "shop-secret-0123456789"
+    assert store.name != "Renamed"  # nothing at all changed
+
+
+def test_rotating_to_the_secret_from_the_environment_says_so(store, monkeypatch):
+    monkeypatch.setenv("COMMERCE_STORE_SECRET", "another-secret-0123456789")
+
+    out, err = run("commerce_store", "shop", "--rotate-secret")
+
+    store.refresh_from_db()
+    assert store.secret == "another-secret-0123456789"
+    assert out == "" and "Signing secret replaced" in err
+
+
+@pytest.mark.parametrize("secret", ["abc", "fifteen-chars!!"])
+def test_a_short_secret_is_refused_with_the_minimum_length(db, monkeypatch, secret):
+    monkeypatch.setenv("COMMERCE_STORE_SECRET", secret)
+
+    with pytest.raises(CommandError, match="at least 16"):
+        run("commerce_store", "shop")
+
+    assert not Store.objects.exists()
+
+
+@pytest.mark.parametrize("kind, where", [("shopify", "API secret key"), ("stripe", "whsec_")])
+def test_shopify_and_stripe_stores_need_the_secret_their_source_issued(db, no_env_secret, kind, where):
+    with pytest.raises(CommandError, match=where) as refused:
+        run("commerce_store", kind, "--kind", kind)
+
+    assert "COMMERCE_STORE_SECRET" in str(refused.value)
+    assert not Store.objects.exists()
+
+
+def test_a_stripe_store_made_by_checkout_takes_its_signing_secret(db, monkeypatch):
+    Store.objects.create(slug="stripe", name="Stripe", kind="stripe")  # as the first checkout makes it
+    monkeypatch.setenv("COMMERCE_STORE_SECRET", "whsec_0123456789abcdefghijklmnop")
+
+    out, _ = run("commerce_store", "stripe", "--kind", "stripe")
+
+    assert Store.objects.get(slug="stripe").secret == "whsec_0123456789abcdefghijklmnop"
+    assert out == ""
+
+
 def test_store_command_refuses_an_unknown_kind(db, no_env_secret):
     with pytest.raises(CommandError, match="magento"):
         run("commerce_store", "shop", "--kind", "magento")
@@ -133,6 +183,23 @@ def stuck_line(store, course, learner):
     line = OrderLine.objects.get()
     OrderLine.objects.filter(pk=line.pk).update(modified=timezone.now() - timedelta(hours=1))
     return line
+
+
+class Terminal(StringIO):
+    """An output that says it is a terminal, as an operator's shell is."""
+
+    def isatty(self):
+        return True
+
+
+def test_sweep_on_a_terminal_counts_and_summarises_on_stdout_not_as_an_error(stuck_line, learner):
+    out, err = Terminal(), Terminal()
+
+    call_command("commerce_sweep", "--older-than", "600", stdout=out, stderr=err)
+
+    assert err.getvalue() == ""
+    assert "re-queued: 1" in out.getvalue()
+    assert out.getvalue().endswith("1 line re-queued\n")
 
 
 def test_sweep_dry_run_changes_nothing(stuck_line):
@@ -210,7 +277,8 @@ def test_a_new_store_made_by_command_accepts_products(db, no_env_secret, course)
     assert Store.objects.get(slug="books").secret
 
 
-def test_store_command_sets_the_shopify_shop_domain(db):
+def test_store_command_sets_the_shopify_shop_domain(db, monkeypatch):
+    monkeypatch.setenv("COMMERCE_STORE_SECRET", "shpss_0123456789abcdef0123456789abcdef")
     run("commerce_store", "shopify-shop", "--kind", "shopify", "--shop-domain", "learn.myshopify.com")
 
     store = Store.objects.get(slug="shopify-shop")

@@ -27,6 +27,11 @@ class Store(models.Model):
         (STRIPE, _("Stripe")),
     ]
 
+    # A shorter signing secret can be guessed; Shopify's and Stripe's own are longer (32+ characters).
+    MIN_SECRET_LENGTH = 16
+    # Kinds whose secret the source issues (Shopify, Stripe): a generated one would never verify.
+    SECRET_FROM_SOURCE = (SHOPIFY, STRIPE)
+
     name = models.CharField(max_length=255)
     slug = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=32, choices=KINDS, default=GENERIC)

@@ -2,9 +2,14 @@
 ``manage.py commerce_store <slug>``: create or update a store, e.g. from a Tutor init job.
 
 The secret comes from ``COMMERCE_STORE_SECRET`` (so it never appears in a command line or a job
-log); without it a new store, or ``--rotate-secret``, gets a generated secret. A generated secret
-is the only thing written to stdout, once, so ``SECRET=$(./manage.py lms commerce_store shop)``
-captures it; everything else goes to stderr.
+log) and must be at least ``Store.MIN_SECRET_LENGTH`` characters. Without it a new generic or
+WooCommerce store, or ``--rotate-secret``, gets a generated secret; Shopify and Stripe issue their
+own, so for those the operator must give it. An existing store's secret is replaced only with
+``--rotate-secret``: a different secret without it is refused, so an init job run with a stale
+variable cannot silently break the store's signatures.
+
+A generated secret is the only thing written to stdout, once, so
+``SECRET=$(./manage.py lms commerce_store shop)`` captures it; everything else goes to stderr.
 """
 
 import os
@@ -16,9 +21,25 @@ from commerce_plugin.models import Store
 
 SECRET_VARIABLE = "COMMERCE_STORE_SECRET"
 
+# Where the operator finds the secret of the kinds whose source issues it.
+WHERE_THE_SECRET_IS = {
+    Store.SHOPIFY: (
+        "Shopify signs its webhooks with its own key: for webhooks made in the shop admin, the key shown "
+        'under Settings → Notifications → Webhooks ("Your webhooks will be signed with …"); for an app\'s '
+        "webhook subscriptions, the app's API secret key (client secret)."
+    ),
+    Store.STRIPE: (
+        "Stripe signs its webhooks with the endpoint's signing secret (whsec_…): Developers → Webhooks → "
+        "the endpoint → Signing secret → Reveal."
+    ),
+}
+
 
 class Command(BaseCommand):
-    help = "Create or update a store. Secret from $COMMERCE_STORE_SECRET, else generated and printed once."
+    help = (
+        f"Create or update a store. Secret from ${SECRET_VARIABLE} (required for Shopify and Stripe), "
+        "else generated and printed once; an existing secret is replaced only with --rotate-secret."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="The store's identifier, as it sends it in each order.")
@@ -36,6 +57,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         secret = os.environ.get(SECRET_VARIABLE, "").strip() or None
+        existing = Store.objects.filter(slug=options["slug"]).first()
+        replaced = _check_secret(options, secret, existing)
         try:
             store, generated = catalog.save_store(
                 options["slug"],
@@ -50,6 +73,33 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         state = "active" if store.active else "inactive"
         self.stderr.write(f"Store '{store.slug}' ({store.name}, {store.kind}, {state}) saved.")
+        if replaced or (generated and existing is not None and existing.secret):
+            self.stderr.write("Signing secret replaced: requests signed with the old one are refused from now on.")
         if generated:
             self.stderr.write("Generated signing secret (shown only this once; configure it in the store):")
             self.stdout.write(generated)
+
+
+def _check_secret(options, secret, existing):
+    """Refuse a secret that is too short, one the source must issue, or an unasked-for replacement."""
+    slug, rotate = options["slug"], options["rotate_secret"]
+    if secret is not None and len(secret) < Store.MIN_SECRET_LENGTH:
+        raise CommandError(
+            f"${SECRET_VARIABLE} is {len(secret)} characters long: a signing secret needs at least "
+            f"{Store.MIN_SECRET_LENGTH} (a long random one; leave it unset to have one generated)."
+        )
+    kind = options["kind"] or (existing.kind if existing else Store.GENERIC)
+    would_generate = secret is None and (existing is None or rotate or not existing.secret)
+    if would_generate and kind in Store.SECRET_FROM_SOURCE:
+        raise CommandError(
+            f"A {kind} store's secret comes from {kind.capitalize()}, not from the LMS: set ${SECRET_VARIABLE}. "
+            + WHERE_THE_SECRET_IS[kind]
+        )
+    replaces = existing is not None and secret is not None and bool(existing.secret) and secret != existing.secret
+    if replaces and not rotate:
+        raise CommandError(
+            f"Store '{slug}' already has a different signing secret; nothing was changed. To replace it, "
+            f"run again with --rotate-secret (the store must then sign with the new one), or unset "
+            f"${SECRET_VARIABLE} to keep the current one."
+        )
+    return replaces
