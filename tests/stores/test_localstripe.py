@@ -93,6 +93,11 @@ def wait_for(check, timeout=20):
     raise AssertionError(f"gave up after {timeout}s; deliveries: {list(WebhookDelivery.objects.values())}")
 
 
+def finished(**lookup):
+    """The delivery once its request has recorded a verdict (it is written first as ``received``)."""
+    return WebhookDelivery.objects.filter(**lookup).exclude(verdict=WebhookDelivery.RECEIVED).first()
+
+
 def pay(learner, card=CARD):
     method = stripe.PaymentMethod.create(type="card", card=card)
     metadata = {"course_id": PY101, "mode": "verified", "lms_user_id": str(learner.pk)}
@@ -111,7 +116,8 @@ def test_a_payment_confirmed_in_stripe_enrolls_the_learner_through_the_signed_we
     assert order.payment_reference == intent.id
     assert (order.lms_user_id, order.currency, str(order.total)) == (learner.pk, "usd", "49.00")
     wait_for(lambda: LocalEnrollment.objects.filter(user=learner, course__course_id=PY101, is_active=True).exists())
-    delivery = WebhookDelivery.objects.get(topic="payment_intent.succeeded")
+    # The order is stored (and may be fulfilled) before the request records its verdict.
+    delivery = wait_for(lambda: finished(topic="payment_intent.succeeded"))
     assert (delivery.verdict, delivery.source_id.startswith("evt_")) == ("accepted", True)
 
 
@@ -119,7 +125,7 @@ def test_a_declined_payment_is_recorded_and_creates_no_order(delivered_to_plugin
     with pytest.raises(stripe.CardError):
         pay(learner, card=DECLINED)
 
-    delivery = wait_for(lambda: WebhookDelivery.objects.filter(topic="payment_intent.payment_failed").first())
+    delivery = wait_for(lambda: finished(topic="payment_intent.payment_failed"))
 
     assert delivery.verdict == "ignored"
     assert not Order.objects.exists()
@@ -128,6 +134,7 @@ def test_a_declined_payment_is_recorded_and_creates_no_order(delivered_to_plugin
 def test_a_refund_made_in_stripe_revokes_the_seat_once(delivered_to_plugin, stripe_store, learner):
     intent = pay(learner)
     wait_for(lambda: LocalEnrollment.objects.filter(user=learner, is_active=True).exists())
+    wait_for(lambda: finished(topic="payment_intent.succeeded"))  # the payment's request is over too
 
     refund = stripe.Refund.create(payment_intent=intent.id)
     charge = stripe.Charge.retrieve(refund.charge)
