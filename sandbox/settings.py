@@ -132,6 +132,10 @@ LOGGING = {
     },
 }
 
+# No APM outside the LMS: without this, edx-django-utils tries its default New Relic backend on the
+# first custom attribute and warns that the newrelic package is missing. Real backends' errors still show.
+OPENEDX_TELEMETRY = []
+
 # Outside the LMS only the stand-in exists; inside it the platform backend is the default.
 COMMERCE_PLUGIN_LMS_BACKEND = "local"
 COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS = int(os.environ.get("SANDBOX_RETRY_BACKOFF", "1"))
