@@ -65,11 +65,25 @@ FIELD_ERRORS = OpenApiResponse(
     ANY_OBJECT,
     description="Field-level errors (``{field: [messages]}``, ``lines`` parallel to the request's); nothing stored.",
 )
-NOT_AUTHENTICATED = OpenApiResponse(DetailSerializer, description="Missing, wrong or expired credentials.")
-FORBIDDEN = OpenApiResponse(DetailSerializer, description="A learner's JWT or session, or another store's signature.")
+NOT_AUTHENTICATED = OpenApiResponse(
+    DetailSerializer, description="Missing, wrong or expired credentials, or a signature naming no signing store."
+)
+FORBIDDEN = OpenApiResponse(
+    DetailSerializer, description="A learner's JWT or session, or the verified signature of an inactive store."
+)
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such order.")
 UNAVAILABLE = OpenApiResponse(DetailSerializer, description="The LMS is temporarily unavailable; retry shortly.")
-CALLER_ERRORS = {401: NOT_AUTHENTICATED, 403: FORBIDDEN, 503: UNAVAILABLE}
+SERVER_ERROR = OpenApiResponse(
+    DetailSerializer, description="An unexpected error, reported to the operator; retry later."
+)
+CALLER_ERRORS = {401: NOT_AUTHENTICATED, 403: FORBIDDEN, 500: SERVER_ERROR, 503: UNAVAILABLE}
+TOO_LARGE = OpenApiResponse(DetailSerializer, description="The body is over the LMS's `DATA_UPLOAD_MAX_MEMORY_SIZE`.")
+NOT_JSON = OpenApiResponse(
+    DetailSerializer,
+    description="The body is no JSON object and was not sent as `application/json` (a JSON object is read as"
+    " JSON under any content type).",
+)
+BODY_ERRORS = {413: TOO_LARGE, 415: NOT_JSON}
 # The URL takes a slug (``<slug:store>``); anything else never reaches the view.
 STORE_IN_PATH = [OpenApiParameter("store", str, OpenApiParameter.PATH, pattern=SLUG)]
 
@@ -126,8 +140,12 @@ class _OrderCreate(OpenApiViewExtension):
                 202: OpenApiResponse(OrderStatusSerializer, description="New order, stored and queued."),
                 400: FIELD_ERRORS,
                 409: OpenApiResponse(DetailSerializer, description="The order number was used for other content."),
+                **BODY_ERRORS,
                 **CALLER_ERRORS,
-                403: OpenApiResponse(DetailSerializer, description="Not allowed, or refused by a filter step."),
+                403: OpenApiResponse(
+                    DetailSerializer,
+                    description="Not allowed (an inactive store's verified signature), or refused by a filter step.",
+                ),
             },
         )
 
@@ -158,7 +176,7 @@ class _OrderRevoke(OpenApiViewExtension):
             summary="Revoke (refund or cancellation)",
             description="Deactivates the enrollments the lines granted (default: every line). Idempotent.",
             request={"application/json": RevokeSerializer},
-            responses={200: OrderStatusSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, **CALLER_ERRORS},
+            responses={200: OrderStatusSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, **BODY_ERRORS, **CALLER_ERRORS},
         )
 
 
@@ -179,6 +197,7 @@ class _CoordinatorFulfill(OpenApiViewExtension):
                 202: OpenApiResponse(OrderStatusSerializer, description="The course was added to the order."),
                 400: FIELD_ERRORS,
                 409: OpenApiResponse(DetailSerializer, description="The order number belongs to another buyer."),
+                **BODY_ERRORS,
                 **CALLER_ERRORS,
             },
         )
