@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from commerce_plugin import orders
 from commerce_plugin.api.v1.authentication import sign
+from commerce_plugin.api.v1.parsers import too_large_detail
 from commerce_plugin.api.v1.serializers import _names_two_accounts
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine
@@ -262,3 +263,22 @@ def test_a_wrong_method_is_a_json_405(store, staff_client):
 
     assert response.status_code == 405
     assert response["Content-Type"] == "application/json"
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=LIMIT, COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES=10 * LIMIT)
+def test_webhook_over_djangos_limit_but_under_the_plugins_is_a_json_413(db):
+    StoreFactory(slug="woo", kind="woocommerce")
+
+    response = APIClient().post("/commerce-plugin/webhooks/woo/", b"{}" + b" " * LIMIT, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"verdict": "rejected", "delivery": None, "detail": too_large_detail()}
+
+
+def test_a_webhook_get_is_a_json_405(db):
+    StoreFactory(slug="woo", kind="woocommerce")
+
+    response = APIClient().get("/commerce-plugin/webhooks/woo/")
+
+    assert response.status_code == 405
+    assert (response["Allow"], response["Content-Type"]) == ("POST", "application/json")

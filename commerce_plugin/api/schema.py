@@ -297,6 +297,10 @@ WEBHOOK_PATH = {
                     "content": {"application/json": {"schema": _ref("Detail")}},
                 },
                 "409": _outcome("Conflicting reuse of an order number, or a redelivery still being processed."),
+                "413": _outcome(
+                    "Over `COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES` (recorded as rejected, unread) or the LMS's"
+                    " `DATA_UPLOAD_MAX_MEMORY_SIZE` (unread, unrecorded: `delivery` is null)."
+                ),
                 "422": _outcome("Understood, but not something the LMS can fulfil (unknown SKU, no buyer)."),
                 "500": _outcome("Recorded and kept for re-drive (an error of the plugin or the LMS); retry later."),
             },

@@ -4,6 +4,7 @@ adapter. The signature IS the authentication, so there is no session, CSRF or DR
 view only hands the raw request to :mod:`commerce_plugin.deliveries` and shapes the answer.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
@@ -12,6 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from edx_django_utils.monitoring import set_custom_attribute
 
 from commerce_plugin import deliveries
+from commerce_plugin.api.v1.parsers import too_large_detail
+from commerce_plugin.models import WebhookDelivery
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -32,7 +35,12 @@ class WebhookView(View):
                 # Refused before the body is read: a stranger's upload costs neither memory nor a row's body.
                 outcome = deliveries.receive_too_large(store, request.headers, declared)
             else:
-                outcome = deliveries.receive(store, request.headers, request.body)
+                try:
+                    raw = request.body
+                except RequestDataTooBig:  # under our cap but over Django's DATA_UPLOAD_MAX_MEMORY_SIZE: unread
+                    body = {"verdict": WebhookDelivery.REJECTED, "delivery": None, "detail": too_large_detail()}
+                    return JsonResponse(body, status=413)
+                outcome = deliveries.receive(store, request.headers, raw)
         except deliveries.UnknownStore:
             return JsonResponse({"detail": "No store takes webhooks at this address."}, status=404)
         set_custom_attribute("commerce_plugin.webhook_verdict", outcome.verdict)
@@ -40,6 +48,11 @@ class WebhookView(View):
         detail = outcome.reason if outcome.status_code < 500 else "Recorded; it will be re-processed."
         body = {"verdict": outcome.verdict, "delivery": outcome.delivery_id, "detail": detail}
         return JsonResponse(body, status=outcome.status_code)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        allowed = super().http_method_not_allowed(request, *args, **kwargs)  # logged as Django does
+        detail = f"Method {request.method} not allowed: webhooks are POSTed."
+        return JsonResponse({"detail": detail}, status=405, headers={"Allow": allowed["Allow"]})
 
 
 def _declared_length(request):
