@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from demo.processes import ORDERS_PATH, Sandbox, redis_answers, signed, wait_for
+from tests.integration.helpers import eventually
 
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "passwd": ""}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -105,13 +106,20 @@ class Stack:
             self.start_worker()
 
     def fulfilled_announcements(self, order_number, line_id):
-        """How many times any worker moved the line to fulfilled (logged once per real transition)."""
+        """
+        How many times any worker moved the line to fulfilled (logged once per real transition). The
+        line is logged just after the committed change a test waits for: wait for the first one.
+        """
         pattern = re.compile(
             rf"INFO commerce_plugin\.fulfillment commerce line state store={STORE} "
             rf"order={re.escape(order_number)} line={re.escape(line_id)} .*status=fulfilled"
         )
-        logs = self.sandbox.log_dir.glob("worker-*.log")
-        return sum(len(pattern.findall(path.read_text(errors="replace"))) for path in logs)
+
+        def count():
+            logs = self.sandbox.log_dir.glob("worker-*.log")
+            return sum(len(pattern.findall(path.read_text(errors="replace"))) for path in logs)
+
+        return eventually(count, lambda found: found >= 1)
 
     def logs(self, tail=40):
         parts = []

@@ -173,6 +173,20 @@ def post_all(post, payloads, clients):
     return answers, time.monotonic() - started
 
 
+def eventually(read, done, timeout=15, interval=0.1):
+    """
+    Read until ``done(value)`` holds or ``timeout`` seconds pass, and return the last value read, for
+    the caller to assert on. A worker writes its log line or event after the database change a test
+    waits for, so reading them once right after that change races the worker on a busy machine.
+    """
+    deadline = time.monotonic() + timeout
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = read()
+    return value
+
+
 def log_matches(stack, pattern, logs="worker-*.log"):
     """Every match of ``pattern`` in the stack's worker logs (all workers, dead or alive)."""
     regex = re.compile(pattern)

@@ -16,7 +16,7 @@ import pytest
 
 from demo.processes import wait_for
 from tests.integration.conftest import STORE, _mysql, order
-from tests.integration.helpers import EVENT_SETTINGS, DatabaseProxy, own_worker, recorded_events
+from tests.integration.helpers import EVENT_SETTINGS, DatabaseProxy, eventually, own_worker, recorded_events
 from tests.integration.test_worker_crash import HOLD_ENROLLMENT, WAITING_ON_LOCKS
 
 pytestmark = pytest.mark.integration
@@ -119,7 +119,7 @@ def test_database_dropping_and_refusing_connections_is_retried_until_the_line_is
     enrollments = stack.enrollments(LEARNER)
     assert [(e["course_id"], e["mode"], e["is_active"]) for e in enrollments] == [(OPEN_COURSE, "verified", 1)]
     assert stack.fulfilled_announcements("IT-O-1", "1") == 1
-    assert [event["event_type"] for event in events_of(cut, "IT-O-1")] == [
+    assert [event["event_type"] for event in eventually(lambda: events_of(cut, "IT-O-1"), bool)] == [
         "org.openedx.commerce.order.line.fulfilled.v1"
     ]
     print(f"outage {outage:.1f}s, {len(retries)} retries, {stored['attempts']} attempts recorded")

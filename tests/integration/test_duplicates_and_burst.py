@@ -17,7 +17,7 @@ import pytest
 
 from demo.processes import wait_for
 from tests.integration.conftest import STORE, order
-from tests.integration.helpers import log_matches, post_all, start_gunicorn
+from tests.integration.helpers import eventually, log_matches, post_all, start_gunicorn
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +120,10 @@ def test_burst_of_orders_from_twenty_clients_is_fulfilled_with_nothing_lost_or_d
     [enrollments] = live.sql(ENROLLMENT_ROWS)
     assert enrollments == {"mode": "verified", "is_active": 1, "n": BURST_ORDERS, "seats": BURST_ORDERS}
     # Every line was announced fulfilled once, whichever worker process did it.
-    announced = log_matches(live, rf"commerce line state store={STORE} order=IT-L-\d+ line=1 \S+ status=fulfilled")
+    announced = eventually(
+        lambda: log_matches(live, rf"commerce line state store={STORE} order=IT-L-\d+ line=1 \S+ status=fulfilled"),
+        lambda found: len(found) >= BURST_ORDERS,
+    )
     assert len(announced) == BURST_ORDERS
     for number in (0, BURST_ORDERS // 2, BURST_ORDERS - 1):  # and the API agrees
         assert live.get(f"IT-L-{number}")[1]["status"] == "fulfilled"
