@@ -31,9 +31,18 @@ setup(
         "edx-opaque-keys",
         "openedx-events>=9.0,<12",
         "openedx-filters>=1.8,<4",
+        "requests>=2.28",  # backfill reads the stores' own APIs (the LMS already ships it)
         "stripe>=7",
     ],
-    entry_points={"lms.djangoapp": ["commerce_plugin = commerce_plugin.apps:CommercePluginConfig"]},
+    entry_points={
+        "lms.djangoapp": ["commerce_plugin = commerce_plugin.apps:CommercePluginConfig"],
+        # Store adapters, built-in or from any installed package: <kind> = <module>:<Adapter instance>.
+        "commerce_plugin.stores": [
+            "woocommerce = commerce_plugin.stores.woocommerce:ADAPTER",
+            "shopify = commerce_plugin.stores.shopify:ADAPTER",
+            "stripe = commerce_plugin.stores.stripe:ADAPTER",
+        ],
+    },
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 4.2",

@@ -21,6 +21,7 @@ from commerce_plugin.models import Product
 __all__ = [
     "Adapter",
     "Envelope",
+    "Found",
     "Fulfil",
     "Ignore",
     "Rejected",
@@ -78,6 +79,23 @@ class Ignore:
     reason: str
 
 
+@attr.s(frozen=True, auto_attribs=True)
+class Found:
+    """
+    A paid order or a refund read back from the store's own API by :meth:`Adapter.backfill`.
+
+    It is what a webhook delivery of it would have carried, so it takes the webhook's path
+    (:meth:`Adapter.action` on ``Envelope(topic, source_id, payload)``) and its idempotency:
+    ``topic`` is the webhook's topic, ``payload`` the webhook's body as parsed, ``source_id`` the id
+    the webhook's delivery records where the source has one (a Stripe event id), else a stable id of
+    what was read (``backfill:<order id>:<modified at>``), so reading it again changes nothing.
+    """
+
+    topic: str
+    source_id: str
+    payload: object
+
+
 class Adapter:
     """
     How one source delivers webhooks.
@@ -107,6 +125,19 @@ class Adapter:
 
     def kept(self, headers):
         return {name: headers[name] for name in self.kept_headers if name in headers}
+
+    # Backfill: adapters that can read paid orders and refunds from the store's own API say so.
+    supports_backfill = False
+
+    def backfill(self, store, since, http):
+        """
+        Yield a :class:`Found` for every paid order and refund changed in the store since ``since``
+        (an aware datetime), reading the store's API with ``http`` (a ``requests.Session`` that
+        already retries 429s and 5xx with backoff) and the store's API credentials
+        (``store.api_url``, ``store.api_key``, ``store.api_secret``). A failure that outlasts the
+        retries raises ``requests.RequestException``; the backfill run records it and goes on.
+        """
+        raise NotImplementedError(f"{self.kind} stores cannot be backfilled")
 
 
 def get_adapter(kind):
