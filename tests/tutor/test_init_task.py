@@ -49,7 +49,16 @@ def test_init_creates_the_default_store_with_the_generated_secret(default_root, 
     assert status == 0, stderr
     assert calls == [
         {
-            "argv": ["lms", "commerce_store", "shop", "--name", "My Open edX shop", "--kind", "generic"],
+            "argv": [
+                "lms",
+                "commerce_store",
+                "shop",
+                "--name",
+                "My Open edX shop",
+                "--kind",
+                "generic",
+                "--rotate-secret",
+            ],
             "secret": default_root.value("COMMERCE_PLUGIN_STORE_SECRET"),
         }
     ]
@@ -63,11 +72,20 @@ def test_stripe_checkout_init_adds_the_stripe_store_and_enables_the_lms_commerce
     assert status == 0, stderr
     assert calls == [
         {
-            "argv": ["lms", "commerce_store", "shop", "--name", 'Ada\'s "courses" & more', "--kind", "generic"],
+            "argv": [
+                "lms",
+                "commerce_store",
+                "shop",
+                "--name",
+                'Ada\'s "courses" & more',
+                "--kind",
+                "generic",
+                "--rotate-secret",
+            ],
             "secret": stripe_root.value("COMMERCE_PLUGIN_STORE_SECRET"),
         },
         {
-            "argv": ["lms", "commerce_store", "stripe", "--name", "Stripe", "--kind", "stripe"],
+            "argv": ["lms", "commerce_store", "stripe", "--name", "Stripe", "--kind", "stripe", "--rotate-secret"],
             "secret": "whsec_456",
         },
         {"argv": ["lms", "configure_commerce"], "secret": None},
