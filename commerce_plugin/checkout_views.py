@@ -82,10 +82,13 @@ def success(request):
     return render(request, "commerce_plugin/checkout_success.html", context)
 
 
-@require_GET
 @never_cache
 def status(request):
-    """JSON the success page polls; a learner sees only their own sessions."""
+    """JSON the success page polls; a learner sees only their own sessions. Every answer is JSON."""
+    if request.method != "GET":
+        response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+        response["Allow"] = "GET"
+        return response
     if not request.user.is_authenticated:
         return JsonResponse({"detail": "Authentication required."}, status=401)
     answer = checkout.session_status(request.user, request.GET.get("session_id", ""))

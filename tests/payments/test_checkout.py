@@ -238,3 +238,11 @@ def test_status_is_the_learners_own_only(browser, product, recorded_stripe):
     assert stranger.get("/commerce-plugin/checkout/status/", {"session_id": session_id}).status_code == 404
     assert Client().get("/commerce-plugin/checkout/status/", {"session_id": session_id}).status_code == 401
     assert stranger.get("/commerce-plugin/checkout/success/", {"session_id": session_id}).status_code == 404
+
+
+def test_the_status_endpoint_answers_json_to_every_method(browser):
+    response = browser.post("/commerce-plugin/checkout/status/", {"session_id": "cs_x"})
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert response.json() == {"detail": 'Method "POST" not allowed.'}
