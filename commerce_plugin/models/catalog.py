@@ -11,7 +11,9 @@ class Store(models.Model):
     An external shop (or API client) allowed to send paid orders.
 
     The signing secret authenticates store-signed requests; it is write-only in admin and never
-    logged.
+    logged. The API credentials (``api_url``, ``api_key``, ``api_secret``) let a backfill read paid
+    orders and refunds back from the store's own API (:mod:`commerce_plugin.backfill`); the key and
+    secret are write-only too, never logged and never shown on the dashboard.
 
     .. no_pii: Stores hold no personal data.
     """
@@ -39,6 +41,16 @@ class Store(models.Model):
     shop_domain = models.CharField(
         max_length=255, blank=True, help_text=_("Shopify only: the shop's myshopify.com domain.")
     )
+    api_url = models.URLField(
+        blank=True,
+        help_text=_("Backfill: WooCommerce site or https://<shop>.myshopify.com (none for Stripe)."),
+    )
+    api_key = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=_("Write-only: WooCommerce consumer key, Shopify Admin API token or Stripe secret key."),
+    )
+    api_secret = models.CharField(max_length=255, blank=True, help_text=_("Write-only: WooCommerce consumer secret."))
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)

@@ -17,6 +17,10 @@ class WebhookDelivery(models.Model):
     only what an operator needs to recognise them: the kept headers, ``body_bytes``, ``body_sha256`` and
     the body's first characters. ``commerce_purge`` deletes deliveries past their retention.
 
+    ``backfilled`` marks what a backfill read from the store's API (its webhook never came, or came
+    with something else): the verdict says what became of it, as for any delivery, so re-drive and
+    retention treat both alike.
+
     .. pii: The raw body holds the buyer's details (email, name, address) as the store sent them.
     .. pii_types: email_address, name, other
     .. pii_retirement: retained
@@ -44,6 +48,9 @@ class WebhookDelivery(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     order = models.ForeignKey(Order, related_name="deliveries", null=True, blank=True, on_delete=models.SET_NULL)
     attempts = models.PositiveIntegerField(default=0)
+    backfilled = models.BooleanField(
+        default=False, help_text=_("Read from the store's API by a backfill, not sent by its webhook.")
+    )
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     modified = models.DateTimeField(auto_now=True)
 
