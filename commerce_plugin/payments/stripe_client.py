@@ -32,9 +32,9 @@ if _stripe_log.level == logging.NOTSET:
     _stripe_log.setLevel(logging.INFO)
 
 
-def get_client():
-    """A client for the configured account (``COMMERCE_PLUGIN_STRIPE_API_KEY`` / ``_API_BASE``)."""
-    api_key = getattr(settings, "COMMERCE_PLUGIN_STRIPE_API_KEY", None)
+def get_client(api_key=None):
+    """A client for ``api_key``, else the configured account (``COMMERCE_PLUGIN_STRIPE_API_KEY`` / ``_API_BASE``)."""
+    api_key = api_key or getattr(settings, "COMMERCE_PLUGIN_STRIPE_API_KEY", None)
     if not api_key:
         raise ImproperlyConfigured("COMMERCE_PLUGIN_STRIPE_API_KEY is not set")
     base = getattr(settings, "COMMERCE_PLUGIN_STRIPE_API_BASE", None)

@@ -8,6 +8,9 @@ WooCommerce's ``/wp-json/wc/v3/orders`` (HTTP Basic auth, ``status``/``modified_
 ``updated_at_min`` filters, cursor pages: ``Link: <…page_info=…>; rel="next"``, where a ``page_info``
 request may carry ``limit`` and nothing else). Both can be told to answer the next requests with
 429 + ``Retry-After`` (``throttle``) or 503 (``unavailable``), and record every request.
+
+Stripe's ``/v1/events`` is :class:`FakeStripeEvents`, an HTTP client of the ``stripe`` library
+(localstripe lists events too, but records only ``payment_intent.*`` ones).
 """
 
 import base64
@@ -21,6 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from django.test import override_settings
 from requests.adapters import HTTPAdapter
+from stripe._http_client import HTTPClient
 from urllib3.util.retry import Retry
 
 
@@ -231,3 +235,50 @@ class FakeShopify(FakeAPI):
     def _cursor_url(self, filters, offset, limit):
         page_info = base64.urlsafe_b64encode(json.dumps({"filters": filters, "offset": offset}).encode()).decode()
         return f"{self.url}{self.PATH}?{urlencode({'limit': limit, 'page_info': page_info})}"
+
+
+class FakeStripeEvents(HTTPClient):
+    """
+    ``GET /v1/events`` as Stripe documents it, answered to the real ``stripe`` library through its
+    HTTP client interface (``stripe_client.http_client``): newest first, ``type`` and ``created[gte]``
+    filters, ``limit`` (at most 100) and ``starting_after`` pages with ``has_more``. The next
+    ``unavailable`` requests are answered 503, the next ``throttle`` 429 (Stripe's rate limit error).
+    Every request is recorded with its ``Authorization`` header.
+    """
+
+    name = "fake-stripe-events"
+
+    def __init__(self, events=()):
+        super().__init__()
+        self.events = [dict(event) for event in events]
+        self.requests = []
+        self.unavailable = 0
+        self.throttle = 0
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        parts = urlsplit(url)
+        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        self.requests.append({"method": method, "path": parts.path, "query": query, "headers": dict(headers or {})})
+        if self.unavailable:
+            self.unavailable -= 1
+            return json.dumps({"error": {"type": "api_error", "message": "Service unavailable."}}), 503, {}
+        if self.throttle:
+            self.throttle -= 1
+            error = {"type": "invalid_request_error", "code": "rate_limit", "message": "Too many requests."}
+            return json.dumps({"error": error}), 429, {}
+        if (method, parts.path) != ("get", "/v1/events"):
+            return json.dumps({"error": {"type": "invalid_request_error", "message": f"No {parts.path}"}}), 404, {}
+        events = sorted(self.events, key=lambda event: (event["created"], event["id"]), reverse=True)
+        if "type" in query:
+            events = [event for event in events if event["type"] == query["type"]]
+        if "created[gte]" in query:
+            events = [event for event in events if event["created"] >= int(query["created[gte]"])]
+        if "starting_after" in query:
+            ids = [event["id"] for event in events]
+            events = events[ids.index(query["starting_after"]) + 1 :]
+        limit = min(int(query.get("limit", 10)), 100)
+        body = {"object": "list", "url": "/v1/events", "data": events[:limit], "has_more": len(events) > limit}
+        return json.dumps(body), 200, {"request-id": f"req_{len(self.requests)}"}
+
+    def close(self):
+        pass
