@@ -58,8 +58,9 @@ class CommercePluginConfig(AppConfig):
         routes.connect_configured_routes()
         routes.check_filter_pipelines()
         routes.schedule_sweeper()
-        from commerce_plugin import retention  # pylint: disable=import-outside-toplevel  (registers its task)
+        from commerce_plugin import backfill, retention  # pylint: disable=import-outside-toplevel  (registers its task)
 
         retention.schedule_purge()
+        backfill.schedule_backfill()
         # Learner-initiated unenrollments (not the plugin's own revocations) may refund the payment.
         get_backend().connect_unenroll_listener(handlers.refund_unenrolled_seat)

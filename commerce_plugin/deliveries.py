@@ -11,12 +11,17 @@ comes from anyone who knows the URL, so it is verified before it is written and 
 headers, size, digest and first characters are stored: a stranger cannot fill the database with
 bodies. :mod:`commerce_plugin.retention` deletes deliveries past their retention.
 
+What a backfill reads back from the store's own API (:func:`receive_found`) takes the same path
+from the action on: it is recorded under its source id (so reading it again changes nothing),
+marked ``backfilled``, and acted on through the same code; what is already here is not recorded.
+
 A refund that arrives before its order is recorded as *held* (ignored, 200, so the source does not
 retry or disable the endpoint); when the order arrives it is stored and revoked in the same
 transaction, before fulfillment can start, so no seat is ever granted for money given back.
 """
 
 import hashlib
+import json
 import logging
 
 import attr
@@ -25,11 +30,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from commerce_plugin import orders
-from commerce_plugin.models import Order, Store, WebhookDelivery
-from commerce_plugin.stores import Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable, get_adapter
+from commerce_plugin import data, orders
+from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
+from commerce_plugin.stores import Envelope, Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable, get_adapter
 
-__all__ = ["Outcome", "UnknownStore", "max_bytes", "receive", "receive_too_large", "process", "redrive", "REDRIVABLE"]
+__all__ = [
+    "Outcome",
+    "UnknownStore",
+    "max_bytes",
+    "receive",
+    "receive_found",
+    "receive_too_large",
+    "process",
+    "redrive",
+    "REDRIVABLE",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +63,19 @@ class UnknownStore(Exception):
 
 @attr.s(frozen=True, auto_attribs=True)
 class Outcome:
-    """What became of a delivery: the verdict recorded and the HTTP status the source gets."""
+    """
+    What became of a delivery: the verdict recorded and the HTTP status the source gets.
+
+    ``acted``: this delivery stored a new order or carried out a revocation (not a repeat).
+    ``known``: only from :func:`receive_found`, what was read is already here; nothing was recorded.
+    """
 
     verdict: str
     status_code: int
     reason: str = ""
     delivery_id: int = None
+    acted: bool = False
+    known: bool = False
 
 
 def max_bytes():
@@ -101,6 +123,66 @@ def receive_too_large(store_slug, headers, size) -> Outcome:
     store, adapter = _webhook_store(store_slug)
     headers = {name.lower(): value for name, value in headers.items()}
     return _reject(store, adapter, headers, b"", 413, _too_large(size), size=size)
+
+
+def receive_found(store, found) -> Outcome:
+    """
+    Act on a paid order or refund a backfill read from the store's API (a
+    :class:`~commerce_plugin.stores.Found`) exactly as on the webhook delivery that would have
+    carried it: the same adapter action, :func:`commerce_plugin.orders.accept_order` or revoke,
+    held refunds, verdicts and re-drive. No signature to check: the operator's credentials read it.
+
+    Idempotent: a source id already recorded (its webhook, an earlier run) and an order already here
+    (or a refund already carried out) are ``known`` and recorded nowhere, so running a backfill
+    again changes nothing; anything else is recorded first, ``backfilled``, under the found's
+    source id, which the database keeps unique per store.
+    """
+    adapter = get_adapter(store.kind)
+    if adapter is None:
+        raise UnknownStore(store.slug)
+    source_id = str(found.source_id)[:255]
+    original = D.objects.filter(store=store, source_id=source_id).only("pk", "verdict").first()
+    if original is not None:
+        return _known(original)
+    envelope = Envelope(topic=str(found.topic)[:128], source_id=source_id, payload=found.payload)
+    try:
+        action = adapter.action(store, envelope)
+    except (Unparseable, Unmappable, *MALFORMED):
+        action = None  # recorded below; _act meets the same error and says so
+    if action is not None and _already_done(store, action):
+        return Outcome(D.DUPLICATE, 200, "Already here: its webhook came.", known=True)
+    body = json.dumps(found.payload, sort_keys=True).encode("utf-8")
+    topic_header = {adapter.topic_header: envelope.topic} if adapter.topic_header else {}
+    try:
+        with transaction.atomic():
+            delivery = _record(
+                store, adapter, topic_header, body, body.decode("utf-8"), source_id=source_id, backfilled=True
+            )
+    except IntegrityError:  # its webhook (or another run) claimed the id meanwhile
+        return _known(D.objects.get(store=store, source_id=source_id))
+    delivery.topic = envelope.topic
+    return _act(delivery, adapter, envelope, action)
+
+
+def _known(original):
+    reason = f"Already recorded as #{original.pk} ({original.verdict}): nothing done again."
+    return Outcome(D.DUPLICATE, 200, reason, delivery_id=original.pk, known=True)
+
+
+def _already_done(store, action):
+    """The order is stored, or every line the refund names is revoked: what a webhook already did."""
+    if isinstance(action, Fulfil):
+        return Order.objects.filter(store=store, order_number=action.order.order_number).exists()
+    if isinstance(action, Revoke):
+        lines = OrderLine.objects.filter(order__store=store, order__order_number=action.order_number)
+        wanted = action.line_ids or ()
+        chosen = [
+            status
+            for line_id, status in lines.values_list("line_id", "status")
+            if not wanted or any(line_id == w or line_id.startswith(f"{w}.") for w in wanted)
+        ]
+        return bool(chosen) and all(status == data.REVOKED for status in chosen)
+    return False
 
 
 def _webhook_store(store_slug):
@@ -204,9 +286,9 @@ def _redelivered(delivery, original):
 MALFORMED = (TypeError, AttributeError, ValueError, KeyError, IndexError, ArithmeticError)
 
 
-def _act(delivery, adapter, envelope):
+def _act(delivery, adapter, envelope, action=None):
     try:
-        action = adapter.action(delivery.store, envelope)
+        action = action or adapter.action(delivery.store, envelope)
     except Unparseable as exc:
         return _finish(delivery, D.INVALID, 400, str(exc))
     except Unmappable as exc:
@@ -243,7 +325,7 @@ def _fulfil(delivery, adapter, action, payload):
     reason = "New order." if created else "Repeat of a stored order: nothing changed."
     if held:
         reason += f" Refunded before it arrived (delivery {', '.join(f'#{pk}' for pk in held)}): revoked at once."
-    return _finish(delivery, D.ACCEPTED, 200, reason, order_id=_order_id(store, order.order_number))
+    return _finish(delivery, D.ACCEPTED, 200, reason, order_id=_order_id(store, order.order_number), acted=created)
 
 
 def _revoke(delivery, action):
@@ -257,7 +339,7 @@ def _revoke(delivery, action):
         return _finish(delivery, D.INVALID, 422, f"Order {action.order_number} has no line {exc}.")
     which = ", ".join(action.line_ids) if action.line_ids else "every line"
     reason = f"Revoked {which} of order {action.order_number}."
-    return _finish(delivery, D.REVOKED, 200, reason, order_id=_order_id(store, action.order_number))
+    return _finish(delivery, D.REVOKED, 200, reason, order_id=_order_id(store, action.order_number), acted=True)
 
 
 def _apply_held_refunds(delivery, adapter, order_number):
@@ -289,7 +371,7 @@ def _order_id(store, order_number):
     return Order.objects.filter(store=store, order_number=order_number).values_list("pk", flat=True).first()
 
 
-def _finish(delivery, verdict, status_code, reason, order_id=None):
+def _finish(delivery, verdict, status_code, reason, order_id=None, acted=False):
     delivery.verdict, delivery.status_code, delivery.reason = verdict, status_code, reason
     if order_id is not None:
         delivery.order_id = order_id
@@ -303,4 +385,4 @@ def _finish(delivery, verdict, status_code, reason, order_id=None):
         verdict,
         status_code,
     )
-    return Outcome(verdict=verdict, status_code=status_code, reason=reason, delivery_id=delivery.pk)
+    return Outcome(verdict=verdict, status_code=status_code, reason=reason, delivery_id=delivery.pk, acted=acted)

@@ -1,9 +1,10 @@
 """
 A pytest plugin (registered in ``tests/conftest.py``) that keeps every log record of the session, at
 DEBUG and whichever logger wrote it, and fails the session if any of them shows a secret or a
-buyer's email: every store secret saved during the suite (recorded as stores are saved, so no list
-has to be kept in step with the fixtures), the shapes of Stripe and Shopify secrets, and any email
-address but the documented non-personal ones (``noreply@...``).
+buyer's email: every store secret and API credential (key, secret) saved during the suite
+(recorded as stores are saved, so no list has to be kept in step with the fixtures), the shapes of
+Stripe, Shopify and WooCommerce secrets and keys, and any email address but the documented
+non-personal ones (``noreply@...``).
 
 The request paths Django logs for 4xx answers (``django.request``) are checked for secrets only: the
 path is what the caller typed, and fuzzers type anything. Other libraries' DEBUG records (the
@@ -17,7 +18,9 @@ import re
 
 import pytest
 
-SECRET_SHAPES = re.compile(r"(whsec_|sk_(test|live)_|rk_(test|live)_|shpss_)\w+|secret-\d+-0123456789abcdef")
+SECRET_SHAPES = re.compile(
+    r"(whsec_|sk_(test|live)_|rk_(test|live)_|shpss_|shpat_|ck_[0-9a-f]{8}|cs_[0-9a-f]{8})\w+|secret-\d+-0123456789abcdef"
+)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 NOT_PERSONAL = re.compile(r"^(noreply|no-reply|donotreply)@|^support@stripe\.com$", re.IGNORECASE)
 OURS = "commerce_plugin"
@@ -74,8 +77,9 @@ class LogScan:
                 logger.addHandler(self.collector)
 
     def remember_secret(self, sender, instance, **kwargs):
-        if getattr(instance, "secret", ""):
-            self.secrets.add(instance.secret)
+        for field in ("secret", "api_key", "api_secret"):
+            if getattr(instance, field, ""):
+                self.secrets.add(getattr(instance, field))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session):
@@ -118,7 +122,7 @@ class LogScan:
         else:
             terminalreporter.line(
                 f"log scan: {len(self.collector.records)} distinct log lines, "
-                f"{len(self.secrets)} store secrets: no secret or buyer email logged"
+                f"{len(self.secrets)} store secrets and API credentials: no secret or buyer email logged"
             )
 
 

@@ -30,6 +30,20 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS": 90,
     # Run the purge from Celery beat every this many seconds (None: only the management command).
     "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS": None,
+    # Backfill: read paid orders and refunds back from each store's API (stores with API credentials
+    # whose adapter can), for webhooks that never came. Run it from Celery beat every this many
+    # seconds (None: only commerce_backfill and the store admin's action), reading this far back
+    # (3 days: as long as Stripe retries; WooCommerce never retries and Shopify stops after 4 hours).
+    "COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS": None,
+    "COMMERCE_PLUGIN_BACKFILL_WINDOW_SECONDS": 3 * 24 * 3600,
+    # The store's API: 429s, 5xx and connection errors are retried this many times with exponential
+    # backoff from this factor (honouring Retry-After); each request times out after this long.
+    "COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES": 5,
+    "COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS": 1,
+    "COMMERCE_PLUGIN_BACKFILL_HTTP_TIMEOUT_SECONDS": 30,
+    # A store whose last backfill recovered orders while no webhook came for this many hours is
+    # flagged (dashboard, health): its webhook may be disabled or deleted in the store.
+    "COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS": 12,
     # The store that Commerce Coordinator-style requests belong to; created on first use.
     "COMMERCE_PLUGIN_DEFAULT_STORE": "default",
     # Extra receivers by event type: {"org.openedx.commerce.order.placed.v1": ["dotted.path"]}.

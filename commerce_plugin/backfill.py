@@ -1,0 +1,370 @@
+"""
+Backfill: read paid orders and refunds back from a store's own API, so nothing is lost even when
+the store never calls.
+
+Stores give up on webhooks quickly: WooCommerce never retries a failed delivery and disables the
+webhook after 5 failures, Shopify retries for 4 hours then deletes the subscription, Stripe retries
+for 3 days. A backfill asks the store (its adapter's :meth:`~commerce_plugin.stores.Adapter.backfill`,
+with the store's API credentials) for what changed since a moment, and hands each item to
+:func:`commerce_plugin.deliveries.receive_found` — the webhook's own path, so an order its webhook
+already brought is only counted, and running a backfill twice changes nothing.
+
+The HTTP session retries 429s and 5xx answers with exponential backoff (honouring ``Retry-After``); a
+store that stays down past the retries ends the run as ``failed`` with the reason, it never raises.
+Credentials are never logged: the run's error text and the HTTP library's own log lines have them
+(and any ``key``/``secret``/``token`` query parameter) replaced by ``***``.
+
+Run by ``commerce_backfill``, the store admin's action and the optional periodic task
+(``COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS``).
+"""
+
+import contextlib
+import logging
+import re
+from datetime import timedelta
+
+import attr
+import requests
+from django.conf import settings
+from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
+
+from commerce_plugin import deliveries
+from commerce_plugin.models import BackfillRun, Store, WebhookDelivery
+from commerce_plugin.stores import get_adapter
+
+__all__ = [
+    "BackfillReport",
+    "CannotBackfill",
+    "LastRun",
+    "StoreActivity",
+    "backfillable",
+    "check_store",
+    "http_session",
+    "recovered_counts",
+    "run",
+    "schedule_backfill",
+    "store_activity",
+]
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+# The credentials each kind's API needs; an adapter may say otherwise with ``backfill_credentials``.
+CREDENTIALS = {
+    "woocommerce": ("api_url", "api_key", "api_secret"),
+    "shopify": ("api_url", "api_key"),
+    "stripe": ("api_key",),
+}
+DEFAULT_CREDENTIALS = ("api_key",)
+# Query parameters that carry credentials in some stores' APIs (WooCommerce's consumer_key/secret).
+SECRET_PARAMETERS = re.compile(r"((?:consumer_)?(?:key|secret)|(?:access_)?token|password)=[^&\s'\")]+", re.I)
+BACKOFF_MAX_SECONDS = 120
+HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
+ERROR_CHARS = 2000
+
+
+class CannotBackfill(Exception):
+    """The store cannot be read back: unknown kind, an adapter without backfill, or no credentials."""
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class BackfillReport:
+    """
+    What one run read and what became of it: ``found`` = ``recovered`` (a new order or a revocation
+    acted on) + ``already_known`` (its webhook came, or an earlier run got it) + ``ignored`` +
+    ``failed`` (recorded as deliveries to re-drive). ``errors`` says why reading stopped early, if it did.
+    """
+
+    store: str
+    since: object
+    found: int = 0
+    recovered: int = 0
+    already_known: int = 0
+    ignored: int = 0
+    failed: int = 0
+    errors: list = attr.ib(factory=list)
+    finished_at: object = None
+    run_id: int = None
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def required_credentials(store, adapter=None):
+    adapter = adapter or get_adapter(store.kind)
+    return getattr(adapter, "backfill_credentials", None) or CREDENTIALS.get(store.kind, DEFAULT_CREDENTIALS)
+
+
+def check_store(store):
+    """The store's adapter, or :class:`CannotBackfill` saying what is missing, in the operator's words."""
+    adapter = get_adapter(store.kind)
+    if adapter is None:
+        raise CannotBackfill(
+            f"Store '{store.slug}' is a {store.kind} store: it sends orders through the API and has no store API "
+            "to read back."
+        )
+    if not getattr(adapter, "supports_backfill", False):
+        raise CannotBackfill(f"Store '{store.slug}': {store.kind} stores cannot be backfilled (the adapter says so).")
+    missing = [name for name in required_credentials(store, adapter) if not getattr(store, name, "")]
+    if missing:
+        raise CannotBackfill(
+            f"Store '{store.slug}' has no {', '.join(missing)}: set its API credentials in admin "
+            "(Stores → the store → API credentials)."
+        )
+    return adapter
+
+
+def backfillable(stores):
+    """The active stores among ``stores`` whose adapter can backfill and which have their credentials."""
+    chosen = []
+    for store in stores:
+        try:
+            check_store(store)
+        except CannotBackfill:
+            continue
+        if store.active:
+            chosen.append(store)
+    return chosen
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Every request gets a timeout, even when an adapter forgets one: a hung store cannot hang a worker."""
+
+    def __init__(self, *args, timeout=None, **kwargs):
+        self.timeout = timeout
+        super().__init__(*args, **kwargs)
+
+    def send(self, request, timeout=None, **kwargs):  # pylint: disable=arguments-differ
+        return super().send(request, timeout=timeout or self.timeout, **kwargs)
+
+
+def http_session():
+    """
+    A ``requests.Session`` that retries GETs on connection errors, 429 and 5xx with exponential
+    backoff and jitter, honouring ``Retry-After``, at most ``COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES``
+    times; what outlasts them raises ``requests.RequestException``.
+    """
+    retry = Retry(
+        total=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES,
+        backoff_factor=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS,
+        backoff_max=BACKOFF_MAX_SECONDS,
+        backoff_jitter=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True,
+    )
+    adapter = _TimeoutAdapter(max_retries=retry, timeout=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_TIMEOUT_SECONDS)
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = "commerce-plugin-backfill"
+    return session
+
+
+def run(store, since, progress=None) -> BackfillReport:
+    """
+    Read ``store``'s paid orders and refunds changed since ``since`` (an aware datetime) and act on
+    each as on its webhook. Records a :class:`~commerce_plugin.models.BackfillRun`. Raises
+    :class:`CannotBackfill` before reading anything; a store API that fails past the retries (or any
+    other error while reading) is reported in ``errors`` and the run's ``error``, never raised.
+    ``progress(found)`` is called as items are read.
+    """
+    adapter = check_store(store)
+    record = BackfillRun.objects.create(store=store, since=since)
+    counts = {"found": 0, "recovered": 0, "already_known": 0, "ignored": 0, "failed": 0}
+    errors = []
+    secrets = [value for value in (store.api_key, store.api_secret) if value]
+    with _redacting(secrets), http_session() as http:
+        try:
+            for found in adapter.backfill(store, since, http):
+                counts["found"] += 1
+                counts[_tally(deliveries.receive_found(store, found))] += 1
+                if progress:
+                    progress(counts["found"])
+        except Exception as exc:  # the store's API, or anything else: reported, the next run tries again
+            errors.append(_redact(f"Reading stopped after {counts['found']} items: {_describe(exc)}", secrets))
+    record.status = BackfillRun.FAILED if errors else BackfillRun.FINISHED
+    record.finished_at = timezone.now()
+    record.error = "\n".join(errors)[:ERROR_CHARS]
+    for name, value in counts.items():
+        setattr(record, name, value)
+    record.save()
+    log.info(
+        "commerce backfill store=%s run=%s status=%s found=%d recovered=%d already_known=%d failed=%d",
+        store.slug,
+        record.pk,
+        record.status,
+        counts["found"],
+        counts["recovered"],
+        counts["already_known"],
+        counts["failed"],
+    )
+    return BackfillReport(
+        store=store.slug, since=since, errors=errors, finished_at=record.finished_at, run_id=record.pk, **counts
+    )
+
+
+def _tally(outcome):
+    D = WebhookDelivery
+    if outcome.known or outcome.verdict == D.DUPLICATE:
+        return "already_known"
+    if outcome.verdict in (D.ACCEPTED, D.REVOKED):
+        return "recovered" if outcome.acted else "already_known"
+    if outcome.verdict == D.IGNORED:
+        return "ignored"
+    return "failed"
+
+
+def _describe(exc):
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"the store answered HTTP {exc.response.status_code} ({exc.response.reason})"
+    if isinstance(exc, requests.RequestException):
+        return f"the store's API could not be read ({type(exc).__name__}: {exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _redact(text, secrets):
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return SECRET_PARAMETERS.sub(lambda match: f"{match.group(1)}=***", text)
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites the HTTP libraries' records (their URLs may carry credentials) before any handler sees them."""
+
+    def __init__(self, secrets):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except Exception:  # pylint: disable=broad-except
+            message = str(record.msg)
+        record.msg, record.args = _redact(message, self.secrets), None
+        return True
+
+
+@contextlib.contextmanager
+def _redacting(secrets):
+    redactor = _RedactingFilter(secrets)
+    loggers = [logging.getLogger(name) for name in HTTP_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redactor)
+
+
+def window():
+    """How far back the periodic task reads (``COMMERCE_PLUGIN_BACKFILL_WINDOW_SECONDS``)."""
+    return timedelta(seconds=settings.COMMERCE_PLUGIN_BACKFILL_WINDOW_SECONDS)
+
+
+def schedule_backfill():
+    """
+    Add the periodic backfill to Celery beat's schedule when ``COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS``
+    is set; at startup, like the sweeper's, because the operator's settings come after the plugin's.
+    """
+    interval = getattr(settings, "COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS", None)
+    if not interval:
+        return
+    entry = {"task": "commerce_plugin.tasks.backfill_stores", "schedule": float(interval)}
+    for name in ("CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE"):
+        schedule = getattr(settings, name, None)
+        if schedule is None:
+            schedule = {}
+            setattr(settings, name, schedule)
+        schedule.setdefault("commerce_plugin.backfill", entry)
+
+
+# The operator's view: what backfill recovered, and which stores' webhooks seem to have stopped.
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class LastRun:
+    """A store's latest backfill run, as the dashboard shows it."""
+
+    started_at: object
+    finished_at: object
+    status: str
+    found: int
+    recovered: int
+    error: str
+
+    def get_status_display(self):
+        return dict(BackfillRun.STATUSES).get(self.status, self.status)
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class StoreActivity:
+    """
+    One store's webhook and backfill, for the dashboard and the health check. ``quiet``: the last
+    finished backfill recovered orders or refunds its webhook never brought, and no webhook has
+    arrived for ``COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS`` (or ever) — the store has most likely
+    disabled or deleted the webhook (WooCommerce after 5 failures, Shopify after 4 hours of them).
+    ``recovered_day``/``recovered_week``: what its backfill runs of the last 24 hours / 7 days recovered.
+    """
+
+    store: Store
+    last_webhook: object
+    last_run: LastRun
+    quiet: bool
+    recovered_day: int = 0
+    recovered_week: int = 0
+
+
+RUN_FIELDS = ("started_at", "finished_at", "status", "found", "recovered", "error")
+
+
+def store_activity(now=None) -> list:
+    """Every store but the generic (API v1) ones: one query, whatever the number of stores or runs."""
+    now = now or timezone.now()
+    runs = BackfillRun.objects.filter(store=OuterRef("pk")).order_by("-started_at", "-pk")
+    finished = runs.exclude(status=BackfillRun.RUNNING)
+
+    def recovered_since(moment):
+        total = BackfillRun.objects.filter(store=OuterRef("pk"), started_at__gte=moment).values("store")
+        return Subquery(total.annotate(total=Sum("recovered")).values("total")[:1])
+
+    webhooks = Q(deliveries__backfilled=False) & ~Q(deliveries__verdict=WebhookDelivery.REJECTED)
+    rows = (
+        Store.objects.exclude(kind=Store.GENERIC)
+        .annotate(
+            last_webhook=Max("deliveries__created", filter=webhooks),
+            last_finished_recovered=Subquery(finished.values("recovered")[:1]),
+            recovered_day=recovered_since(now - timedelta(days=1)),
+            recovered_week=recovered_since(now - timedelta(days=7)),
+            **{f"run_{name}": Subquery(runs.values(name)[:1]) for name in RUN_FIELDS},
+        )
+        .only("pk", "slug", "name", "kind", "active")
+        .order_by("slug")
+    )
+    quiet_after = now - timedelta(hours=settings.COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS)
+    return [
+        StoreActivity(
+            store=row,
+            last_webhook=row.last_webhook,
+            last_run=LastRun(**{name: getattr(row, f"run_{name}") for name in RUN_FIELDS})
+            if row.run_started_at
+            else None,
+            quiet=bool(row.last_finished_recovered) and (row.last_webhook is None or row.last_webhook < quiet_after),
+            recovered_day=row.recovered_day or 0,
+            recovered_week=row.recovered_week or 0,
+        )
+        for row in rows
+    ]
+
+
+def recovered_counts(activity) -> dict:
+    """``{"day": n, "week": n}``: what backfill acted on in the last 24 hours and 7 days, all stores."""
+    return {
+        "day": sum(item.recovered_day for item in activity),
+        "week": sum(item.recovered_week for item in activity),
+    }
