@@ -25,6 +25,7 @@ from commerce_plugin import catalog, data, orders
 from commerce_plugin.convert import order_status
 from commerce_plugin.lms import LmsError
 from commerce_plugin.models import Order, OrderLine, Product, ProductSeat, Store
+from commerce_plugin.stores import kind_choices
 
 FULFILL_PERMISSION = "commerce_plugin.fulfill_order"
 
@@ -47,6 +48,13 @@ class StoreForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The installed adapters' kinds (and a store's current one, should its package be gone).
+        choices = kind_choices()
+        if self.instance.kind and self.instance.kind not in dict(choices):
+            choices.append((self.instance.kind, _("%(kind)s (not installed)") % {"kind": self.instance.kind}))
+        self.fields["kind"] = forms.ChoiceField(
+            label=_("Kind"), choices=choices, initial=Store.GENERIC, help_text=self.fields["kind"].help_text
+        )
         if self.instance.pk is None:
             self.fields["new_secret"].required = True
             self.fields["new_secret"].help_text = _(

@@ -57,6 +57,9 @@ class CommercePluginConfig(AppConfig):
 
         routes.connect_configured_routes()
         routes.check_filter_pipelines()
+        from commerce_plugin.stores import check_adapters  # pylint: disable=import-outside-toplevel
+
+        check_adapters()  # a store adapter package that is broken or misnamed stops startup, naming itself
         routes.schedule_sweeper()
         from commerce_plugin import backfill, retention  # pylint: disable=import-outside-toplevel  (registers its task)
 

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from commerce_plugin import catalog
 from commerce_plugin.models import Store
+from commerce_plugin.stores import kind_choices
 
 SECRET_VARIABLE = "COMMERCE_STORE_SECRET"
 
@@ -44,7 +45,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", help="The store's identifier, as it sends it in each order.")
         parser.add_argument("--name", help="Display name (default: the slug, for a new store).")
-        parser.add_argument("--kind", choices=[kind for kind, _ in Store.KINDS], help="Kind of store.")
+        kinds = [kind for kind, _label in kind_choices()]
+        parser.add_argument("--kind", choices=kinds, help="Kind of store (generic, or an installed adapter's).")
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--active", dest="active", action="store_true", default=None, help="Accept its orders.")
         state.add_argument("--inactive", dest="active", action="store_false", help="Refuse its orders.")
