@@ -21,39 +21,18 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import requests
 from django.test import override_settings
-from requests.adapters import HTTPAdapter
 from stripe._http_client import HTTPClient
-from urllib3.util.retry import Retry
+
+from commerce_plugin import backfill
 
 
 def http_session(retries=5, backoff=0.05):
-    """
-    The session a backfill run gives adapters (``commerce_plugin.backfill.http_session``), with
-    test-sized retries and backoff; until that exists, one built the same way: 429 and 5xx retried
-    with exponential backoff, ``Retry-After`` honoured.
-    """
-    try:
-        from commerce_plugin.backfill import http_session as core_session  # noqa: PLC0415
-    except ImportError:
-        core_session = None
-    if core_session is not None:
-        with override_settings(
-            COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES=retries, COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS=backoff
-        ):
-            return core_session()
-    retry = Retry(
-        total=retries,
-        backoff_factor=backoff,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=("GET",),
-        respect_retry_after_header=True,
-    )
-    session = requests.Session()
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    return session
+    """The session a backfill run gives adapters (``commerce_plugin.backfill.http_session``), test-sized."""
+    with override_settings(
+        COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES=retries, COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS=backoff
+    ):
+        return backfill.http_session()
 
 
 class FakeAPI:
