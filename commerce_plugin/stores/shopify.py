@@ -9,14 +9,23 @@ the line item's ``mode`` property (``verified`` when there is none).
 
 Deliveries are de-duplicated on ``X-Shopify-Webhook-Id`` (the same on every retry of a delivery), and
 must come from the store's own shop: ``X-Shopify-Shop-Domain`` has to be the store's ``shop_domain``.
+
+Backfill reads the same Order objects (and the Refund objects they hold) from the Admin REST API
+with the access token of a custom app allowed ``read_orders`` only.
 """
 
 import json
+import logging
+from datetime import UTC
+from urllib.parse import urlsplit
+
+import requests
 
 from commerce_plugin.data import OrderData
 from commerce_plugin.stores import (
     Adapter,
     Envelope,
+    Found,
     Fulfil,
     Ignore,
     Rejected,
@@ -29,10 +38,15 @@ from commerce_plugin.stores import (
     signing,
 )
 
+log = logging.getLogger(__name__)
+
 PAID = "orders/paid"
 REFUND = "refunds/create"
 SIGNATURE = "x-shopify-hmac-sha256"
 SHOP = "x-shopify-shop-domain"
+API_VERSION = "2025-01"
+LIMIT = 250  # the Admin API's largest page
+TIMEOUT = 30
 
 
 class ShopifyAdapter(Adapter):
@@ -117,6 +131,54 @@ class ShopifyAdapter(Adapter):
             # A refund of shipping, a fee or an amount only: no seat was given back.
             return Ignore(f"Refund {refund.get('id')} of order {refund['order_id']} refunds no line items.")
         return Revoke(order_number=str(refund["order_id"]), line_ids=line_ids)
+
+    supports_backfill = True
+
+    def backfill(self, store, since, http):
+        """
+        Orders changed since ``since``: refunded ones give their refunds (``refunds/create``), paid
+        ones their order (``orders/paid``), partially refunded ones both, refunds first, so a refund
+        missed with its payment is held and applied as the order arrives: that seat is never granted.
+        A fully refunded order is not fulfilled at all. Paid orders carry ``backfill:<id>:<updated_at>``,
+        refunds ``backfill:<order id>:refund:<refund id>`` (a refund never changes).
+        """
+        if not (store.api_url and store.api_key):
+            raise requests.RequestException(f"Store '{store.slug}' has no API URL and access token.")
+        url = f"{store.api_url.rstrip('/')}/admin/api/{API_VERSION}/orders.json"
+        headers = {"X-Shopify-Access-Token": store.api_key}
+        updated = since.astimezone(UTC).isoformat(timespec="seconds")
+        for financial_status in ("refunded", "partially_refunded", "paid"):
+            params = {"status": "any", "financial_status": financial_status, "updated_at_min": updated, "limit": LIMIT}
+            for order in _pages(http, url, params, headers):
+                if financial_status != "paid":
+                    for refund in order.get("refunds") or []:
+                        refund = {"order_id": order.get("id"), **refund}
+                        source_id = f"backfill:{order.get('id')}:refund:{refund.get('id')}"
+                        yield Found(topic=REFUND, source_id=source_id, payload=refund)
+                if financial_status != "refunded":
+                    source_id = f"backfill:{order.get('id')}:{order.get('updated_at')}"
+                    yield Found(topic=PAID, source_id=source_id, payload=order)
+
+
+def _pages(http, url, params, headers):
+    """
+    Every order of every page. The next page is the ``Link: rel="next"`` URL as Shopify gives it
+    (``limit`` and ``page_info`` only; the filters live in the cursor), and only on the store's own
+    host: the access token goes nowhere else.
+    """
+    origin = urlsplit(url)[:2]
+    page = 1
+    while url:
+        response = http.get(url, params=params, headers=headers, timeout=TIMEOUT)
+        response.raise_for_status()
+        orders = (response.json() or {}).get("orders")
+        if not isinstance(orders, list):
+            raise requests.RequestException(f"{urlsplit(url).path} answered something else than a list of orders.")
+        log.info("commerce backfill shopify page=%s orders=%s", page, len(orders))
+        yield from orders
+        url, params, page = response.links.get("next", {}).get("url"), None, page + 1
+        if url and urlsplit(url)[:2] != origin:
+            raise requests.RequestException("Shopify's next page is on another host: not followed.")
 
 
 ADAPTER = ShopifyAdapter()
