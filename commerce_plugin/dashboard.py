@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from commerce_plugin import data
 from commerce_plugin.health import snapshot
 from commerce_plugin.models import Order, OrderLine, WebhookDelivery
+from commerce_plugin.stores import adapter_packages
 
 # Most urgent first; the order's status is the most urgent of its lines'.
 URGENCY = [data.FAILED, data.QUEUED, data.PENDING_REGISTRATION, data.FULFILLED, data.REVOKED]
@@ -50,6 +51,8 @@ def summary(now=None) -> dict:
         "attention": lines_needing_attention(now),
         "deliveries": delivery_activity(now),
         "health": snapshot(now),
+        # The installed store adapters, (kind, package), so an operator sees which sources can post.
+        "adapters": sorted(adapter_packages().items()),
     }
 
 

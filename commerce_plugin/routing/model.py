@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commerce_plugin import routes, signals
 from commerce_plugin.lms import get_backend
+from commerce_plugin.stores import adapter_packages
 
 SOURCE, ENTRY, CODE, FILTER, STEP, TABLE, EXTERNAL, EVENT, RECEIVER, TASK, LMS = (
     "source", "entry", "code", "filter", "step", "table", "external", "event", "receiver", "task", "lms"
@@ -40,8 +41,8 @@ ORDER_DOORS = {
     WEBHOOKS: "POST /commerce-plugin/webhooks/<store>/",
 }
 REVOKE_DOOR = "POST /commerce-plugin/api/v1/orders/<store>/<number>/revoke/"
-# Store kinds whose orders arrive by webhook; every other kind calls the orders API.
-WEBHOOK_KINDS = {"woocommerce", "shopify", "stripe"}
+# Adapters of this package are named bare on the webhook door; others with their package.
+OWN_PACKAGE = "commerce-plugin "
 UNENROLL_DONE = "UNENROLL_DONE"
 FULFILL_TASK = "commerce_plugin.tasks.fulfill_line"
 REFUND_TASK = "commerce_plugin.tasks.refund_line"
@@ -112,7 +113,8 @@ def _receivers(signal):
 def live_map():
     """
     What is wired now: ``{"events": {type: [(receiver, task or None)]}, "filters": {type: [steps]},
-    "unenroll": [(listener, task or None)], "lms": backend name}``.
+    "unenroll": [(listener, task or None)], "lms": backend name, "adapters": {kind: package}}``
+    (the installed store adapters: their stores' orders arrive by webhook, every other kind's by API).
     """
     events = {}
     for signal in routes.EVENTS + routes.LMS_EVENTS:
@@ -123,7 +125,13 @@ def live_map():
     pipelines = {f.filter_type: list(f.get_pipeline_configuration()[0]) for f in routes.FILTERS}
     backend = get_backend()
     unenroll = [(_name(func), getattr(func, "enqueues", None)) for func in backend.unenroll_listeners()]
-    return {"events": events, "filters": pipelines, "unenroll": unenroll, "lms": backend.name}
+    return {
+        "events": events,
+        "filters": pipelines,
+        "unenroll": unenroll,
+        "lms": backend.name,
+        "adapters": adapter_packages(),
+    }
 
 
 def build(route_map=None, stores=None) -> RoutingMap:
@@ -133,6 +141,16 @@ def build(route_map=None, stores=None) -> RoutingMap:
     its last day's figures on the arrow. Without ``stores`` the sources are generic.
     """
     return _Builder(route_map or live_map(), stores).build()
+
+
+def _adapters_note(adapters):
+    """The webhook door's note: each installed adapter's kind, and its package unless it is ours."""
+    if not adapters:
+        return _("no store adapter installed")
+    kinds = [
+        kind if (package or "").startswith(OWN_PACKAGE) else f"{kind} ({package})" for kind, package in adapters.items()
+    ]
+    return _("adapters: %(kinds)s") % {"kinds": ", ".join(sorted(kinds))}
 
 
 class _Builder:
@@ -161,13 +179,14 @@ class _Builder:
         return RoutingMap(nodes=list(self.nodes.values()), edges=self.edges)
 
     def _sources_and_doors(self):
+        adapters = self.map.get("adapters", {})
         for key, label in ORDER_DOORS.items():
-            self.node(key, label, ENTRY, 1)
+            self.node(key, label, ENTRY, 1, _adapters_note(adapters) if key == WEBHOOKS else "")
         revoke_door = self.node("revoke-api", REVOKE_DOOR, ENTRY, 1)
         fed = set()
         for store in self.stores or []:
             key = self.node(f"store:{store.slug}", store.name, SOURCE, 0, store.describe())
-            doors = [WEBHOOKS] if store.kind in WEBHOOK_KINDS else [API, revoke_door]
+            doors = [WEBHOOKS] if store.kind in adapters else [API, revoke_door]
             if store.slug == settings.COMMERCE_PLUGIN_DEFAULT_STORE:
                 doors.append(COORDINATOR)  # Coordinator requests name no store: they land in this one
             for position, door in enumerate(doors):
@@ -177,7 +196,7 @@ class _Builder:
             (API, "caller", _("store / API caller")),
             (COORDINATOR, "caller", _("store / API caller")),
             (revoke_door, "caller", _("store / API caller")),
-            (WEBHOOKS, "hooks", _("store webhooks (WooCommerce, Shopify, Stripe)")),
+            (WEBHOOKS, "hooks", _("store webhooks")),
         ]
         for door, key, label in generic:
             if door not in fed:
