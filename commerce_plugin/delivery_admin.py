@@ -23,7 +23,7 @@ from commerce_plugin.models import WebhookDelivery
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "store", "topic", "verdict", "status_code", "order_link", "attempts", "created"]
-    list_filter = ["verdict", "store", "created"]
+    list_filter = ["verdict", "backfilled", "store", "created"]
     search_fields = ["source_id", "topic", "order__order_number"]
     list_select_related = ["store", "order__store"]
     date_hierarchy = "created"
@@ -39,6 +39,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "body_sha256",
         "order_link",
         "attempts",
+        "backfilled",
         "created",
         "modified",
     ]

@@ -11,6 +11,9 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
   job, not an outage; several suggest a broken LMS or catalogue);
 * ``REJECTIONS_PER_HOUR`` or more webhook deliveries were rejected or invalid in the last hour (a
   store sending with the wrong secret, or someone probing the endpoint);
+* a store has gone quiet while backfill keeps finding its orders: its last backfill recovered
+  orders or refunds and no webhook came for ``COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS`` — the store has
+  likely disabled or deleted the webhook (see :class:`commerce_plugin.backfill.StoreActivity`);
 * the LMS talks to an ecommerce service (``ECOMMERCE_API_URL``) and ``OVERRIDE_REFUND_SEAT`` lacks
   the plugin's override: the LMS would ask ecommerce to refund the seats the plugin refunds itself.
 """
@@ -27,7 +30,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce_plugin import data
+from commerce_plugin import backfill, data
 from commerce_plugin.api.v1.permissions import IsStaffCaller
 from commerce_plugin.models import OrderLine, WebhookDelivery
 
@@ -44,8 +47,11 @@ def refunds_may_double():
     return bool(getattr(settings, "ECOMMERCE_API_URL", None)) and REFUND_OVERRIDE not in overrides
 
 
-def snapshot(now=None) -> dict:
-    """The figures and the verdict: two aggregate queries, whatever the size of the tables."""
+def snapshot(now=None, activity=None) -> dict:
+    """
+    The figures and the verdict: three aggregate queries, whatever the size of the tables or the
+    number of stores (two when the caller passes the stores' ``backfill.store_activity``).
+    """
     now = now or timezone.now()
     hour_ago = now - timedelta(hours=1)
     lines = OrderLine.objects.aggregate(
@@ -77,6 +83,14 @@ def snapshot(now=None) -> dict:
                 count=deliveries["rejected"], limit=REJECTIONS_PER_HOUR
             )
         )
+    quiet = [a.store.slug for a in (activity if activity is not None else backfill.store_activity(now)) if a.quiet]
+    if quiet:
+        problems.append(
+            _(
+                "no webhook from {stores} for {hours} h while backfill recovers their orders: the webhook may be "
+                "disabled or deleted in the store"
+            ).format(stores=", ".join(quiet), hours=settings.COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS)
+        )
     if refunds_may_double():
         problems.append(
             _(
@@ -93,6 +107,7 @@ def snapshot(now=None) -> dict:
         "pending_registration": lines["pending"],
         "deliveries_rejected_last_hour": deliveries["rejected"],
         "deliveries_failed_last_hour": deliveries["failed"],
+        "quiet_stores": quiet,
         "thresholds": {
             "oldest_queued_seconds": queued_limit,
             "failed_last_hour": FAILURES_PER_HOUR,

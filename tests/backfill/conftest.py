@@ -1,7 +1,9 @@
 """
-Helpers for the backfill core's tests (test_core, test_command, test_dashboard_backfill): a WooCommerce store with API credentials, a fake adapter whose backfill yields
-what the test says (built from the webhook fixtures, so these tests need no store reader), and a
-local HTTP server that answers what the test says (503s, 429s) for the retry and redaction tests.
+Helpers for the backfill core's tests (test_core, test_command, test_dashboard_backfill): a
+WooCommerce store with API credentials (``credentialed_store``), a fake adapter whose backfill yields
+what the test says (``fake_adapter``: built from the webhook fixtures, so these tests need no store
+reader), and a local HTTP server that answers what the test says (503s, 429s) for the retry and
+redaction tests. The store readers' own tests have their fakes in ``fakes.py``.
 """
 
 import http.server
