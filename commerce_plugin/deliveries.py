@@ -107,6 +107,8 @@ def receive(store_slug, headers, body: bytes) -> Outcome:
         envelope = adapter.envelope(delivery.headers, body)
     except (Unparseable, ValueError, TypeError, AttributeError) as exc:
         return _finish(delivery, D.INVALID, 400, str(exc))
+    except Exception as exc:  # the adapter's own bug, not the body's: kept to re-drive once it is fixed
+        return _adapter_failed(delivery, adapter, "envelope", exc)
     delivery.topic = envelope.topic[:128]
     if envelope.source_id:
         original = _claim(delivery, envelope.source_id)
@@ -227,6 +229,8 @@ def process(delivery) -> Outcome:
         envelope = adapter.envelope(delivery.headers, delivery.body.encode("utf-8"))
     except (Unparseable, ValueError, TypeError, AttributeError) as exc:
         return _finish(delivery, D.INVALID, 400, str(exc))
+    except Exception as exc:  # the adapter's own bug, not the body's: kept to re-drive once it is fixed
+        return _adapter_failed(delivery, adapter, "envelope", exc)
     return _act(delivery, adapter, envelope)
 
 
@@ -295,6 +299,20 @@ def _act(delivery, adapter, envelope, action=None):
         return _finish(delivery, D.INVALID, 422, str(exc))
     except MALFORMED as exc:
         return _finish(delivery, D.INVALID, 422, f"Payload not in the documented shape ({type(exc).__name__}).")
+    except Exception as exc:  # the adapter's own bug, not the payload's: kept to re-drive once it is fixed
+        return _adapter_failed(delivery, adapter, "action", exc)
+    if not isinstance(action, (Fulfil, Revoke, Ignore)):
+        reason = (
+            f"The {adapter.kind} adapter's action() returned {type(action).__name__}, not Fulfil, Revoke or "
+            "Ignore: nothing was done; re-drive once the adapter is fixed."
+        )
+        log.warning(
+            "commerce webhook failed delivery=%s adapter=%s returned=%s",
+            delivery.pk,
+            adapter.kind,
+            type(action).__name__,
+        )
+        return _finish(delivery, D.FAILED, 500, reason)
     try:
         if isinstance(action, Ignore):
             return _finish(delivery, D.IGNORED, 200, action.reason)
@@ -306,6 +324,16 @@ def _act(delivery, adapter, envelope, action=None):
     except Exception as exc:  # anything else is ours or the LMS's to fix: keep it re-drivable
         log.warning("commerce webhook failed delivery=%s error=%s", delivery.pk, type(exc).__name__)
         return _finish(delivery, D.FAILED, 500, f"{type(exc).__name__}: {exc}")
+
+
+def _adapter_failed(delivery, adapter, method, exc):
+    """An adapter raised what the contract does not name: failed (500, the source retries), re-drivable."""
+    log.warning(
+        "commerce webhook failed delivery=%s adapter=%s error=%s", delivery.pk, adapter.kind, type(exc).__name__
+    )
+    return _finish(
+        delivery, D.FAILED, 500, f"The {adapter.kind} adapter's {method}() raised {type(exc).__name__}: {exc}"
+    )
 
 
 def _fulfil(delivery, adapter, action, payload):

@@ -8,6 +8,7 @@ gets the same idempotency, audit trail and re-drive, and an adapter can be teste
 """
 
 import functools
+import re
 from datetime import UTC
 from importlib.metadata import entry_points
 from types import MappingProxyType
@@ -139,7 +140,8 @@ class Adapter:
         raise NotImplementedError
 
     def kept(self, headers):
-        return {name: headers[name] for name in self.kept_headers if name in headers}
+        """The headers recorded with a delivery: ``kept_headers``, never one that signs or authorises."""
+        return {name: headers[name] for name in self.kept_headers if name in headers and not _signs(name)}
 
     # Backfill: adapters that can read paid orders and refunds from the store's own API say so.
     supports_backfill = False
@@ -153,6 +155,15 @@ class Adapter:
         retries raises ``requests.RequestException``; the backfill run records it and goes on.
         """
         raise NotImplementedError(f"{self.kind} stores cannot be backfilled")
+
+
+# Header names that carry a signature or credentials (Stripe-Signature, X-Shopify-Hmac-Sha256,
+# PayPal-Transmission-Sig, Authorization…): never recorded, whatever an adapter's kept_headers say.
+_SIGNING_HEADER = re.compile(r"signature|hmac|(^|-)sig($|-)|^authorization$|^cookie$")
+
+
+def _signs(name):
+    return bool(_SIGNING_HEADER.search(name.lower()))
 
 
 def get_adapter(kind):
