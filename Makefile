@@ -42,8 +42,8 @@ $(TUTOR_STAMP): requirements/tutor.txt tutor-contrib-commerce-plugin/pyproject.t
 
 tutor-env: $(TUTOR_STAMP) ## create .venv-tutor with tutor and the Tutor plugin (for tests/tutor)
 
-test: $(STAMP) ## the fast unit suite (SQLite, eager Celery)
-	$(PY) -m pytest -m "not integration and not browser"
+test: $(STAMP) ## the fast unit suite (SQLite, eager Celery), and the example adapter package's
+	$(PY) -m pytest -m "not integration and not browser" tests examples/commerce-plugin-razorpay/tests
 
 test-integration: $(STAMP) ## real MariaDB, Redis, celery worker and HTTP server; the wheel alone and the hand-run sandbox (skips if services are down)
 	$(PY) -m pytest -m integration -rs --durations=5 tests/integration tests/test_packaging.py tests/test_sandbox.py

@@ -1,4 +1,7 @@
-"""The one signature scheme WooCommerce and Shopify share: base64(HMAC-SHA256(secret, raw body))."""
+"""
+HMAC-SHA256 of the raw body with the store's secret, the scheme most sources sign with: base64
+(WooCommerce, Shopify) or hex (Razorpay and others). Adapters of other packages use these too.
+"""
 
 import base64
 import hashlib
@@ -10,6 +13,16 @@ def base64_hmac(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+def hex_hmac(secret: str, body: bytes) -> str:
+    """The same HMAC as lower-case hex digits."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def matches(secret: str, body: bytes, signature: str) -> bool:
     """Constant-time comparison, so the answer time tells an attacker nothing about the secret."""
     return bool(secret and signature) and hmac.compare_digest(base64_hmac(secret, body), signature.strip())
+
+
+def matches_hex(secret: str, body: bytes, signature: str) -> bool:
+    """:func:`matches` for sources that send the HMAC as hex (any case)."""
+    return bool(secret and signature) and hmac.compare_digest(hex_hmac(secret, body), signature.strip().lower())
