@@ -142,13 +142,23 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, timeout=timeout or self.timeout, **kwargs)
 
 
+class _Retry(Retry):
+    """urllib3's ``Retry``, reading ``Retry-After`` in decimal seconds too (Shopify sends ``2.0``)."""
+
+    def parse_retry_after(self, retry_after):
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            return super().parse_retry_after(retry_after)  # an HTTP date
+
+
 def http_session():
     """
     A ``requests.Session`` that retries GETs on connection errors, 429 and 5xx with exponential
     backoff and jitter, honouring ``Retry-After``, at most ``COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES``
     times; what outlasts them raises ``requests.RequestException``.
     """
-    retry = Retry(
+    retry = _Retry(
         total=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES,
         backoff_factor=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS,
         backoff_max=BACKOFF_MAX_SECONDS,

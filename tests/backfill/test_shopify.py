@@ -128,12 +128,6 @@ def test_a_refund_of_no_line_is_found_and_ignored_as_its_webhook_would_be(shop, 
     assert isinstance(ADAPTER.action(shop_store, Envelope(found[0].topic, None, found[0].payload)), Ignore)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=requests.exceptions.InvalidHeader,
-    reason="urllib3's Retry parses Retry-After as whole seconds or an HTTP date only, and Shopify sends '2.0': "
-    "the backfill session needs a Retry that also reads decimal seconds",
-)
 def test_shopifys_429_is_retried_after_its_retry_after(shop, shop_store):
     shop.orders = [shop_order(1)]
     shop.throttle, shop.retry_after = 1, "1.0"  # Shopify sends seconds with a fraction ("2.0")
