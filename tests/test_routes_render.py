@@ -100,7 +100,7 @@ def test_the_mermaid_text_has_the_webhook_and_coordinator_doors_leading_to_the_o
     text = routing.mermaid(model)
 
     ids = {node.key: f"n{position}" for position, node in enumerate(model.nodes)}
-    assert 'POST /commerce-plugin/webhooks/#lt;store#gt;/<br/><i>adapters: ' in text  # the installed ones
+    assert "POST /commerce-plugin/webhooks/#lt;store#gt;/<br/><i>adapters: " in text  # the installed ones
     assert 'POST /commerce-plugin/coordinator/fulfill/"]' in text
     for door in ("webhooks", "coordinator", "api"):
         assert f"  {ids[door]} --> {ids[f'filter:{ORDER_FILTER}']}" in text.splitlines()
