@@ -95,6 +95,10 @@ def _lms_errors(course_id=None, mode=None):
         raise TransientEnrollmentError(f"unexpected LMS error: {type(exc).__name__}: {exc}") from exc
 
 
+# An LmsUser from the account columns it needs, in its field order (``LmsUser(*row)``).
+_USER_COLUMNS = ("id", "username", "email", "is_active")
+
+
 def _to_lms_user(django_user):
     return LmsUser(
         id=django_user.id, username=django_user.username, email=django_user.email, is_active=django_user.is_active
@@ -165,9 +169,10 @@ class PlatformBackend(LmsBackend):
             lookups += [{"email": email}, {"email__iexact": email}]
         with _lms_errors():
             for lookup in lookups:
-                found = User.objects.filter(**lookup).order_by("pk").first()
+                # The four columns an LmsUser holds, not the whole account row.
+                found = User.objects.filter(**lookup).order_by("pk").values_list(*_USER_COLUMNS).first()
                 if found is not None:
-                    return _to_lms_user(found)
+                    return LmsUser(*found)
         return None
 
     def get_enrollment(self, user, course_id):

@@ -3,6 +3,8 @@ The order contract stores are given (API v1). Validation is complete before anyt
 every problem comes back at once, attached to the field it concerns.
 """
 
+import copy
+
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers
@@ -12,7 +14,25 @@ from commerce_plugin.lms import get_backend, offered_modes
 from commerce_plugin.models import Product, Store
 
 
-class LineSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+class _SharedFieldsSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """
+    Each instance binds shallow copies of the declared fields instead of DRF's deep copies.
+
+    DRF deep-copies every declared field per serializer instance, which re-runs each field's
+    ``__init__`` (about half of validating an order, once per request). A shallow copy gets its own
+    ``bind()`` state (name, parent) and shares only what no one changes after declaration:
+    validators, error messages. Nested serializers are still deep-copied, as DRF does, since they
+    hold bound fields of their own. Nothing here edits a field's validators per instance.
+    """
+
+    def get_fields(self):
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
+
+class LineSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-method
     """A line names a course run and mode, or a SKU of the store's products."""
 
     line_id = serializers.CharField(max_length=60)
@@ -71,7 +91,7 @@ def _names_two_accounts(email, username):
     return by_email is not None and by_email.id != by_username.id
 
 
-class OrderSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-method
     """Validates an order and turns it into the :class:`OrderData` the rest of the plugin uses."""
 
     store = serializers.SlugField(max_length=64)

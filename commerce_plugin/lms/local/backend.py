@@ -39,6 +39,10 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _unenroll_listeners = []
 
 
+# An LmsUser from the account columns it needs, in its field order (``LmsUser(*row)``).
+_USER_COLUMNS = ("id", "username", "email", "is_active")
+
+
 def _as_user(user):
     return LmsUser(id=user.id, username=user.username, email=user.email, is_active=user.is_active)
 
@@ -102,9 +106,10 @@ class LocalBackend(LmsBackend):
         users = get_user_model().objects
         for lookup, value in (("pk", user_id), ("username", username), ("email__iexact", email)):
             if value:
-                user = users.filter(**{lookup: value}).order_by("pk").first()
-                if user is not None:
-                    return _as_user(user)
+                # The four columns an LmsUser holds, not the whole account row (hashes, names, dates).
+                found = users.filter(**{lookup: value}).order_by("pk").values_list(*_USER_COLUMNS).first()
+                if found is not None:
+                    return LmsUser(*found)
         return None
 
     def get_enrollment(self, user, course_id):
