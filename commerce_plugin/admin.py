@@ -13,197 +13,22 @@ grants nothing the API would not.
 
 import json
 
-import django
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.debug import sensitive_post_parameters
 
-from commerce_plugin import backfill, catalog, data, orders
+from commerce_plugin import catalog, data, orders
 from commerce_plugin.convert import order_status
 from commerce_plugin.lms import LmsError
-from commerce_plugin.models import BackfillRun, Order, OrderLine, Product, ProductSeat, Store
-from commerce_plugin.stores import kind_choices
+from commerce_plugin.models import Order, OrderLine, Product, ProductSeat
 
 FULFILL_PERMISSION = "commerce_plugin.fulfill_order"
+
+
 # The store admin's backfill action reads this far back: as long as Stripe retries a webhook.
-ADMIN_BACKFILL_WINDOW_SECONDS = 3 * 24 * 3600
-CREDENTIAL_FIELDS = ("new_secret", "new_api_key", "new_api_secret")
-
-
-def _write_only(label, help_text):
-    return forms.CharField(
-        label=label,
-        required=False,
-        strip=True,
-        max_length=255,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=help_text,
-    )
-
-
-class StoreForm(forms.ModelForm):
-    """
-    The secret and the API credentials are write-only fields: never rendered back, left empty on
-    edit to keep the current value (*Clear the API credentials* removes them).
-    """
-
-    new_secret = forms.CharField(
-        label=_("Signing secret"),
-        required=False,
-        strip=True,
-        min_length=Store.MIN_SECRET_LENGTH,  # the same floor as commerce_store
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Write-only: it is never shown again. Leave empty to keep the current secret."),
-    )
-    new_api_key = _write_only(
-        _("API key"),
-        _(
-            "WooCommerce: the REST API consumer key (ck_…, read access); Shopify: the Admin API access token "
-            "(read_orders); Stripe: a secret or restricted key that can read events. Write-only: leave empty "
-            "to keep the current one."
-        ),
-    )
-    new_api_secret = _write_only(
-        _("API secret"), _("WooCommerce: the consumer secret (cs_…). Write-only: leave empty to keep the current one.")
-    )
-    api_url = forms.URLField(
-        label=_("API URL"),
-        required=False,
-        help_text=Store._meta.get_field("api_url").help_text,
-        **({"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}),  # Django 4.2 has no assume_scheme
-    )
-    clear_api_credentials = forms.BooleanField(
-        label=_("Clear the API credentials"), required=False, help_text=_("The store can no longer be backfilled.")
-    )
-
-    class Meta:
-        model = Store
-        fields = ["name", "slug", "kind", "shop_domain", "api_url", "active"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The installed adapters' kinds (and a store's current one, should its package be gone).
-        choices = kind_choices()
-        if self.instance.kind and self.instance.kind not in dict(choices):
-            choices.append((self.instance.kind, _("%(kind)s (not installed)") % {"kind": self.instance.kind}))
-        self.fields["kind"] = forms.ChoiceField(
-            label=_("Kind"), choices=choices, initial=Store.GENERIC, help_text=self.fields["kind"].help_text
-        )
-        if self.instance.pk is None:
-            self.fields["new_secret"].required = True
-            self.fields["new_secret"].help_text = _(
-                "Write-only: it is never shown again; enter the same secret in the store. "
-                "`manage.py commerce_store <slug>` can generate one instead."
-            )
-
-
-@admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
-    form = StoreForm
-    fieldsets = [
-        (None, {"fields": ["name", "slug", "kind", "shop_domain", "active", "new_secret"]}),
-        (
-            _("API credentials (backfill)"),
-            {
-                "fields": ["api_credentials", "api_url", "new_api_key", "new_api_secret", "clear_api_credentials"],
-                "description": _(
-                    "To read paid orders and refunds back from the store when its webhook never came "
-                    "(commerce_backfill, the Backfill action, the periodic task)."
-                ),
-            },
-        ),
-    ]
-    list_display = ["name", "slug", "kind", "active", "secret_set", "api_credentials"]
-    list_filter = ["kind", "active"]
-    search_fields = ["name", "slug"]
-    actions = ["backfill_stores"]
-
-    @admin.display(boolean=True, description=_("secret set"))
-    def secret_set(self, store):
-        return bool(store.secret)
-
-    @admin.display(description=_("API credentials"))
-    def api_credentials(self, store):
-        """Set or not set, never the values."""
-        names = {"api_url": _("URL"), "api_key": _("key"), "api_secret": _("secret")}
-        shown = [f"{label} {_('set') if getattr(store, name) else _('not set')}" for name, label in names.items()]
-        return ", ".join(shown)
-
-    @method_decorator(sensitive_post_parameters(*CREDENTIAL_FIELDS))
-    def changeform_view(self, request, *args, **kwargs):
-        """Error reports (Sentry, admin emails) must not carry a typed secret either."""
-        return super().changeform_view(request, *args, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        # Stores sign requests and name themselves by slug; renaming one would orphan its orders' callers.
-        return ["slug", "api_credentials"] if obj is not None else ["api_credentials"]
-
-    def save_model(self, request, obj, form, change):
-        store, _generated = catalog.save_store(
-            obj.slug,
-            kind=obj.kind,
-            name=obj.name,
-            secret=form.cleaned_data.get("new_secret") or None,
-            active=obj.active,
-            shop_domain=obj.shop_domain,
-        )
-        obj.pk = store.pk
-        _save_api_credentials(store, obj.api_url, form.cleaned_data)
-        obj.refresh_from_db()
-
-    @admin.action(description=_("Backfill from the store's API (last 3 days)"))
-    def backfill_stores(self, request, queryset):
-        """Queued, one task per store: reading a store's API may take minutes, the admin page must not."""
-        from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel  (tasks import orders)
-
-        chosen = list(queryset)
-        ready = backfill.backfillable(chosen)
-        for store in ready:
-            transaction.on_commit(lambda pk=store.pk: tasks.backfill_store.delay(pk, ADMIN_BACKFILL_WINDOW_SECONDS))
-        if ready:
-            self.message_user(
-                request,
-                _(
-                    "Backfill queued for {stores}: the workers read the last 3 days of orders and refunds; "
-                    "the dashboard shows the result (Backfill runs)."
-                ).format(stores=", ".join(store.slug for store in ready)),
-            )
-        for store in chosen:
-            if store in ready:
-                continue
-            try:
-                backfill.check_store(store)
-                reason = _("the store is inactive")
-            except backfill.CannotBackfill as exc:
-                reason = str(exc)
-            self.message_user(
-                request,
-                _("Store {store}: not backfilled ({reason}).").format(store=store, reason=reason),
-                messages.WARNING,
-            )
-
-
-def _save_api_credentials(store, api_url, cleaned_data):
-    """Only what was typed replaces the stored key and secret; saved so the log scan (pre_save) sees them."""
-    wanted = {"api_url": api_url or ""}
-    if cleaned_data.get("clear_api_credentials"):
-        wanted.update(api_url="", api_key="", api_secret="")
-    for field in ("api_key", "api_secret"):
-        if cleaned_data.get(f"new_{field}"):
-            wanted[field] = cleaned_data[f"new_{field}"]
-    changed = [field for field, value in wanted.items() if getattr(store, field) != value]
-    for field in changed:
-        setattr(store, field, wanted[field])
-    if changed:
-        store.save(update_fields=[*changed, "modified"])
-
-
 class SeatFormSet(forms.BaseInlineFormSet):
     """Each seat is checked against the LMS the same way ``commerce_product`` checks it."""
 
@@ -397,38 +222,10 @@ class OrderLineAdmin(ReadOnlyAdmin):
         self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
 
 
-@admin.register(BackfillRun)
-class BackfillRunAdmin(ReadOnlyAdmin):
-    """What each backfill read and recovered; the items themselves are webhook deliveries (backfilled)."""
+# Stores (write-only secrets and API credentials, backfill) and backfill runs have their own module.
+from commerce_plugin import store_admin  # noqa: E402, F401
 
-    list_display = [
-        "__str__",
-        "status",
-        "since",
-        "started_at",
-        "finished_at",
-        "found",
-        "recovered",
-        "already_known",
-        "failed",
-    ]
-    list_filter = ["status", "store"]
-    list_select_related = ["store"]
-    fields = readonly_fields = [
-        "store",
-        "status",
-        "since",
-        "started_at",
-        "finished_at",
-        "found",
-        "recovered",
-        "already_known",
-        "ignored",
-        "failed",
-        "error",
-    ]
-
-
+# isort: split
 # The webhook delivery log has its own module; importing it registers it with the admin site.
 from commerce_plugin import delivery_admin  # noqa: E402, F401
 
