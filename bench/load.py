@@ -125,3 +125,71 @@ def run(base_url, path, make_request, requests, concurrency, expect=(200, 201, 2
         errors=errors[0],
         first_sent=first[0] if first else time.time(),
     )
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class OpenLoopResult:
+    """What an open-loop run sent: each request's send time (``time.time()``) and answer, by index."""
+
+    rate: float
+    sent: list  # time.time() when request i went out
+    scheduled: list  # time.time() when request i was due
+    statuses: list
+    errors: int
+
+    @property
+    def max_lag(self):
+        """The latest any request went out after its scheduled time, in seconds."""
+        return max((sent - due for sent, due in zip(self.sent, self.scheduled, strict=True)), default=0.0)
+
+
+def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200, 201, 202)):
+    """
+    POST ``count`` requests at a steady ``rate`` per second, request i due at ``start + i / rate``
+    whatever the answers before it (open loop, as payments arrive): ``senders`` threads, each with
+    its keep-alive connection, take the next due request, wait for its time and send it. A server
+    that falls behind makes the senders pile up rather than slow the schedule; ``max_lag`` tells
+    whether there were enough of them.
+    """
+    target = urlsplit(base_url)
+    prepared = [make_request(index) for index in range(count)]
+    counter = itertools.count()
+    sent, statuses = [0.0] * count, [None] * count
+    start = threading.Barrier(senders + 1)
+    origin = []
+
+    def sender():
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+        start.wait()
+        while (index := next(counter)) < count:
+            due = origin[0] + index / rate
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            body, headers = prepared[index]
+            sent[index] = time.time()
+            try:
+                connection.request("POST", path, body, headers)
+                response = connection.getresponse()
+                response.read()
+                statuses[index] = response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+                statuses[index] = "error"
+        connection.close()
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    origin.append(time.time() + 0.2)
+    start.wait()
+    for thread in threads:
+        thread.join()
+    return OpenLoopResult(
+        rate=rate,
+        sent=sent,
+        scheduled=[origin[0] + index / rate for index in range(count)],
+        statuses=statuses,
+        errors=sum(1 for status in statuses if status not in expect),
+    )

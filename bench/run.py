@@ -1,17 +1,23 @@
 #!/usr/bin/env python
 """
-``make bench``: every figure of issue 4 in one run on this machine, printed as a table and written
-to ``bench/results.json``. Sizes come from the environment so a quick look is cheap:
-``BENCH_REQUESTS`` (per acceptance level, 2000), ``BENCH_WARMUP`` (100), ``BENCH_ORDERS`` (per
-end-to-end run and for the floor, 1000).
+``make bench``: every figure of issues 4 and 12 in one run on this machine, printed as a table with
+each target PASS or FAIL and written to ``bench/results.json``. Sizes come from the environment so a
+quick look is cheap: ``BENCH_REQUESTS`` (per acceptance level, 2000), ``BENCH_WARMUP`` (100),
+``BENCH_ORDERS`` (per end-to-end run, per capacity burst and for the floor, 1000),
+``BENCH_LATENCY_SECONDS`` (each open-loop latency stream, 20), ``BENCH_MEMORY_ORDERS`` (the memory
+burst, 5000), ``BENCH_BACKLOG_LINES`` (bench/backlog.py's backlog, 1000).
 
 Phases, in order: query counts (in-process, no server), acceptance (gunicorn, workers off), the
 direct-call floor, end to end with 1 then 2 prefork worker processes (the plugin, then the essential
-order and task of ``sandbox/``), the floor again (its mean is
-the reference, so a machine that got busier or quieter meanwhile weighs on both sides). Whatever it started is stopped
-and dropped at the end, also on Ctrl-C or SIGTERM.
+order and task of ``sandbox/``), the plugin beside the Coordinator's architecture (capacity, CPU,
+pay-to-enrolled latency), the workers' memory over a long burst, the backlog (when
+``bench/backlog.py`` provides ``measure``), the floor again (its mean is the reference, so a machine
+that got busier or quieter meanwhile weighs on both sides). Whatever it started is stopped and
+dropped at the end, also on Ctrl-C or SIGTERM.
 """
 
+import importlib
+import importlib.util
 import os
 import platform
 import signal
@@ -22,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script or a module: the repository is the import root
 
-from bench import acceptance, cpu, endtoend, floor, queries, report  # noqa: E402
+from bench import acceptance, compare, cpu, endtoend, floor, memory, queries, report  # noqa: E402
 from bench.stack import GUNICORN_THREADS, GUNICORN_WORKERS, Stack  # noqa: E402
 
 RESULTS = REPO / "bench" / "results.json"
@@ -32,9 +38,23 @@ def _size(name, default):
     return int(os.environ.get(name, default))
 
 
+def _backlog():
+    """``bench.backlog`` when it exists and provides ``measure(stack, lines)``, else ``None``."""
+    if importlib.util.find_spec("bench.backlog") is None:
+        return None
+    module = importlib.import_module("bench.backlog")
+    return module if callable(getattr(module, "measure", None)) else None
+
+
 def main():
     started = time.monotonic()
     requests, warmup, orders = _size("BENCH_REQUESTS", 2000), _size("BENCH_WARMUP", 100), _size("BENCH_ORDERS", 1000)
+    latency_seconds, burst = _size("BENCH_LATENCY_SECONDS", 20), _size("BENCH_MEMORY_ORDERS", 5000)
+    backlog_lines = _size("BENCH_BACKLOG_LINES", 1000)
+
+    def phase(text):
+        print(f"[{time.monotonic() - started:5.0f} s] {text}", flush=True)
+
     stack = Stack()
     try:
         if not stack.real:
@@ -46,37 +66,57 @@ def main():
         load_start = round(os.getloadavg()[0], 2)
         results = {
             "environment": environment(stack),
-            "sizes": {"requests": requests, "warmup": warmup, "orders": orders},
+            "sizes": {
+                "requests": requests,
+                "warmup": warmup,
+                "orders": orders,
+                "latency_seconds": latency_seconds,
+                "memory_orders": burst,
+                "backlog_lines": backlog_lines,
+            },
         }
 
-        print("queries per order and per line", flush=True)
+        phase("queries per order and per line")
         results["queries"] = queries.measure(stack.secret)
         results["queries_method"] = (
             "CaptureQueriesContext in-process: POST through Django's test Client; line = fulfill_line.apply()"
         )
         stack.flush_broker()
 
-        print(f"acceptance: {requests} requests per level after {warmup} warm-up", flush=True)
+        phase(f"acceptance: {requests} requests per level after {warmup} warm-up")
         stack.start_server()
         results["acceptance"] = acceptance.measure(stack, requests, warmup)
         stack.flush_broker()
 
         results["environment"]["busy_before"] = round(busy, 2)
-        print(f"floor: {orders} direct enrollments", flush=True)
+        phase(f"floor: {orders} direct enrollments")
         floors = [floor.measure(orders)]
         results["end_to_end"] = []
         for workers in (1, 2) if stack.real else (0,):
             if not workers:
                 stack.start_server(eager=True)  # fallback: the server fulfils in-process
-            print(f"end to end: {orders} orders, {workers or 'eager (no)'} worker process(es)", flush=True)
+            phase(f"end to end: {orders} orders, {workers or 'eager (no)'} worker process(es)")
             results["end_to_end"].append(endtoend.measure(stack, workers, orders))
         results["end_to_end_essential"] = []
         for workers in (1, 2) if stack.real else ():
-            print(f"end to end, essential order and task: {orders} orders, {workers} worker process(es)", flush=True)
+            phase(f"end to end, essential order and task: {orders} orders, {workers} worker process(es)")
             essential = endtoend.measure(stack, workers, orders, path=acceptance.ESSENTIAL_PATH)
             results["end_to_end_essential"].append(essential)
+        if stack.real:
+            # The same LMS server for both architectures, with the enrollment API the Coordinator calls.
+            stack.start_server(settings="sandbox.coordinator_lms_settings")
+            phase(f"plugin and Coordinator: {orders} orders each, then latency streams of {latency_seconds} s")
+            results["coordinator"] = compare.measure(stack, orders, latency_seconds)
+            phase(f"worker memory: a {burst}-order burst")
+            results["memory"] = memory.burst(stack, burst)
+        backlog = _backlog()
+        if backlog is None:
+            results["backlog_skipped"] = "not measured (bench/backlog.py with measure() not present)"
+        else:
+            phase(f"backlog: {backlog_lines} lines")
+            results["backlog"] = backlog.measure(stack, lines=backlog_lines)
         stack.stop_server()
-        print(f"floor again: {orders} direct enrollments", flush=True)
+        phase(f"floor again: {orders} direct enrollments")
         floors.append(floor.measure(orders))
         results["floor"] = floor.combine(floors)
 

@@ -11,6 +11,7 @@ counts and the direct-call floor run here, through the ORM, against what the ser
 import contextlib
 import os
 import secrets
+import subprocess
 import sys
 from pathlib import Path
 
@@ -47,6 +48,34 @@ def probe_services():
     return True, ""
 
 
+def claim_redis_db():
+    """``(client, db)`` of a Redis database from the pool no one else has claimed, now ours."""
+    import redis  # pylint: disable=import-outside-toplevel
+
+    token = secrets.token_hex(8)
+    for db in REDIS_DBS:
+        client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db)
+        if client.set(CLAIM_KEY, token, nx=True, ex=3600):
+            return client, db
+    raise RuntimeError(f"every Redis database {REDIS_DBS.start}-{REDIS_DBS.stop - 1} is claimed by another run")
+
+
+def _gunicorn(app, port):
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={GUNICORN_WORKERS}",
+        f"--threads={GUNICORN_THREADS}",
+        "--worker-class=gthread",
+        "--keep-alive=75",
+        "--backlog=2048",
+        "--log-level=warning",
+    ]
+
+
 class Stack:
     """The benchmark's services and processes; :meth:`close` removes all of them."""
 
@@ -59,6 +88,7 @@ class Stack:
         self.base_url = self.server = None
         WORKDIR.mkdir(parents=True, exist_ok=True)
         self.sandbox = None
+        self.coordinator = None
 
     # set-up
     def open(self):
@@ -93,16 +123,8 @@ class Stack:
         return f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}" if self.redis_db is not None else None
 
     def _claim_redis_db(self):
-        import redis  # pylint: disable=import-outside-toplevel
-
-        token = secrets.token_hex(8)
-        for db in REDIS_DBS:
-            client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db)
-            if client.set(CLAIM_KEY, token, nx=True, ex=3600):
-                self.redis, self.redis_db = client, db
-                self.flush_broker()
-                return
-        raise RuntimeError(f"every Redis database {REDIS_DBS.start}-{REDIS_DBS.stop - 1} is claimed by another run")
+        self.redis, self.redis_db = claim_redis_db()
+        self.flush_broker()
 
     def flush_broker(self):
         """Drop every queued task (keeping the claim): nothing accepted earlier reaches a later phase."""
@@ -136,26 +158,20 @@ class Stack:
         return list(users.objects.filter(username__in=names).order_by("pk"))
 
     # processes
-    def start_server(self, eager=False):
-        """gunicorn (gthread) on a free port, serving plugin and baseline; waits until it answers."""
+    def start_server(self, eager=False, settings=None):
+        """
+        gunicorn (gthread) on a free port, serving plugin and baseline; waits until it answers.
+        ``settings`` replaces ``sandbox.settings`` (the Coordinator comparison adds the LMS's
+        enrollment API with ``sandbox.coordinator_lms_settings``).
+        """
         self.stop_server()
         port = free_port()
-        args = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "sandbox.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={GUNICORN_WORKERS}",
-            f"--threads={GUNICORN_THREADS}",
-            "--worker-class=gthread",
-            "--keep-alive=75",
-            "--backlog=2048",
-            "--log-level=warning",
-        ]
+        args = _gunicorn("sandbox.wsgi:application", port)
         env = dict(self.sandbox.env)
         if eager:
             env.pop("SANDBOX_BROKER_URL", None)
+        if settings:
+            env["DJANGO_SETTINGS_MODULE"] = settings
         server = Process("gunicorn", args, env, self.sandbox.log_dir / "gunicorn.log")
         self.processes.append(server)
         self.server = server
@@ -182,10 +198,18 @@ class Stack:
         """``celery -A sandbox worker --pool prefork --concurrency N`` on the bench's broker db."""
         return self.sandbox.start_worker(f"worker-c{concurrency}", concurrency=concurrency, pool="prefork")
 
+    def start_coordinator(self):
+        """The bench Coordinator (``bench/coordinator``) enrolling through this stack's LMS server."""
+        self.coordinator = Coordinator(self)
+        self.coordinator.start()
+        return self.coordinator
+
     # clean-up
     def close(self):
         """Stop every process, drop the database, empty and release the broker db; never raises."""
         self.stop_server()
+        if self.coordinator is not None:
+            self.coordinator.close()
         if self.sandbox is not None:
             self.sandbox.stop_all()
         with contextlib.suppress(Exception):
@@ -201,3 +225,105 @@ class Stack:
         else:
             with contextlib.suppress(OSError):
                 Path(WORKDIR / f"{self.database}.sqlite3").unlink()
+
+
+class Coordinator:
+    """
+    The Coordinator's architecture as a separate service: its own database on the same MariaDB, its
+    own Redis database, its own gunicorn (configured as the LMS's) and Celery prefork worker; its
+    worker calls the stack's LMS server. :meth:`close` stops and drops all of it.
+    """
+
+    PATH = "/fulfillment/order/"
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.database = f"{stack.database}_coordinator"
+        self.redis = self.redis_db = None
+        self.server = self.worker = None
+        self.base_url = None
+        self.env = None
+
+    def start(self):
+        with contextlib.closing(_mysql()) as connection:
+            connection.cursor().execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4")
+        self.redis, self.redis_db = claim_redis_db()
+        self.flush_broker()
+        self.env = {
+            **self.stack.sandbox.env,
+            "DJANGO_SETTINGS_MODULE": "bench.coordinator.settings",
+            "COORDINATOR_DB_NAME": self.database,
+            "COORDINATOR_BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}",
+            "COORDINATOR_LMS_URL": self.stack.base_url,
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "--verbosity=0", "--no-input"],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode:
+            raise RuntimeError(f"the Coordinator's migrate exited {done.returncode}:\n{done.stdout}{done.stderr}")
+        port = free_port()
+        log_dir = self.stack.sandbox.log_dir
+        self.server = Process(
+            "coordinator-gunicorn",
+            _gunicorn("bench.coordinator.wsgi:application", port),
+            self.env,
+            log_dir / "coordinator-gunicorn.log",
+        )
+        self.base_url = f"http://127.0.0.1:{port}"
+
+        def answers():
+            if not self.server.alive:
+                raise RuntimeError(f"the Coordinator's gunicorn exited:\n{self.server.log()}")
+            try:
+                return http("GET", f"{self.base_url}{self.PATH}", timeout=2)[0] == 401
+            except OSError:
+                return False
+
+        wait_for(answers, 60, "the Coordinator's gunicorn to answer")
+
+    def start_worker(self, concurrency):
+        """``celery -A bench.coordinator.celery worker --pool prefork``, waiting until it is ready."""
+        self.stop_worker()
+        args = [
+            sys.executable, "-m", "celery", "-A", "bench.coordinator.celery", "worker", "--loglevel", "INFO",
+            "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", f"coordinator-{os.getpid()}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        worker = Process("coordinator-worker", args, self.env, self.stack.sandbox.log_dir / "coordinator-worker.log")
+        self.worker = worker
+
+        def ready():
+            if not worker.alive:
+                raise RuntimeError(f"the Coordinator's worker exited:\n{worker.log()}")
+            return " ready." in worker.log()
+
+        wait_for(ready, 60, "the Coordinator's worker to be ready")
+        return worker
+
+    def stop_worker(self):
+        if self.worker is not None and not self.worker.stopped:
+            self.worker.stop()
+        self.worker = None
+
+    def flush_broker(self):
+        for key in self.redis.scan_iter():
+            if key != CLAIM_KEY.encode():
+                self.redis.delete(key)
+
+    def close(self):
+        """Stop both processes, drop the database, empty and release the broker db; never raises."""
+        for process in (self.worker, self.server):
+            if process is not None and not process.stopped:
+                with contextlib.suppress(Exception):
+                    process.stop()
+        with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
+            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                self.redis.flushdb()
