@@ -169,8 +169,11 @@ class PlatformBackend(LmsBackend):
             lookups += [{"email": email}, {"email__iexact": email}]
         with _lms_errors():
             for lookup in lookups:
+                rows = User.objects.filter(**lookup)
+                if "pk" not in lookup and "username" not in lookup:  # unique: no order to choose by
+                    rows = rows.order_by("pk")
                 # The four columns an LmsUser holds, not the whole account row.
-                found = User.objects.filter(**lookup).order_by("pk").values_list(*_USER_COLUMNS).first()
+                found = next(iter(rows.values_list(*_USER_COLUMNS)[:1]), None)
                 if found is not None:
                     return LmsUser(*found)
         return None

@@ -106,8 +106,11 @@ class LocalBackend(LmsBackend):
         users = get_user_model().objects
         for lookup, value in (("pk", user_id), ("username", username), ("email__iexact", email)):
             if value:
+                rows = users.filter(**{lookup: value})
+                if lookup == "email__iexact":  # an email may be on several accounts: the oldest, always
+                    rows = rows.order_by("pk")
                 # The four columns an LmsUser holds, not the whole account row (hashes, names, dates).
-                found = users.filter(**{lookup: value}).order_by("pk").values_list(*_USER_COLUMNS).first()
+                found = next(iter(rows.values_list(*_USER_COLUMNS)[:1]), None)
                 if found is not None:
                     return LmsUser(*found)
         return None
