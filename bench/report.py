@@ -65,6 +65,8 @@ def judge(results):
 def _backlog(results):
     target = {"target": f"worker CPU per line <= {BACKLOG_MAX_OVER_FLOOR}x the floor's CPU per enrollment"}
     backlog = results.get("backlog")
+    if results.get("backlog_error"):
+        return {**target, "pass": False, "why": results["backlog_error"]}
     if not backlog:
         return {**target, "pass": None, "why": results.get("backlog_skipped", "bench/backlog.py not present")}
     floor_ms = backlog.get("floor_cpu_ms_per_line") or results["floor"]["cpu_ms_per_enrollment"]
@@ -207,7 +209,7 @@ def _comparison(compared):
     out = [
         "\nThe plugin beside the Coordinator's architecture (separate service, its own worker, the LMS's"
         " enrollment API over HTTP), 2 worker processes each, same LMS and database",
-        f"{'architecture':>12} | {'orders/s':>8} | {'CPU ms/order':>12} {'(by process)':<48} | "
+        f"{'architecture':>12} | {'orders/s':>8} | {'CPU ms/order':>12} {'(by process; MariaDB apart)':<64} | "
         f"{'pay-to-enrolled p50 / p95 / p99 ms':<60}",
     ]
     for name in ("plugin", "coordinator"):
@@ -215,13 +217,14 @@ def _comparison(compared):
         capacity = row["capacity"]
         spent = capacity["cpu_ms_per_order"]
         parts = ", ".join(f"{key} {value}" for key, value in spent.items() if key != "total")
+        parts += f"; MariaDB {capacity['database_cpu_ms_per_order']}"
         runs = "; ".join(
             f"{run['rate']}/s: {run['p50_ms']} / {run['p95_ms']} / {run['p99_ms']}"
             + (f" ({run['missing']} missing)" if run["missing"] else "")
             for run in row["latency"]
         )
         out.append(
-            f"{name:>12} | {capacity['orders_per_second']:>8} | {spent['total']:>12} {'(' + parts + ')':<48} | {runs}"
+            f"{name:>12} | {capacity['orders_per_second']:>8} | {spent['total']:>12} {'(' + parts + ')':<64} | {runs}"
         )
     lags = max(run["max_send_lag_ms"] for name in ("plugin", "coordinator") for run in compared[name]["latency"])
     out.append(
