@@ -69,14 +69,18 @@ def _backlog(results):
         return {**target, "pass": False, "why": results["backlog_error"]}
     if not backlog:
         return {**target, "pass": None, "why": results.get("backlog_skipped", "bench/backlog.py not present")}
+    if backlog.get("worker_cpu_ms_per_line") is None:
+        return {**target, "pass": None, "why": backlog.get("skipped", "bench/backlog.py gave no CPU per line")}
     floor_ms = backlog.get("floor_cpu_ms_per_line") or results["floor"]["cpu_ms_per_enrollment"]
     ratio = round(backlog["worker_cpu_ms_per_line"] / floor_ms, 2)
+    valid = backlog.get("valid", True)  # every line fulfilled with one enrollment, when it says
     return {
         **target,
         "worker_cpu_ms_per_line": backlog["worker_cpu_ms_per_line"],
         "floor_cpu_ms": floor_ms,
         "ratio": ratio,
-        "pass": ratio <= BACKLOG_MAX_OVER_FLOOR,
+        "valid": valid,
+        "pass": valid and ratio <= BACKLOG_MAX_OVER_FLOOR,
     }
 
 
@@ -252,11 +256,13 @@ def _memory_lines(memory):
 
 
 def _backlog_lines(backlog):
-    if not backlog:
+    if not backlog or backlog.get("worker_cpu_ms_per_line") is None:
         return []
+    workers = backlog.get("workers")
     return [
-        f"\nBacklog: {backlog['lines']} lines in {backlog['seconds']} s, worker CPU {backlog['worker_cpu_ms_per_line']}"
-        " ms per line"
+        f"\nBacklog: {backlog['lines']} lines queued, then drained by {workers or '?'} worker process(es)"
+        f" in {backlog.get('seconds')} s; worker CPU {backlog['worker_cpu_ms_per_line']} ms per line"
+        + ("" if backlog.get("valid", True) else " (INVALID: not every line fulfilled with one enrollment)")
     ]
 
 
@@ -273,7 +279,8 @@ def _targets(targets):
     add(
         "backlog_cpu_vs_floor",
         backlog.get("why")
-        or f"{backlog['worker_cpu_ms_per_line']} ms / {backlog['floor_cpu_ms']} ms = {backlog['ratio']}x",
+        or f"{backlog['worker_cpu_ms_per_line']} ms / {backlog['floor_cpu_ms']} ms = {backlog['ratio']}x"
+        + ("" if backlog["valid"] else " (invalid run)"),
     )
     coordinator = targets["coordinator"]
     add(
