@@ -82,6 +82,7 @@ def pay_to_enrolled(stack, architecture, rate, seconds):
         for learner, sent in zip(learners, result.sent, strict=True)
         if learner.username in activations
     )
+    answers = sorted(answered - sent for sent, answered in zip(result.sent, result.answered, strict=True))
     return {
         "rate": round(rate, 1),
         "orders": count,
@@ -92,6 +93,9 @@ def pay_to_enrolled(stack, architecture, rate, seconds):
         "max_send_lag_ms": round(result.max_lag * 1000, 1),
         **{f"p{n}_ms": _percentile(latencies, n / 100) for n in (50, 95, 99)},
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        # The store's own wait, its answer: the rest of pay-to-enrolled is the queue and the worker.
+        "answer_p50_ms": _percentile(answers, 0.5),
+        "answer_p99_ms": _percentile(answers, 0.99),
     }
 
 

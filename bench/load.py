@@ -133,6 +133,7 @@ class OpenLoopResult:
 
     rate: float
     sent: list  # time.time() when request i went out
+    answered: list  # time.time() when its answer was read
     scheduled: list  # time.time() when request i was due
     statuses: list
     errors: int
@@ -154,7 +155,7 @@ def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200
     target = urlsplit(base_url)
     prepared = [make_request(index) for index in range(count)]
     counter = itertools.count()
-    sent, statuses = [0.0] * count, [None] * count
+    sent, answered, statuses = [0.0] * count, [0.0] * count, [None] * count
     start = threading.Barrier(senders + 1)
     origin = []
 
@@ -177,6 +178,7 @@ def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200
                 connection.close()
                 connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
                 statuses[index] = "error"
+            answered[index] = time.time()
         connection.close()
 
     threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
@@ -189,6 +191,7 @@ def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200
     return OpenLoopResult(
         rate=rate,
         sent=sent,
+        answered=answered,
         scheduled=[origin[0] + index / rate for index in range(count)],
         statuses=statuses,
         errors=sum(1 for status in statuses if status not in expect),

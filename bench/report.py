@@ -223,7 +223,7 @@ def _comparison(compared):
         parts = ", ".join(f"{key} {value}" for key, value in spent.items() if key != "total")
         parts += f"; MariaDB {capacity['database_cpu_ms_per_order']}"
         runs = "; ".join(
-            f"{run['rate']}/s: {run['p50_ms']} / {run['p95_ms']} / {run['p99_ms']}"
+            f"{run['rate']}/s: {run['p50_ms']} / {run['p95_ms']} / {run['p99_ms']} (answer p50 {run['answer_p50_ms']})"
             + (f" ({run['missing']} missing)" if run["missing"] else "")
             for run in row["latency"]
         )
@@ -234,7 +234,7 @@ def _comparison(compared):
     out.append(
         f"  capacity: {compared['plugin']['capacity']['orders']} orders from 8 clients (closed loop);"
         f" latency: open loop at 20/s and at 80% of each one's capacity, order sent → enrollment row created"
-        f" (senders at most {lags} ms late)"
+        f" (senders at most {lags} ms late); answer: the store's own wait for the HTTP answer"
     )
     out.append(
         f"  plugin/Coordinator: throughput {compared['throughput_ratio']}x, p50 at 20/s {compared['p50_ratio']}x"
