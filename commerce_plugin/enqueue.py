@@ -1,5 +1,6 @@
 """Handing work to Celery without ever losing an accepted order to a broker outage."""
 
+import functools
 import logging
 
 from django.conf import settings
@@ -12,12 +13,19 @@ log = logging.getLogger(__name__)
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 
-def fulfill_line(line_pk, on_commit=False):
-    """Queue the fulfillment task for one line (after the current transaction commits, if asked)."""
+def fulfill_line(line_pk, on_commit=False, redrive_at=None, countdown=None, retries=0):
+    """
+    Queue the fulfillment task for one line (after the current transaction commits, if asked).
+    ``redrive_at`` (the sweeper, the admin's retry: the time they stamped on the line): the task
+    takes the line even though it looks held, unless a batch claimed it after that; ``countdown``
+    and ``retries`` start the retry chain of a line a batch could not finish.
+    """
+    redrive = redrive_at.isoformat() if redrive_at else None
+    publish = functools.partial(_publish, line_pk, redrive=redrive, countdown=countdown, retries=retries)
     if on_commit:
-        transaction.on_commit(lambda: _publish(line_pk))
+        transaction.on_commit(publish)
         return None
-    return _publish(line_pk)
+    return publish()
 
 
 def runs_inline():
@@ -27,12 +35,16 @@ def runs_inline():
     return bool(task.app.conf.task_always_eager)
 
 
-def _publish(line_pk):
+def _publish(line_pk, redrive=None, countdown=None, retries=0):
     from commerce_plugin.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
 
     try:
         task.apply_async(
             args=(line_pk,),
+            # Only when set, so a plain message stays readable by workers that predate the argument.
+            kwargs={"redrive": redrive} if redrive else None,
+            countdown=countdown,
+            retries=retries,
             queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE,
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,

@@ -7,12 +7,21 @@ That single statement is atomic on its own and runs in autocommit: a transaction
 several statements must stand or fall together (taking back the seat of a line revoked meanwhile).
 The events are still sent only once the change is durable (``transaction.on_commit`` runs at once
 outside a transaction, after the committed UPDATE; inside a caller's transaction, at its commit).
+
+Under a backlog a task also claims more queued lines (:func:`claim_backlog`). A claim is the attempt
+counted before enrolling, with ``modified`` stamped: a queued line counted less than
+``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago is *held*, and other tasks leave it alone, so the line's
+own task finds it taken (or finished) and exits. A claim is never a lock that must be released: a
+worker killed mid-batch leaves its lines held only until the claim is stale, when its redelivered
+task, any later batch or the sweeper takes them again, and the conditional status update still
+lets only one attempt fulfil a line.
 """
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -51,7 +60,7 @@ def enrollment_attributes(order):
     }
 
 
-def fulfill(line_pk, final_attempt=False):
+def fulfill(line_pk, final_attempt=False, takeover=True, redriven_at=None):
     """
     Make the line's buyer an active learner in the line's mode; return the line's new status.
 
@@ -59,22 +68,37 @@ def fulfill(line_pk, final_attempt=False):
     refusals end as ``failed`` with a readable reason. A buyer without an active account is
     pre-registered and the line waits as ``pending-registration``.
     """
-    line = _load(line_pk)
-    if line is None:
-        log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
-        return None
-    if line.status not in ACTIONABLE:
-        return line.status
+    return fulfill_own(line_pk, takeover, redriven_at)[0]
+
+
+def fulfill_own(line_pk, takeover=True, redriven_at=None):
+    """
+    :func:`fulfill` for a line's own task: returns ``(status, attempted)``. Without ``takeover`` (a
+    task's first delivery) a line another task's batch holds is left to it (not attempted, its status
+    returned as is); with ``redriven_at`` (the sweeper's or the admin's re-drive) only a hold taken
+    after that moment.
+    """
     # Counted (and committed) before the LMS is asked, so an attempt whose worker dies mid-enrollment
-    # still shows; only while the line is actionable, so a line revoked or finished since it was read
-    # is neither counted nor enrolled.
-    if not OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE).update(attempts=F("attempts") + 1):
-        line.refresh_from_db(fields=["status", "granted", "last_error"])
-        return line.status
-    line.attempts += 1
+    # still shows; only while the line is actionable, so a line revoked or finished since it was
+    # queued is neither counted nor enrolled.
+    if not _claim(line_pk, takeover, redriven_at):
+        status = OrderLine.objects.filter(pk=line_pk).values_list("status", flat=True).first()
+        if status is None:
+            log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
+        return status, False
+    line = _load(line_pk)
+    if line is None or line.status not in ACTIONABLE:  # deleted or revoked since it was counted
+        return (line.status if line else None), False
+    return attempt(line, get_backend()), True
+
+
+def attempt(line, backend):
+    """
+    One counted attempt at a claimed line (loaded by :func:`_load` or :func:`claim_backlog`) through
+    the LMS door ``backend``; returns the line's new status. Raises transient errors, as :func:`fulfill`.
+    """
     order = line.order
     monitoring.set_order_attributes(store=order.store.slug, order_number=order.order_number)
-    backend = get_backend()
     try:
         user = find_buyer(backend, order)
         if user is None or not user.is_active:
@@ -86,6 +110,45 @@ def fulfill(line_pk, final_attempt=False):
     except TerminalEnrollmentError as exc:
         return fail(line, str(exc))
     return _mark_fulfilled(line, result)
+
+
+def _held():
+    """Queued lines a task claimed less than ``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago."""
+    cutoff = timezone.now() - timedelta(seconds=float(settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS))
+    return Q(status=data.QUEUED, attempts__gt=0, modified__gte=cutoff)
+
+
+def _claim(line_pk, takeover, redriven_at=None):
+    """
+    Count an attempt at the line if it is actionable and, unless ``takeover``, not held (by a claim
+    later than ``redriven_at``, when given); one UPDATE.
+    """
+    lines = OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE)
+    if not takeover:
+        held = _held() if redriven_at is None else _held() & Q(modified__gt=redriven_at)
+        lines = lines.exclude(held)
+    return bool(lines.update(attempts=F("attempts") + 1, modified=timezone.now()))
+
+
+def claim_backlog(limit, exclude_pk=None):
+    """
+    Claim up to ``limit`` queued lines no task holds, in one transaction, and return them loaded as
+    :func:`attempt` needs them (oldest first). ``SELECT … FOR UPDATE SKIP LOCKED`` gives concurrent
+    claimers disjoint lines; a database without it (SQLite, MariaDB before 10.6) claims nothing
+    here, and each line is fulfilled by its own task, one at a time.
+    """
+    if limit < 1 or not connections[router.db_for_write(OrderLine)].features.has_select_for_update_skip_locked:
+        return []
+    free = OrderLine.objects.filter(status=data.QUEUED).exclude(_held())
+    if exclude_pk is not None:
+        free = free.exclude(pk=exclude_pk)
+    with transaction.atomic():
+        # Only the lines' own rows are locked: no join, so orders and stores stay free.
+        pks = list(free.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit])
+        if not pks:
+            return []
+        OrderLine.objects.filter(pk__in=pks).update(attempts=F("attempts") + 1, modified=timezone.now())
+        return list(OrderLine.objects.select_related("order__store").only(*LOADED).filter(pk__in=pks).order_by("pk"))
 
 
 def _load(line_pk):

@@ -290,12 +290,14 @@ def retry_lines(line_pks):
     """Put failed (or stuck) lines back in the queue; returns how many were re-queued."""
     lines = OrderLine.objects.filter(pk__in=line_pks, status__in=[data.FAILED, data.QUEUED])
     chosen = list(lines.select_related("order__store"))
+    now = timezone.now()
     OrderLine.objects.filter(pk__in=[line.pk for line in chosen]).update(
-        status=data.QUEUED, last_error="", modified=timezone.now()
+        status=data.QUEUED, last_error="", modified=now
     )
     for line in chosen:
         fulfillment.log_state(line, data.QUEUED)
-        enqueue.fulfill_line(line.pk, on_commit=True)
+        # Counted before and just stamped, the line looks held by a batch: its task takes it anyway.
+        enqueue.fulfill_line(line.pk, on_commit=True, redrive_at=now)
     return len(chosen)
 
 
@@ -360,10 +362,12 @@ def sweep_stuck_lines(older_than_seconds=None, dry_run=False, progress=None):
         OrderLine.objects.filter(status=data.QUEUED, modified__lt=cutoff).order_by("pk").values_list("pk", flat=True)
     )
     stuck += fulfillment.claimable_pending_lines()
+    now = timezone.now()
     for pk in stuck:
         if not dry_run:
-            OrderLine.objects.filter(pk=pk, status=data.QUEUED).update(modified=timezone.now())
-            enqueue.fulfill_line(pk)
+            OrderLine.objects.filter(pk=pk, status=data.QUEUED).update(modified=now)
+            # Stamped so the next sweep waits; its task takes it even though it now looks held.
+            enqueue.fulfill_line(pk, redrive_at=now)
         if progress:
             progress(pk)
     return stuck

@@ -4,7 +4,7 @@ whose worker died, and the line's conditional status update makes the second run
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
@@ -13,8 +13,8 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin import fulfillment, monitoring, orders
-from commerce_plugin.lms import TransientEnrollmentError
+from commerce_plugin import enqueue, fulfillment, monitoring, orders
+from commerce_plugin.lms import TransientEnrollmentError, get_backend
 
 log = logging.getLogger(__name__)
 
@@ -23,23 +23,38 @@ TRANSIENT_ERRORS = (TransientEnrollmentError, OperationalError, InterfaceError)
 
 def _retry_later(task, exc, what):
     """Celery's retry with exponential backoff and full jitter, bounded by the plugin's settings."""
-    countdown = get_exponential_backoff_interval(
-        factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
-        retries=task.request.retries,
-        maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
-        full_jitter=True,
-    )
+    countdown = _backoff(task.request.retries)
     log.info("commerce %s: %s, retry %d in %ss", what, type(exc).__name__, task.request.retries + 1, countdown)
     return task.retry(exc=exc, countdown=countdown, max_retries=settings.COMMERCE_PLUGIN_MAX_RETRIES)
 
 
+def _backoff(retries):
+    return get_exponential_backoff_interval(
+        factor=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS),
+        retries=retries,
+        maximum=int(settings.COMMERCE_PLUGIN_RETRY_BACKOFF_MAX_SECONDS),
+        full_jitter=True,
+    )
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
 @set_code_owner_attribute
-def fulfill_line(self, line_pk):
-    """Enroll the buyer of one order line; transient errors retry with exponential backoff and jitter."""
+def fulfill_line(self, line_pk, redrive=None):
+    """
+    Enroll the buyer of one order line; transient errors retry with exponential backoff and jitter.
+
+    Then, while a backlog waits, up to ``COMMERCE_PLUGIN_FULFILL_BATCH_SIZE - 1`` more queued lines
+    on the same connection and LMS door; their own tasks find them taken or done and exit. A retry
+    or a redelivery (its worker was killed) takes the line even if a batch holds it: the holder was
+    this task. ``redrive`` (ISO time, from the sweeper and the admin's retry) takes it unless a batch
+    claimed it after that moment. Either way the conditional status update fulfils it once.
+    """
     set_custom_attribute("commerce_plugin.line_pk", line_pk)
+    delivery = self.request.delivery_info or {}
+    takeover = bool(self.request.retries or delivery.get("redelivered"))
+    redriven_at = datetime.fromisoformat(redrive) if redrive else None
     try:
-        status = orders.fulfill_line(line_pk)
+        status, attempted = fulfillment.fulfill_own(line_pk, takeover=takeover, redriven_at=redriven_at)
     except TRANSIENT_ERRORS as exc:
         fulfillment.record_transient_error(line_pk, exc)
         if self.request.retries >= settings.COMMERCE_PLUGIN_MAX_RETRIES:
@@ -48,7 +63,52 @@ def fulfill_line(self, line_pk):
             return "failed"
         raise _retry_later(self, exc, f"line {line_pk}") from exc
     set_custom_attribute("commerce_plugin.line_status", status)
+    # A task that found its own line waiting looks for a backlog, and so does a retry or a redelivery
+    # (its own line may be done but not the batch it was killed in); one whose line another batch
+    # took or finished exits. Never inside a web request that runs its tasks in-process.
+    if (attempted or takeover) and not self.request.is_eager:
+        fulfill_backlog(exclude_pk=line_pk)
     return status
+
+
+def fulfill_backlog(exclude_pk=None):
+    """
+    Claim up to ``COMMERCE_PLUGIN_FULFILL_BATCH_SIZE - 1`` queued lines that no task holds and
+    fulfil them one after the other; returns how many were claimed. Each line is handled as its own
+    task would: a terminal refusal fails it, a transient error is noted on it and its retry chain
+    starts (a ``fulfill_line`` with backoff), and the rest of the batch goes on.
+    """
+    more = int(settings.COMMERCE_PLUGIN_FULFILL_BATCH_SIZE) - 1
+    try:
+        lines = fulfillment.claim_backlog(more, exclude_pk=exclude_pk)
+    except TRANSIENT_ERRORS as exc:  # nothing was claimed: the claim is one transaction
+        log.info("commerce backlog not claimed: %s", type(exc).__name__)
+        return 0
+    if not lines:
+        return 0
+    log.info("commerce backlog claimed lines=%d", len(lines))
+    set_custom_attribute("commerce_plugin.batch_lines", len(lines))
+    backend = get_backend()
+    for line in lines:
+        try:
+            fulfillment.attempt(line, backend)
+        except TRANSIENT_ERRORS as exc:
+            fulfillment.record_transient_error(line.pk, exc)
+            _retry_line_later(line.pk, exc)
+        except Exception:  # pylint: disable=broad-except
+            # Stays queued: once its claim is stale, a later batch or the sweeper tries it again.
+            log.exception("commerce line %s: unexpected error in a batch", line.pk)
+    return len(lines)
+
+
+def _retry_line_later(line_pk, exc):
+    """Start the retry chain of a batch's line: its first retry, as if its own task had raised ``exc``."""
+    if settings.COMMERCE_PLUGIN_MAX_RETRIES < 1:
+        fulfillment.give_up(line_pk, exc, attempts=1)
+        return
+    countdown = _backoff(0)
+    log.info("commerce line %s: %s, retry 1 in %ss", line_pk, type(exc).__name__, countdown)
+    enqueue.fulfill_line(line_pk, countdown=countdown, retries=1)
 
 
 @shared_task(acks_late=True)

@@ -6,7 +6,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 
-from commerce_plugin import orders
+from commerce_plugin import fulfillment, orders
 from commerce_plugin.lms import TransientEnrollmentError
 from commerce_plugin.lms.local.backend import LocalBackend
 from commerce_plugin.lms.local.models import LocalEnrollment
@@ -217,3 +217,144 @@ def test_giving_up_fails_the_line_and_announces_it_once(store, course, learner, 
     assert only_line().status == "failed"
     assert "Gave up after 3 attempts" in only_line().last_error
     assert len(events["order.line.failed.v1"]) == 1
+
+
+# Claiming under a backlog. SQLite has no SKIP LOCKED: there each task takes its own line only; the
+# batch path is exercised by telling Django the database has it (SQLite ignores FOR UPDATE).
+
+
+def queued_lines(signed_client, courses, learner_name="ada"):
+    lines = [{"line_id": str(n), "course_id": course_id, "mode": "verified"} for n, course_id in enumerate(courses, 1)]
+    signed_client.post(ORDERS_URL, order_payload(lines=lines, email=f"{learner_name}@example.com"))
+    return list(OrderLine.objects.order_by("pk"))
+
+
+@pytest.fixture
+def backlog(store, learner, signed_client, no_worker):
+    """Three courses bought, nothing run yet: three queued lines."""
+    from tests.factories import CourseFactory  # pylint: disable=import-outside-toplevel
+
+    courses = [CourseFactory(course_id=f"course-v1:Org+B{n}+2026").course_id for n in range(3)]
+    lines = queued_lines(signed_client, courses)
+    no_worker.conf.task_always_eager = True
+    return lines
+
+
+@pytest.fixture
+def skip_locked(monkeypatch):
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(connection.features, "has_select_for_update_skip_locked", True)
+
+
+def test_without_skip_locked_a_task_claims_no_backlog(backlog):
+    assert fulfillment.claim_backlog(10) == []
+    assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [0, 0, 0]
+
+
+def test_backlog_claim_counts_the_attempt_before_enrolling_and_holds_the_lines(backlog, skip_locked, learner):
+    claimed = fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk)
+
+    assert [line.pk for line in claimed] == [line.pk for line in backlog[1:]]
+    assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [0, 1, 1]
+    assert not LocalEnrollment.objects.filter(user=learner).exists()  # counted, nothing enrolled yet
+    assert fulfillment.claim_backlog(10) == [OrderLine.objects.get(pk=backlog[0].pk)]  # held ones are skipped
+
+
+def test_line_held_by_a_batch_is_left_by_its_own_task_and_taken_on_redelivery(backlog, skip_locked, learner):
+    held = backlog[1]
+    fulfillment.claim_backlog(1, exclude_pk=backlog[0].pk)  # a batch holds line 2 and dies
+
+    assert fulfillment.fulfill_own(held.pk, takeover=False) == ("queued", False)  # not attempted: no batch either
+    assert OrderLine.objects.get(pk=held.pk).attempts == 1  # the first delivery of its task: untouched
+    assert fulfillment.fulfill_own(held.pk, takeover=True)[0] == "fulfilled"  # a retry or redelivery takes it
+    assert OrderLine.objects.get(pk=held.pk).attempts == 2  # the killed attempt still shows
+    assert LocalEnrollment.objects.filter(user=learner).count() == 1
+
+
+def test_stale_claim_is_claimed_again(backlog, skip_locked, settings):
+    fulfillment.claim_backlog(10)
+    settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS = 60
+    OrderLine.objects.update(modified=timezone.now() - timezone.timedelta(seconds=61))
+
+    assert len(fulfillment.claim_backlog(10)) == 3
+    assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [2, 2, 2]
+
+
+def test_task_fulfils_its_line_then_the_claimed_backlog_each_once(backlog, skip_locked, learner, events):
+    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+
+    assert fulfillment.fulfill_own(backlog[0].pk, takeover=False)[0] == "fulfilled"
+    assert tasks.fulfill_backlog(exclude_pk=backlog[0].pk) == 2
+    for line in backlog[1:]:  # their own tasks come later and find nothing to do
+        assert fulfill_line.apply(args=(line.pk,)).get() == "fulfilled"
+
+    assert [(line.status, line.attempts) for line in OrderLine.objects.order_by("pk")] == [("fulfilled", 1)] * 3
+    assert LocalEnrollment.objects.filter(user=learner, mode="verified").count() == 3
+    assert len(events["order.line.fulfilled.v1"]) == 3
+
+
+def test_batch_size_one_claims_nothing(backlog, skip_locked, settings):
+    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+
+    settings.COMMERCE_PLUGIN_FULFILL_BATCH_SIZE = 1
+
+    assert tasks.fulfill_backlog() == 0
+    assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [0, 0, 0]
+
+
+def test_batch_line_failing_transiently_starts_its_own_retry_and_terminal_refusal_fails_once(
+    backlog, skip_locked, monkeypatch, learner, events
+):
+    from commerce_plugin import enqueue, tasks  # pylint: disable=import-outside-toplevel
+
+    flaky, closed = backlog[0].course_id, backlog[1].course_id
+    real_enroll = LocalBackend.enroll
+
+    def enroll(self, user, course_id, *args):
+        if course_id == flaky:
+            raise TransientEnrollmentError("lock wait timeout")
+        if course_id == closed:
+            from commerce_plugin.lms import TerminalEnrollmentError  # pylint: disable=import-outside-toplevel
+
+            raise TerminalEnrollmentError("Enrollment is closed.")
+        return real_enroll(self, user, course_id, *args)
+
+    monkeypatch.setattr(LocalBackend, "enroll", enroll)
+    published = []
+    monkeypatch.setattr(enqueue, "fulfill_line", lambda pk, **options: published.append((pk, options)))
+
+    assert tasks.fulfill_backlog() == 3
+
+    statuses = [(line.status, line.attempts, line.last_error) for line in OrderLine.objects.order_by("pk")]
+    assert statuses == [
+        ("queued", 1, "retrying after TransientEnrollmentError: lock wait timeout"),
+        ("failed", 1, "Enrollment is closed."),
+        ("fulfilled", 1, ""),
+    ]
+    [(pk, options)] = published
+    assert pk == backlog[0].pk and options["retries"] == 1 and options["countdown"] >= 0
+    assert len(events["order.line.failed.v1"]) == 1 and len(events["order.line.fulfilled.v1"]) == 1
+
+
+def test_retry_and_sweeper_take_lines_that_look_held(backlog, skip_locked, monkeypatch):
+    from commerce_plugin import enqueue  # pylint: disable=import-outside-toplevel
+
+    published = []
+    monkeypatch.setattr(enqueue, "fulfill_line", lambda pk, **options: published.append((pk, options)))
+    OrderLine.objects.update(attempts=1, modified=timezone.now() - timezone.timedelta(hours=1))
+
+    orders.sweep_stuck_lines()
+    orders.retry_lines([backlog[0].pk])
+
+    assert all(options.get("redrive_at") for _, options in published)
+    assert len(published) == 4
+
+
+def test_redrive_takes_a_line_it_stamped_but_not_one_a_batch_claimed_after(backlog, skip_locked):
+    swept_at = timezone.now()
+    OrderLine.objects.update(attempts=1, modified=swept_at)  # counted before, stamped by the sweeper
+    OrderLine.objects.filter(pk=backlog[1].pk).update(modified=swept_at + timezone.timedelta(seconds=1))
+
+    assert fulfillment.fulfill_own(backlog[0].pk, takeover=False, redriven_at=swept_at)[0] == "fulfilled"
+    assert fulfillment.fulfill_own(backlog[1].pk, takeover=False, redriven_at=swept_at)[0] == "queued"

@@ -21,6 +21,14 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS": 600,
     # Run the sweeper from Celery beat every this many seconds (None: only the management command).
     "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS": None,
+    # Under a backlog a fulfillment task also claims up to this many lines minus its own and works
+    # them on one connection (1: one line per task). Needs SELECT ... FOR UPDATE SKIP LOCKED (MariaDB
+    # 10.6+, MySQL 8, PostgreSQL); elsewhere each line is fulfilled by its own task.
+    "COMMERCE_PLUGIN_FULFILL_BATCH_SIZE": 20,
+    # A queued line a task counted an attempt at less than this many seconds ago is held by it; other
+    # tasks leave it alone. Longer than a batch takes, shorter than the broker's visibility timeout
+    # (so a killed worker's redelivered task finds its batch free again) and than the sweep age.
+    "COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS": 60,
     # Webhook requests larger than this many bytes are refused (413) before their body is read; real
     # store payloads (an order with dozens of lines) stay well under 64 KiB.
     "COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES": 256 * 1024,
