@@ -31,7 +31,7 @@ from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from commerce_plugin import deliveries
+from commerce_plugin import deliveries, routes
 from commerce_plugin.models import BackfillRun, Store, WebhookDelivery
 from commerce_plugin.stores import get_adapter
 
@@ -282,16 +282,9 @@ def schedule_backfill():
     Add the periodic backfill to Celery beat's schedule when ``COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS``
     is set; at startup, like the sweeper's, because the operator's settings come after the plugin's.
     """
-    interval = getattr(settings, "COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS", None)
-    if not interval:
-        return
-    entry = {"task": "commerce_plugin.tasks.backfill_stores", "schedule": float(interval)}
-    for name in ("CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE"):
-        schedule = getattr(settings, name, None)
-        if schedule is None:
-            schedule = {}
-            setattr(settings, name, schedule)
-        schedule.setdefault("commerce_plugin.backfill", entry)
+    routes.schedule_periodic(
+        "backfill", "commerce_plugin.tasks.backfill_stores", "COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS"
+    )
 
 
 # The operator's view: what backfill recovered, and which stores' webhooks seem to have stopped.

@@ -25,6 +25,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
+from commerce_plugin import routes
 from commerce_plugin.deliveries import HELD, REDRIVABLE
 from commerce_plugin.models import WebhookDelivery
 
@@ -124,13 +125,4 @@ def schedule_purge():
 
     At startup, like the sweeper's schedule: the operator's settings are applied after the plugin's.
     """
-    interval = getattr(settings, "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS", None)
-    if not interval:
-        return
-    entry = {"task": purge_expired_deliveries.name, "schedule": float(interval)}
-    for name in ("CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE"):
-        schedule = getattr(settings, name, None)
-        if schedule is None:
-            schedule = {}
-            setattr(settings, name, schedule)
-        schedule.setdefault("commerce_plugin.purge", entry)
+    routes.schedule_periodic("purge", purge_expired_deliveries.name, "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS")

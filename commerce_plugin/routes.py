@@ -58,13 +58,22 @@ def schedule_sweeper():
     Done at startup rather than in ``plugin_settings``: the LMS applies plugin settings before the
     operator's (Tutor's) settings, which is where the interval is usually set.
     """
-    interval = getattr(settings, "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS", None)
+    schedule_periodic("sweep", "commerce_plugin.tasks.sweep_stuck_lines", "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS")
+
+
+def schedule_periodic(name, task, interval_setting):
+    """
+    Add ``task`` to Celery beat's schedule (both setting names the LMS has used) as
+    ``commerce_plugin.<name>``, every ``settings.<interval_setting>`` seconds, when that is set.
+    An entry the operator already scheduled under that name is kept.
+    """
+    interval = getattr(settings, interval_setting, None)
     if not interval:
         return
-    entry = {"task": "commerce_plugin.tasks.sweep_stuck_lines", "schedule": float(interval)}
-    for name in ("CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE"):
-        schedule = getattr(settings, name, None)
+    entry = {"task": task, "schedule": float(interval)}
+    for setting in ("CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE"):
+        schedule = getattr(settings, setting, None)
         if schedule is None:
             schedule = {}
-            setattr(settings, name, schedule)
-        schedule.setdefault("commerce_plugin.sweep", entry)
+            setattr(settings, setting, schedule)
+        schedule.setdefault(f"commerce_plugin.{name}", entry)
