@@ -89,6 +89,7 @@ class Stack:
         WORKDIR.mkdir(parents=True, exist_ok=True)
         self.sandbox = None
         self.coordinator = None
+        self.workers_started = 0
 
     # set-up
     def open(self):
@@ -209,7 +210,10 @@ class Stack:
 
     def start_worker(self, concurrency):
         """``celery -A sandbox worker --pool prefork --concurrency N`` on the bench's broker db."""
-        return self.sandbox.start_worker(f"worker-c{concurrency}", concurrency=concurrency, pool="prefork")
+        # A log of its own each time: "ready." in an earlier worker's log is not this one's.
+        self.workers_started += 1
+        name = f"worker-c{concurrency}-{self.workers_started}"
+        return self.sandbox.start_worker(name, concurrency=concurrency, pool="prefork")
 
     def start_coordinator(self):
         """The bench Coordinator (``bench/coordinator``) enrolling through this stack's LMS server."""

@@ -11,14 +11,16 @@ outside a transaction, after the committed UPDATE; inside a caller's transaction
 Under a backlog a task also claims more queued lines (:func:`claim_backlog`). A claim is the attempt
 counted before enrolling, with ``modified`` stamped: a queued line counted less than
 ``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago is *held*, and other tasks leave it alone, so the line's
-own task finds it taken (or finished) and exits. A claim is never a lock that must be released: a
-worker killed mid-batch leaves its lines held only until the claim is stale, when its redelivered
-task, any later batch or the sweeper takes them again, and the conditional status update still
-lets only one attempt fulfil a line.
+own task finds it taken (or finished) and exits. A claim is never a lock that must be released: it
+names the claiming task (``claimed_by``), whose redelivery after its worker died takes the batch
+back at once; otherwise the lines are held only until the claim is stale, when any later batch or
+the sweeper takes them again. The conditional status update still lets only one attempt fulfil a
+line.
 """
 
 import logging
 from datetime import UTC, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -42,7 +44,18 @@ LMS_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # What a fulfillment attempt loads of a line, its order and its store: what finding the buyer, the
 # enrollment's attributes, ``order_to_data`` (the events), ``release_seat`` and ``log_state`` read.
 # Any other field read from them would cost a query of its own.
-LINE_FIELDS = ("line_id", "sku", "course_id", "mode", "status", "attempts", "last_error", "granted", "previous_mode")
+LINE_FIELDS = (
+    "line_id",
+    "sku",
+    "course_id",
+    "mode",
+    "status",
+    "attempts",
+    "last_error",
+    "granted",
+    "previous_mode",
+    "modified",
+)
 ORDER_FIELDS = ("order_number", "email", "username", "lms_user_id", "date_placed", "created", "currency", "total")
 LOADED = (*LINE_FIELDS, *(f"order__{name}" for name in ORDER_FIELDS), "order__store__slug")
 
@@ -71,25 +84,34 @@ def fulfill(line_pk, final_attempt=False, takeover=True, redriven_at=None):
     return fulfill_own(line_pk, takeover, redriven_at)[0]
 
 
+class Outcome(NamedTuple):
+    """What a line's own task did: the line's status, whether it attempted it, and for how long the
+    line had waited since its order was accepted (``None`` when not attempted)."""
+
+    status: str | None
+    attempted: bool
+    waited: float | None = None
+
+
 def fulfill_own(line_pk, takeover=True, redriven_at=None):
     """
-    :func:`fulfill` for a line's own task: returns ``(status, attempted)``. Without ``takeover`` (a
+    :func:`fulfill` for a line's own task: returns an :class:`Outcome`. Without ``takeover`` (a
     task's first delivery) a line another task's batch holds is left to it (not attempted, its status
     returned as is); with ``redriven_at`` (the sweeper's or the admin's re-drive) only a hold taken
     after that moment.
     """
-    # Counted (and committed) before the LMS is asked, so an attempt whose worker dies mid-enrollment
-    # still shows; only while the line is actionable, so a line revoked or finished since it was
-    # queued is neither counted nor enrolled.
-    if not _claim(line_pk, takeover, redriven_at):
-        status = OrderLine.objects.filter(pk=line_pk).values_list("status", flat=True).first()
-        if status is None:
-            log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
-        return status, False
+    # The line is read first: a task whose line is done or held exits after this one query. The
+    # attempt is then counted (and committed) before the LMS is asked, so an attempt whose worker
+    # dies mid-enrollment still shows; the count is conditional on the same state, so of two tasks
+    # racing for the line only one goes on, and a line revoked or finished meanwhile is left alone.
     line = _load(line_pk)
-    if line is None or line.status not in ACTIONABLE:  # deleted or revoked since it was counted
-        return (line.status if line else None), False
-    return attempt(line, get_backend()), True
+    if line is None:
+        log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
+        return Outcome(None, False)
+    if line.status not in ACTIONABLE or not _claim(line, takeover, redriven_at):
+        return Outcome(line.status, False)
+    waited = (line.modified - line.order.created).total_seconds()
+    return Outcome(attempt(line, get_backend()), True, waited)
 
 
 def attempt(line, backend):
@@ -118,28 +140,51 @@ def _held():
     return Q(status=data.QUEUED, attempts__gt=0, modified__gte=cutoff)
 
 
-def _claim(line_pk, takeover, redriven_at=None):
+def _claim(line, takeover, redriven_at=None):
     """
-    Count an attempt at the line if it is actionable and, unless ``takeover``, not held (by a claim
-    later than ``redriven_at``, when given); one UPDATE.
+    Count an attempt at ``line`` if it is still actionable and, unless ``takeover``, not held (by a
+    claim later than ``redriven_at``, when given); one conditional UPDATE, reflected on ``line``.
     """
-    lines = OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE)
+    if not takeover and _is_held(line, redriven_at):
+        return False
+    lines = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE)
     if not takeover:
         held = _held() if redriven_at is None else _held() & Q(modified__gt=redriven_at)
         lines = lines.exclude(held)
-    return bool(lines.update(attempts=F("attempts") + 1, modified=timezone.now()))
+    now = timezone.now()
+    if not lines.update(attempts=F("attempts") + 1, modified=now):
+        return False
+    line.attempts += 1
+    line.modified = now
+    return True
 
 
-def claim_backlog(limit, exclude_pk=None):
+def _is_held(line, redriven_at=None):
+    """What :func:`_held` says of an already loaded line, without asking the database."""
+    if line.status != data.QUEUED or not line.attempts:
+        return False
+    cutoff = timezone.now() - timedelta(seconds=float(settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS))
+    return line.modified >= cutoff and (redriven_at is None or line.modified > redriven_at)
+
+
+def claim_backlog(limit, exclude_pk=None, token="", own=False):
     """
-    Claim up to ``limit`` queued lines no task holds, in one transaction, and return them loaded as
-    :func:`attempt` needs them (oldest first). ``SELECT … FOR UPDATE SKIP LOCKED`` gives concurrent
-    claimers disjoint lines; a database without it (SQLite, MariaDB before 10.6) claims nothing
-    here, and each line is fulfilled by its own task, one at a time.
+    Claim up to ``limit`` queued lines no task holds, in one transaction, for the task ``token``
+    (its Celery task id, stamped on each line) and return them loaded as :func:`attempt` needs them
+    (oldest first). With ``own``, the queued lines ``token`` itself claimed before instead, held or
+    not: a task delivered again because its worker died takes back the batch it was killed in.
+    ``SELECT … FOR UPDATE SKIP LOCKED`` gives concurrent claimers disjoint lines; a database without
+    it (SQLite, MariaDB before 10.6) claims nothing here, and each line is fulfilled by its own
+    task, one at a time.
     """
     if limit < 1 or not connections[router.db_for_write(OrderLine)].features.has_select_for_update_skip_locked:
         return []
-    free = OrderLine.objects.filter(status=data.QUEUED).exclude(_held())
+    if own:
+        if not token:
+            return []
+        free = OrderLine.objects.filter(status=data.QUEUED, claimed_by=token)
+    else:
+        free = OrderLine.objects.filter(status=data.QUEUED).exclude(_held())
     if exclude_pk is not None:
         free = free.exclude(pk=exclude_pk)
     with transaction.atomic():
@@ -147,7 +192,9 @@ def claim_backlog(limit, exclude_pk=None):
         pks = list(free.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit])
         if not pks:
             return []
-        OrderLine.objects.filter(pk__in=pks).update(attempts=F("attempts") + 1, modified=timezone.now())
+        OrderLine.objects.filter(pk__in=pks).update(
+            attempts=F("attempts") + 1, modified=timezone.now(), claimed_by=token[:64]
+        )
         return list(OrderLine.objects.select_related("order__store").only(*LOADED).filter(pk__in=pks).order_by("pk"))
 
 
@@ -219,10 +266,13 @@ def _transition(line, changes):
 
 
 def record_transient_error(line_pk, exc):
-    """Note a retryable error on the line (it stays queued); best effort, the database may be down."""
+    """
+    Note a retryable error on the line (it stays queued, its retries own it: no batch's claim is
+    left on it); best effort, the database may be down.
+    """
     try:
         OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE).update(
-            last_error=f"retrying after {type(exc).__name__}: {exc}"[:2000]
+            last_error=f"retrying after {type(exc).__name__}: {exc}"[:2000], claimed_by=""
         )
     except Exception:  # pylint: disable=broad-except
         log.warning("commerce line %s: could not record %s", line_pk, type(exc).__name__)

@@ -13,7 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin import enqueue, fulfillment, monitoring, orders
+from commerce_plugin import batch_memory, enqueue, fulfillment, monitoring, orders
 from commerce_plugin.lms import TransientEnrollmentError, get_backend
 
 log = logging.getLogger(__name__)
@@ -43,18 +43,23 @@ def fulfill_line(self, line_pk, redrive=None):
     """
     Enroll the buyer of one order line; transient errors retry with exponential backoff and jitter.
 
-    Then, while a backlog waits, up to ``COMMERCE_PLUGIN_FULFILL_BATCH_SIZE - 1`` more queued lines
-    on the same connection and LMS door; their own tasks find them taken or done and exit. A retry
-    or a redelivery (its worker was killed) takes the line even if a batch holds it: the holder was
-    this task. ``redrive`` (ISO time, from the sweeper and the admin's retry) takes it unless a batch
-    claimed it after that moment. Either way the conditional status update fulfils it once.
+    Then, when its line waited in the queue (``COMMERCE_PLUGIN_FULFILL_BATCH_AFTER_SECONDS``), up to
+    ``COMMERCE_PLUGIN_FULFILL_BATCH_SIZE - 1`` more queued lines on the same connection and LMS
+    door; their own tasks find them taken or done and exit (without a query when this process did
+    them). A retry or a redelivery (its worker was killed) takes the line even if a batch holds it,
+    and first takes back the lines its own earlier batch had claimed. ``redrive`` (ISO time, from
+    the sweeper and the admin's retry) takes it unless a batch claimed it after that moment. Either
+    way the conditional status update fulfils it once.
     """
     set_custom_attribute("commerce_plugin.line_pk", line_pk)
     delivery = self.request.delivery_info or {}
     takeover = bool(self.request.retries or delivery.get("redelivered"))
+    if not takeover and redrive is None and batch_memory.done(line_pk):
+        set_custom_attribute("commerce_plugin.line_status", "batched")
+        return "batched"
     redriven_at = datetime.fromisoformat(redrive) if redrive else None
     try:
-        status, attempted = fulfillment.fulfill_own(line_pk, takeover=takeover, redriven_at=redriven_at)
+        outcome = fulfillment.fulfill_own(line_pk, takeover=takeover, redriven_at=redriven_at)
     except TRANSIENT_ERRORS as exc:
         fulfillment.record_transient_error(line_pk, exc)
         if self.request.retries >= settings.COMMERCE_PLUGIN_MAX_RETRIES:
@@ -62,43 +67,57 @@ def fulfill_line(self, line_pk, redrive=None):
             monitoring.set_line_attributes(line_pk)
             return "failed"
         raise _retry_later(self, exc, f"line {line_pk}") from exc
-    set_custom_attribute("commerce_plugin.line_status", status)
-    # A task that found its own line waiting looks for a backlog, and so does a retry or a redelivery
-    # (its own line may be done but not the batch it was killed in); one whose line another batch
-    # took or finished exits. Never inside a web request that runs its tasks in-process.
-    if (attempted or takeover) and not self.request.is_eager:
-        fulfill_backlog(exclude_pk=line_pk)
-    return status
+    set_custom_attribute("commerce_plugin.line_status", outcome.status)
+    # A retry or a redelivery looks for the batch it was killed in, then for a backlog; a task that
+    # found its own line waiting long enough looks for a backlog; one whose line another batch took
+    # or finished exits. Never inside a web request that runs its tasks in-process.
+    if self.request.is_eager:
+        return outcome.status
+    if takeover:
+        fulfill_backlog(exclude_pk=line_pk, token=self.request.id, reclaim=True)
+    elif outcome.attempted and outcome.waited >= float(settings.COMMERCE_PLUGIN_FULFILL_BATCH_AFTER_SECONDS):
+        fulfill_backlog(exclude_pk=line_pk, token=self.request.id)
+    return outcome.status
 
 
-def fulfill_backlog(exclude_pk=None):
+def fulfill_backlog(exclude_pk=None, token="", reclaim=False):
     """
-    Claim up to ``COMMERCE_PLUGIN_FULFILL_BATCH_SIZE - 1`` queued lines that no task holds and
-    fulfil them one after the other; returns how many were claimed. Each line is handled as its own
-    task would: a terminal refusal fails it, a transient error is noted on it and its retry chain
-    starts (a ``fulfill_line`` with backoff), and the rest of the batch goes on.
+    Claim up to ``COMMERCE_PLUGIN_FULFILL_BATCH_SIZE - 1`` queued lines that no task holds for the
+    task ``token`` and fulfil them one after the other; returns how many were claimed. With
+    ``reclaim``, first the queued lines ``token``'s own earlier batch had claimed. Each line is
+    handled as its own task would: a terminal refusal fails it, a transient error is noted on it and
+    its retry chain starts (a ``fulfill_line`` with backoff), and the rest of the batch goes on.
     """
     more = int(settings.COMMERCE_PLUGIN_FULFILL_BATCH_SIZE) - 1
-    try:
-        lines = fulfillment.claim_backlog(more, exclude_pk=exclude_pk)
-    except TRANSIENT_ERRORS as exc:  # nothing was claimed: the claim is one transaction
-        log.info("commerce backlog not claimed: %s", type(exc).__name__)
-        return 0
-    if not lines:
-        return 0
-    log.info("commerce backlog claimed lines=%d", len(lines))
-    set_custom_attribute("commerce_plugin.batch_lines", len(lines))
+    claimed = 0
+    for own in (True, False) if reclaim else (False,):
+        try:
+            lines = fulfillment.claim_backlog(more, exclude_pk=exclude_pk, token=token or "", own=own)
+        except TRANSIENT_ERRORS as exc:  # nothing was claimed: the claim is one transaction
+            log.info("commerce backlog not claimed: %s", type(exc).__name__)
+            return claimed
+        if lines:
+            log.info("commerce backlog claimed lines=%d%s", len(lines), " (taken back)" if own else "")
+            _fulfil_batch(lines)
+            claimed += len(lines)
+    if claimed:
+        set_custom_attribute("commerce_plugin.batch_lines", claimed)
+    return claimed
+
+
+def _fulfil_batch(lines):
     backend = get_backend()
     for line in lines:
         try:
-            fulfillment.attempt(line, backend)
+            status = fulfillment.attempt(line, backend)
         except TRANSIENT_ERRORS as exc:
             fulfillment.record_transient_error(line.pk, exc)
             _retry_line_later(line.pk, exc)
         except Exception:  # pylint: disable=broad-except
             # Stays queued: once its claim is stale, a later batch or the sweeper tries it again.
             log.exception("commerce line %s: unexpected error in a batch", line.pk)
-    return len(lines)
+        else:
+            batch_memory.remember(line.pk, status)
 
 
 def _retry_line_later(line_pk, exc):

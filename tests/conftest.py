@@ -32,6 +32,14 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_worker_process():
+    """Each test is a fresh worker process: no line a batch finished in an earlier test is remembered."""
+    from commerce_plugin import batch_memory  # pylint: disable=import-outside-toplevel
+
+    batch_memory.forget_all()
+
+
 @pytest.fixture
 def store(db):
     return StoreFactory(slug="shop", secret="shop-secret-0123456789")

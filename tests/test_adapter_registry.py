@@ -17,10 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from commerce_plugin import stores
-from commerce_plugin.store_admin import StoreForm
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.management.commands.commerce_store import Command as StoreCommand
 from commerce_plugin.models import Store, WebhookDelivery
+from commerce_plugin.store_admin import StoreForm
 from commerce_plugin.stores.signing import hex_hmac
 from tests.factories import ProductFactory, StoreFactory
 

@@ -6,11 +6,11 @@ from django.db import OperationalError
 from django.utils import timezone
 from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 
-from commerce_plugin import fulfillment, orders
+from commerce_plugin import batch_memory, fulfillment, orders
 from commerce_plugin.lms import TransientEnrollmentError
 from commerce_plugin.lms.local.backend import LocalBackend
 from commerce_plugin.lms.local.models import LocalEnrollment
-from commerce_plugin.models import OrderLine
+from commerce_plugin.models import Order, OrderLine
 from commerce_plugin.tasks import fulfill_line
 from tests.conftest import ORDERS_URL, order_payload
 from tests.factories import UserFactory
@@ -265,7 +265,7 @@ def test_line_held_by_a_batch_is_left_by_its_own_task_and_taken_on_redelivery(ba
     held = backlog[1]
     fulfillment.claim_backlog(1, exclude_pk=backlog[0].pk)  # a batch holds line 2 and dies
 
-    assert fulfillment.fulfill_own(held.pk, takeover=False) == ("queued", False)  # not attempted: no batch either
+    assert fulfillment.fulfill_own(held.pk, takeover=False)[:2] == ("queued", False)  # not attempted: no batch either
     assert OrderLine.objects.get(pk=held.pk).attempts == 1  # the first delivery of its task: untouched
     assert fulfillment.fulfill_own(held.pk, takeover=True)[0] == "fulfilled"  # a retry or redelivery takes it
     assert OrderLine.objects.get(pk=held.pk).attempts == 2  # the killed attempt still shows
@@ -281,17 +281,61 @@ def test_stale_claim_is_claimed_again(backlog, skip_locked, settings):
     assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [2, 2, 2]
 
 
-def test_task_fulfils_its_line_then_the_claimed_backlog_each_once(backlog, skip_locked, learner, events):
+def test_task_fulfils_its_line_then_the_claimed_backlog_each_once(
+    backlog, skip_locked, learner, events, django_assert_num_queries
+):
     from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
 
     assert fulfillment.fulfill_own(backlog[0].pk, takeover=False)[0] == "fulfilled"
     assert tasks.fulfill_backlog(exclude_pk=backlog[0].pk) == 2
-    for line in backlog[1:]:  # their own tasks come later and find nothing to do
-        assert fulfill_line.apply(args=(line.pk,)).get() == "fulfilled"
+    with django_assert_num_queries(0):  # their own tasks come later, here: the batch's process knows
+        assert [fulfill_line.apply(args=(line.pk,)).get() for line in backlog[1:]] == ["batched"] * 2
+    batch_memory.forget_all()  # in another worker process: one read each, and nothing to do
+    with django_assert_num_queries(2):
+        assert [fulfill_line.apply(args=(line.pk,)).get() for line in backlog[1:]] == ["fulfilled"] * 2
 
     assert [(line.status, line.attempts) for line in OrderLine.objects.order_by("pk")] == [("fulfilled", 1)] * 3
     assert LocalEnrollment.objects.filter(user=learner, mode="verified").count() == 3
     assert len(events["order.line.fulfilled.v1"]) == 3
+
+
+def test_redelivered_task_takes_back_the_batch_it_claimed_at_once_and_no_other(backlog, skip_locked, learner):
+    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+
+    claimed = fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-1")  # then its worker died
+    assert {line.claimed_by for line in OrderLine.objects.filter(pk__in=[line.pk for line in claimed])} == {"task-1"}
+    assert fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-2") == []  # held from others
+    assert fulfillment.claim_backlog(10, token="task-2", own=True) == []  # and not task-2's to take back
+
+    assert tasks.fulfill_backlog(exclude_pk=backlog[0].pk, token="task-1", reclaim=True) == 2  # long before stale
+
+    lines = list(OrderLine.objects.order_by("pk"))
+    assert [(line.status, line.attempts) for line in lines[1:]] == [("fulfilled", 2)] * 2  # the killed try shows
+    assert lines[0].status == "queued"  # its own line is the redelivered task's own business
+    assert LocalEnrollment.objects.filter(user=learner, mode="verified").count() == 2
+
+
+def test_line_left_to_its_retries_is_no_longer_a_batch_s_to_take_back(backlog, skip_locked):
+    fulfillment.claim_backlog(10, token="task-1")
+    fulfillment.record_transient_error(backlog[1].pk, OperationalError("lock wait timeout"))
+
+    taken_back = fulfillment.claim_backlog(10, token="task-1", own=True)
+
+    assert [line.pk for line in taken_back] == [backlog[0].pk, backlog[2].pk]
+
+
+def test_lines_a_batch_leaves_waiting_for_registration_are_fulfilled_by_their_later_task(backlog, skip_locked):
+    """A batch remembers only the lines it ended: its process must not skip their later tasks."""
+    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+
+    Order.objects.update(lms_user_id=None, username="", email="newcomer@example.com")  # no account yet
+
+    assert tasks.fulfill_backlog() == 3
+    assert {line.status for line in OrderLine.objects.all()} == {"pending-registration"}
+
+    newcomer = UserFactory(username="newcomer", email="newcomer@example.com")  # registered and activated
+    assert [fulfill_line.apply(args=(line.pk,)).get() for line in backlog] == ["fulfilled"] * 3
+    assert LocalEnrollment.objects.filter(user=newcomer, mode="verified", is_active=True).count() == 3
 
 
 def test_batch_size_one_claims_nothing(backlog, skip_locked, settings):

@@ -74,6 +74,9 @@ class OrderLine(models.Model):
     modified = models.DateTimeField(auto_now=True, db_index=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The task whose batch last claimed the line (its Celery task id): when that task is delivered
+    # again because its worker died, it takes back exactly these lines at once.
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "line_id"], name="commerce_line_order_line")]

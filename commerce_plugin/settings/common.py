@@ -29,6 +29,10 @@ DEFAULTS = {
     # tasks leave it alone. Longer than a batch takes, shorter than the broker's visibility timeout
     # (so a killed worker's redelivered task finds its batch free again) and than the sweep age.
     "COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS": 60,
+    # A task looks for a backlog to claim only when its own line waited at least this many seconds
+    # between acceptance and its attempt (or it is a retry or a redelivery): with a short queue each
+    # line's own task is quickest, and the claim query would find nothing.
+    "COMMERCE_PLUGIN_FULFILL_BATCH_AFTER_SECONDS": 1.0,
     # Webhook requests larger than this many bytes are refused (413) before their body is read; real
     # store payloads (an order with dozens of lines) stay well under 64 KiB.
     "COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES": 256 * 1024,

@@ -6,9 +6,11 @@ the broker was down and the sweeper re-queues the backlog, and when every task i
 """
 
 import collections
+import re
 import time
 from types import SimpleNamespace
 
+import psutil
 import pytest
 
 from demo.processes import free_port, wait_for
@@ -28,7 +30,7 @@ User = get_user_model()
 User.objects.bulk_create(
     [User(username=f"it_bat{{n}}", email=f"it_bat{{n}}@example.com", password="!") for n in range({learners})]
 )
-for case in "ABCDE":
+for case in "ABCDEF":
     for n in range({courses}):
         CourseFactory(course_id=f"course-v1:IT+BAT{{case}}{{n}}+2026")
 """
@@ -59,9 +61,9 @@ def batching(seeded, tmp_path):
     events = tmp_path / "events.jsonl"
     started = []
 
-    def start():
+    def start(settings=SETTINGS):
         name = f"worker-batch-{stack.workers_started}-{len(started)}"
-        env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "COMMERCE_IT_EVENT_LOG": str(events)}
+        env = {"DJANGO_SETTINGS_MODULE": settings, "COMMERCE_IT_EVENT_LOG": str(events)}
         worker = stack.sandbox.start_worker(name, env=env, concurrency=2, pool="prefork")
         started.append(worker)
         return worker
@@ -195,6 +197,48 @@ def test_worker_killed_mid_batch_leaves_its_lines_to_be_claimed_again_and_fulfil
     assert after[blocked["id"]]["attempts"] >= 2  # the killed attempt still shows
     assert all(after[pk]["attempts"] >= 2 for pk in claimed), [after[pk] for pk in claimed]
     drained(stack)  # the redelivered tasks were acknowledged in the end
+
+
+@pytest.mark.integration
+def test_pool_process_killed_mid_batch_its_redelivered_task_takes_the_batch_back_at_once(batching):
+    """
+    The LMS worker stays up and only the pool process running the batch dies (the OOM killer, a
+    segfault): Celery hands its task out again at once, and that task takes back the lines its
+    batch had claimed without waiting for the claims to go stale (ten minutes in these settings).
+    """
+    stack = batching.stack
+    count = place_orders(stack, "F", orders=30)
+    holder = _mysql(stack.database)
+    holder.autocommit(False)
+    try:
+        holder.cursor().execute(HOLD_ENROLLMENT, ("it_bat10", "course-v1:IT+BATF2+2026"))
+        worker = batching.start(settings="tests.integration.batching_long_claims_settings")
+
+        def blocked_mid_backlog():
+            statuses = collections.Counter(line["status"] for line in lines_of(stack, "F"))
+            waiting = stack.sql(WAITING_ON_LOCKS, stack.database)[0]["n"]
+            return waiting >= 1 and statuses["fulfilled"] >= 1 and statuses["queued"] >= 1
+
+        wait_for(blocked_mid_backlog, 120, "an attempt to block with lines fulfilled and lines queued")
+        pool = psutil.Process(worker.popen.pid).children()
+        assert len(pool) == 2
+        for process in pool:
+            process.kill()  # SIGKILL to the pool processes only: the worker itself lives on
+        psutil.wait_procs(pool, timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+
+    held = [line for line in lines_of(stack, "F") if line["status"] == "queued" and line["attempts"] >= 1]
+    assert held, "the killed batch had left no claimed line"
+    wait_all_done(batching, "F", timeout=120)  # claims stay fresh for 600 s: only a take-back finishes
+
+    assert worker.alive
+    assert_fulfilled_once(batching, "F", count, killed=2)
+    assert re.search(r"commerce backlog claimed lines=\d+ \(taken back\)", worker.log())
+    after = {line["id"]: line for line in lines_of(stack, "F")}
+    assert all(after[line["id"]]["attempts"] >= 2 for line in held)  # the killed attempts still show
+    drained(stack)
 
 
 @pytest.mark.integration
