@@ -4,6 +4,11 @@ holds their tasks), then the worker starts and drains them. Reported: its CPU pe
 process tree, less what starting an idle worker costs), to set beside the floor's CPU per direct
 enrollment, and the wall time from the first fulfilment to the last. Every line must end fulfilled
 with exactly one enrollment, or the figure is marked invalid.
+
+Beside it, what Celery itself costs the same worker per task message: as many messages of Celery's
+built-in ``celery.accumulate`` (a task that only returns its argument) queued, then drained the
+same way. Every accepted line has a message of its own (what makes it fulfilled at once, and
+redelivered if its worker dies), so that cost is part of every line's, whatever the plugin does.
 """
 
 import secrets
@@ -43,13 +48,15 @@ def measure(stack, lines=1000, workers=1):
     worker = stack.start_worker(workers)
     try:
         counts = wait_for(lambda: _finished(prefix, lines), TIMEOUT, f"{lines} backlog lines to finish", 0.25)
-        worker_cpu = cpu.tree_cpu(worker.popen.pid) - boot
+        consumer_cpu, pool_cpu = _less_boot(cpu.split_cpu(worker.popen.pid), boot)
+        worker_cpu = consumer_cpu + pool_cpu
         database_cpu = cpu.tree_cpu(database) - database_before if database else None
     finally:
         worker.stop()
     first, last = _fulfilment_span(prefix)
     enrollments = _enrollments(learners)
     valid = counts.get("fulfilled") == lines and enrollments == {"rows": lines, "active_verified": lines}
+    message_consumer, message_pool = celery_message_cpu(stack, lines, workers, boot)
     return {
         "lines": lines,
         "workers": workers,
@@ -61,7 +68,13 @@ def measure(stack, lines=1000, workers=1):
         "seconds_from_start": round(last - started, 3) if last else None,
         "lines_per_second": round(lines / (last - first), 1) if first and last > first else None,
         "worker_cpu_ms_per_line": round(worker_cpu * 1000 / lines, 2),
-        "worker_boot_cpu_ms": round(boot * 1000, 1),
+        "worker_boot_cpu_ms": round(sum(boot) * 1000, 1),
+        # The worker's consumer process (receives, hands over, acknowledges) and its pool (runs tasks).
+        "consumer_cpu_ms_per_line": round(consumer_cpu * 1000 / lines, 2),
+        "pool_cpu_ms_per_line": round(pool_cpu * 1000 / lines, 2),
+        "celery_message_cpu_ms": round((message_consumer + message_pool) * 1000 / lines, 2),
+        "celery_message_consumer_cpu_ms": round(message_consumer * 1000 / lines, 2),
+        "celery_message_pool_cpu_ms": round(message_pool * 1000 / lines, 2),
         "database_cpu_ms_per_line": round(database_cpu * 1000 / lines, 2) if database_cpu is not None else None,
         "fulfilled": counts.get("fulfilled", 0),
         "statuses": counts,
@@ -70,12 +83,41 @@ def measure(stack, lines=1000, workers=1):
     }
 
 
+def celery_message_cpu(stack, messages, workers, boot):
+    """
+    Worker CPU seconds (consumer, pool; less ``boot``) to drain ``messages`` queued no-op task
+    messages: Celery's receive, hand-over to the pool, task call, log lines and acknowledgement.
+    """
+    from sandbox.celery import app  # pylint: disable=import-outside-toplevel
+
+    stack.flush_broker()
+    with app.producer_or_acquire() as producer:
+        for number in range(messages):
+            app.send_task("celery.accumulate", args=(number,), producer=producer)
+    worker = stack.start_worker(workers)
+    try:
+        wait_for(lambda: _broker_empty(stack), TIMEOUT, f"{messages} no-op task messages to drain", 0.25)
+        return _less_boot(cpu.split_cpu(worker.popen.pid), boot)
+    finally:
+        worker.stop()
+
+
+def _less_boot(spent, boot):
+    """A worker's (consumer, pool) CPU seconds less what starting an idle one costs."""
+    return spent[0] - boot[0], spent[1] - boot[1]
+
+
+def _broker_empty(stack):
+    """Nothing queued, nothing delivered and not yet acknowledged."""
+    return not stack.redis.llen("celery") and not stack.redis.hlen("unacked")
+
+
 def _idle_worker_cpu(stack, workers):
-    """CPU seconds a worker of this size spends starting up, with nothing queued."""
+    """CPU seconds (consumer, pool) a worker of this size spends starting up, with nothing queued."""
     worker = stack.start_worker(workers)
     try:
         time.sleep(1)  # past " ready.": the pool's processes have started
-        return cpu.tree_cpu(worker.popen.pid)
+        return cpu.split_cpu(worker.popen.pid)
     finally:
         worker.stop()
 

@@ -27,6 +27,17 @@ def tree_cpu(pid):
     return total
 
 
+def split_cpu(pid):
+    """``(pid's own CPU seconds, its live descendants')``: a Celery worker's consumer, and its pool."""
+    total = tree_cpu(pid)
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0, total
+    own = times.user + times.system
+    return own, total - own
+
+
 def database_pid():
     """The MariaDB/MySQL server's pid on this machine, or ``None`` (then its CPU is not reported)."""
     for process in psutil.process_iter(["name"]):

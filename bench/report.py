@@ -49,7 +49,7 @@ def judge(results):
             "pass": max(worst_cpu, worst_p50) <= ACCEPTANCE_MAX_OVER_ESSENTIAL,
         },
         "backlog_cpu_vs_floor": _backlog(results),
-        "coordinator": _coordinator(results.get("coordinator")),
+        "coordinator": _coordinator(results.get("coordinator"), _least_plugin_order(results)),
         "memory_flat": _memory(results.get("memory")),
         "queries_constant": {
             "target": "same count at 10 and 10,000 orders, 1 and 200 stores",
@@ -74,7 +74,7 @@ def _backlog(results):
     floor_ms = backlog.get("floor_cpu_ms_per_line") or results["floor"]["cpu_ms_per_enrollment"]
     ratio = round(backlog["worker_cpu_ms_per_line"] / floor_ms, 2)
     valid = backlog.get("valid", True)  # every line fulfilled with one enrollment, when it says
-    return {
+    verdict = {
         **target,
         "worker_cpu_ms_per_line": backlog["worker_cpu_ms_per_line"],
         "floor_cpu_ms": floor_ms,
@@ -82,9 +82,35 @@ def _backlog(results):
         "valid": valid,
         "pass": valid and ratio <= BACKLOG_MAX_OVER_FLOOR,
     }
+    message_ms = backlog.get("celery_message_cpu_ms")
+    if message_ms is not None:
+        # Where the line's CPU goes: the enrollment (the floor), Celery's handling of the line's own
+        # message (measured on a no-op task), and what is left: the plugin's own work per line.
+        verdict["celery_message_cpu_ms"] = message_ms
+        verdict["plugin_own_cpu_ms"] = round(backlog["worker_cpu_ms_per_line"] - floor_ms - message_ms, 2)
+        verdict["floor_plus_message_ratio"] = round((floor_ms + message_ms) / floor_ms, 2)
+    return verdict
 
 
-def _coordinator(compared):
+def _least_plugin_order(results):
+    """
+    What an order costs an in-LMS design that does nothing but the essentials, from this run's own
+    figures: the essential order's acceptance (server CPU at 8 clients, p50 at 1), Celery's handling
+    of one task message, and the floor's enrollment. ``None`` where a figure is missing.
+    """
+    essential = {row["concurrency"]: row["essential"] for row in results.get("acceptance", ())}
+    message = (results.get("backlog") or {}).get("celery_message_cpu_ms")
+    floor = results.get("floor") or {}
+    if 8 not in essential or 1 not in essential or message is None or not floor.get("cpu_ms_per_enrollment"):
+        return None
+    return {
+        "cpu_ms": round(essential[8]["server_cpu_ms"] + message + floor["cpu_ms_per_enrollment"], 2),
+        "answer_p50_ms": essential[1]["p50_ms"],
+        "enroll_ms": round(1000 / floor["enrollments_per_second"], 2),
+    }
+
+
+def _coordinator(compared, least=None):
     target = {
         "target": f">= {COORDINATOR_MIN_THROUGHPUT}x the Coordinator's throughput at <= {COORDINATOR_MAX_P50}x"
         " its p50 pay-to-enrolled (at 20 orders/s)"
@@ -98,13 +124,26 @@ def _coordinator(compared):
         for row in (compared["plugin"], compared["coordinator"])
     )
     ratio, p50 = compared["throughput_ratio"], compared["p50_ratio"]
-    return {
+    verdict = {
         **target,
         "throughput_ratio": ratio,
         "p50_ratio": p50,
         "every_order_enrolled": complete,
         "pass": complete and ratio >= COORDINATOR_MIN_THROUGHPUT and p50 is not None and p50 <= COORDINATOR_MAX_P50,
     }
+    if least:
+        # The best any in-LMS design could show on this machine: CPU-bound throughput is at most the
+        # Coordinator's CPU per order over the essentials'; p50 at least the essential order's answer
+        # plus one enrollment.
+        coordinator = compared["coordinator"]
+        rate, spent = coordinator["latency"][0], coordinator["capacity"]["cpu_ms_per_order"]["total"]
+        verdict["essentials"] = {
+            **least,
+            "throughput_ratio_at_most": round(spent / least["cpu_ms"], 2),
+            "p50_ms_needed": round(rate["p50_ms"] * COORDINATOR_MAX_P50, 1),
+            "p50_ms_at_least": round(least["answer_p50_ms"] + least["enroll_ms"], 1),
+        }
+    return verdict
 
 
 def _memory(memory):
@@ -198,16 +237,16 @@ def table(results):
             f"{row['scenario']:<48} | {row['per_order_1_line']:>12} | {row['per_order_2_lines']:>12} | "
             f"{row['per_line']:>8}"
         )
-    out.extend(_comparison(results.get("coordinator")))
+    out.extend(_comparison(results.get("coordinator"), targets["coordinator"]))
     out.extend(_memory_lines(results.get("memory")))
-    out.extend(_backlog_lines(results.get("backlog")))
+    out.extend(_backlog_lines(results.get("backlog"), targets["backlog_cpu_vs_floor"]))
     out.extend(_targets(targets))
     out.append(f"\nwritten: {results['path']}")
     out.append(f"total time: {results['seconds']:.0f} s")
     return "\n".join(out)
 
 
-def _comparison(compared):
+def _comparison(compared, verdict=None):
     if not compared:
         return []
     out = [
@@ -239,6 +278,14 @@ def _comparison(compared):
     out.append(
         f"  plugin/Coordinator: throughput {compared['throughput_ratio']}x, p50 at 20/s {compared['p50_ratio']}x"
     )
+    least = (verdict or {}).get("essentials")
+    if least:
+        out.append(
+            f"  an in-LMS design doing only the essentials (essential acceptance + one task message + the floor's"
+            f" enrollment: {least['cpu_ms']} ms CPU) reaches at most {least['throughput_ratio_at_most']}x the"
+            f" Coordinator's throughput here; half its p50 is {least['p50_ms_needed']} ms, and the essential"
+            f" order's answer plus one enrollment already take {least['p50_ms_at_least']} ms"
+        )
     return out
 
 
@@ -255,15 +302,33 @@ def _memory_lines(memory):
     ]
 
 
-def _backlog_lines(backlog):
+def _backlog_lines(backlog, verdict=None):
     if not backlog or backlog.get("worker_cpu_ms_per_line") is None:
         return []
     workers = backlog.get("workers")
-    return [
+    out = [
         f"\nBacklog: {backlog['lines']} lines queued, then drained by {workers or '?'} worker process(es)"
         f" in {backlog.get('seconds')} s; worker CPU {backlog['worker_cpu_ms_per_line']} ms per line"
         + ("" if backlog.get("valid", True) else " (INVALID: not every line fulfilled with one enrollment)")
     ]
+    if backlog.get("consumer_cpu_ms_per_line") is not None:
+        out.append(
+            f"  by process: consumer {backlog['consumer_cpu_ms_per_line']} ms (receives, hands over, acknowledges"
+            f" each line's message) + pool {backlog['pool_cpu_ms_per_line']} ms (runs the tasks) per line"
+        )
+    if verdict and verdict.get("celery_message_cpu_ms") is not None:
+        out.append(
+            f"  a no-op task (celery.accumulate), {backlog['lines']} messages through the same worker:"
+            f" {verdict['celery_message_cpu_ms']} ms per message (consumer"
+            f" {backlog.get('celery_message_consumer_cpu_ms')} + pool {backlog.get('celery_message_pool_cpu_ms')})"
+        )
+        out.append(
+            f"  per line: enrollment (the floor) {verdict['floor_cpu_ms']} ms + Celery's handling of the line's own"
+            f" message {verdict['celery_message_cpu_ms']} ms + the rest {verdict['plugin_own_cpu_ms']} ms (the"
+            f" plugin's own work, and enrolling in a worker rather than a tight loop); the floor and the"
+            f" message alone are {verdict['floor_plus_message_ratio']}x the floor"
+        )
+    return out
 
 
 def _targets(targets):

@@ -80,6 +80,8 @@ class Process:
 
     def __init__(self, name, args, env, log_path):
         self.name, self.log_path = name, Path(log_path)
+        # The log may hold an earlier process's lines (same name, appended): this one's start here.
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._log = open(self.log_path, "ab")  # open for the process's lifetime; closed by stop()/kill()
         self.popen = subprocess.Popen(
             args,
@@ -101,6 +103,12 @@ class Process:
 
     def log(self):
         return self.log_path.read_text(errors="replace")
+
+    def own_log(self):
+        """What this process wrote to its log (not an earlier process of the same name)."""
+        with open(self.log_path, "rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def kill(self):
         """SIGKILL the whole process group: a crash, with no chance to acknowledge or requeue."""
@@ -215,7 +223,7 @@ class Sandbox:
         def ready():
             if not process.alive:
                 raise RuntimeError(f"{name} exited {process.popen.returncode}:\n{process.log()}")
-            return " ready." in process.log()
+            return " ready." in process.own_log()
 
         wait_for(ready, timeout, f"{name} to be ready")
         return process
