@@ -1,7 +1,7 @@
 # The Open edX cookiecutter's vocabulary. Every target sets itself up on a fresh clone: the
 # virtualenv is (re)built whenever setup.py or a requirements file is newer than its stamp.
 .DEFAULT_GOAL := help
-.PHONY: help requirements tutor-env test test-integration test-tutor browser-env test-browser test-lms test-all extract_translations quality format demo bench clean distclean
+.PHONY: help requirements tutor-env test test-integration test-tutor browser-env test-browser test-lms test-all extract_translations quality format demo bench crash-drill clean distclean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -154,6 +154,9 @@ demo: $(STAMP) ## a signed order over HTTP, fulfilled by a worker, in a throwawa
 bench: $(STAMP) ## benchmarks on MariaDB + Redis + gunicorn + celery workers: a table and bench/results.json
 	$(PY) -m pip install --quiet -r requirements/bench.txt
 	$(PY) bench/run.py
+
+crash-drill: $(STAMP) ## a 2,000-order burst with the worker's pool SIGKILLed mid-way (KILL=worker: the whole worker); counts enrollments against orders
+	$(PY) bench/crash.py --kill $(or $(KILL),pool) $(if $(ORDERS),--orders $(ORDERS))
 
 # The release artefacts of both packages, checked as PyPI will check them (.github/workflows/release.yml
 # runs the same): dist/ gets commerce-plugin's and tutor-contrib-commerce-plugin's sdist and wheel.
