@@ -5,6 +5,7 @@ the course does not offer) fail once, with a reason an operator can read.
 """
 
 from datetime import timedelta
+from unittest import mock
 
 from plugin_lms import ORDERS_URL, PluginLmsTestCase, order_payload  # pylint: disable=import-error
 
@@ -19,8 +20,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from commerce_plugin import orders  # noqa: E402
+from commerce_plugin import batch_memory, fulfillment, orders, tasks  # noqa: E402
 from commerce_plugin.models import OrderLine  # noqa: E402
+from commerce_plugin.tasks import fulfill_line  # noqa: E402
 
 REGISTRATION_URL = "/api/user/v1/account/registration/"
 
@@ -135,3 +137,46 @@ class RefusedLineTest(PluginLmsTestCase):
         line.refresh_from_db()
         self.assert_failed_once(line, "verified")
         assert self.enrollment(self.learner, course) is None
+
+
+class BacklogBatchTest(PluginLmsTestCase):
+    """
+    Lines queued while no worker ran, claimed as one batch and enrolled one after the other through
+    the LMS's own enrollment API; a batch whose worker died is taken back by its own task only.
+    """
+
+    def setUp(self):
+        super().setUp()
+        from django.db import connection  # pylint: disable=import-outside-toplevel
+
+        # The LMS's test database (SQLite) has no SKIP LOCKED and ignores FOR UPDATE: say it has.
+        patcher = mock.patch.object(connection.features, "has_select_for_update_skip_locked", True)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        batch_memory.forget_all()
+        self.addCleanup(batch_memory.forget_all)
+        self.courses = [self.course(run=f"B{n}") for n in range(3)]
+        self.learners = [UserFactory(username=f"bat{n}", email=f"bat{n}@example.com") for n in range(3)]
+        for n, (course, learner) in enumerate(zip(self.courses, self.learners, strict=True)):
+            answer = self.signed_post(ORDERS_URL, order_payload(course, f"B-{n}", email=learner.email), commit=False)
+            assert answer.status_code == 202, answer.content
+        assert {line.status for line in OrderLine.objects.all()} == {"queued"}
+
+    def test_a_batch_its_task_takes_back_enrolls_each_buyer_once_in_the_paid_mode(self):
+        claimed = fulfillment.claim_backlog(10, token="killed-task")  # and then its worker died
+
+        assert [line.claimed_by for line in OrderLine.objects.order_by("pk")] == ["killed-task"] * 3
+        assert tasks.fulfill_backlog(token="another-task") == 0  # held: no other task takes them
+        taken_back = self.committed(lambda: tasks.fulfill_backlog(token="killed-task", reclaim=True))
+        assert taken_back == len(claimed) == 3
+
+        for course, learner in zip(self.courses, self.learners, strict=True):
+            row = self.enrollment(learner, course)
+            assert (row.mode, row.is_active) == ("verified", True)
+            assert self.order_attributes(learner, course)["order_number"].startswith("B-")
+        assert [(line.status, line.attempts) for line in OrderLine.objects.all()] == [("fulfilled", 2)] * 3
+        assert self.event_names().count("order.line.fulfilled") == 3
+        # Their own tasks arrive afterwards in this process: nothing left to do, nothing asked.
+        for line in OrderLine.objects.all():
+            assert self.committed(lambda pk=line.pk: fulfill_line.apply(args=(pk,)).get()) == "batched"
+        assert self.event_names().count("order.line.fulfilled") == 3
