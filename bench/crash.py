@@ -31,6 +31,7 @@ from demo.processes import ORDERS_PATH, wait_for  # noqa: E402
 
 CLIENTS = 8
 TIMEOUT = 600
+MIN_ORDERS = 30
 
 
 def drill(stack, orders, kill):
@@ -115,6 +116,8 @@ def main():
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--kill", choices=("pool", "worker"), default="pool")
     options = parser.parse_args()
+    if options.orders < MIN_ORDERS:
+        parser.error(f"--orders must be at least {MIN_ORDERS}: the worker is killed a third of the way in")
     stack = Stack()
     if not stack.real:
         print(f"needs MariaDB and Redis: {stack.fallback_reason}", file=sys.stderr)
