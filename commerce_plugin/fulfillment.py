@@ -172,7 +172,8 @@ def claim_backlog(limit, exclude_pk=None, token="", own=False):
     Claim up to ``limit`` queued lines no task holds, in one transaction, for the task ``token``
     (its Celery task id, stamped on each line) and return them loaded as :func:`attempt` needs them
     (oldest first). With ``own``, the queued lines ``token`` itself claimed before instead, held or
-    not: a task delivered again because its worker died takes back the batch it was killed in.
+    not: a task delivered again because its worker died takes back the batch it was killed in (with
+    ``FOR UPDATE``, waiting for other claimers, so none of its lines is skipped).
     ``SELECT … FOR UPDATE SKIP LOCKED`` gives concurrent claimers disjoint lines; a database without
     it (SQLite, MariaDB before 10.6) claims nothing here, and each line is fulfilled by its own
     task, one at a time.
@@ -188,8 +189,11 @@ def claim_backlog(limit, exclude_pk=None, token="", own=False):
     if exclude_pk is not None:
         free = free.exclude(pk=exclude_pk)
     with transaction.atomic():
-        # Only the lines' own rows are locked: no join, so orders and stores stay free.
-        pks = list(free.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit])
+        # Only the lines' own rows are locked: no join, so orders and stores stay free. A claimer
+        # scanning for queued lines locks each row it looks at for a moment, even one it leaves; a
+        # task taking its own lines back waits for such a moment to pass rather than skip them.
+        locked = free.select_for_update(skip_locked=not own)
+        pks = list(locked.order_by("pk").values_list("pk", flat=True)[:limit])
         if not pks:
             return []
         OrderLine.objects.filter(pk__in=pks).update(
