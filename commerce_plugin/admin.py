@@ -207,6 +207,7 @@ class OrderLineAdmin(ReadOnlyAdmin):
         "mode",
         "status",
         "attempts",
+        "claimed_by",
         "last_error",
         "granted",
         "previous_mode",

@@ -76,7 +76,12 @@ class OrderLine(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The task whose batch last claimed the line (its Celery task id): when that task is delivered
     # again because its worker died, it takes back exactly these lines at once.
-    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_by = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("The fulfillment task whose batch last claimed this line (its Celery task id)."),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "line_id"], name="commerce_line_order_line")]

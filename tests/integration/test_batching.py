@@ -6,6 +6,7 @@ the broker was down and the sweeper re-queues the backlog, and when every task i
 """
 
 import collections
+import contextlib
 import re
 import time
 from types import SimpleNamespace
@@ -133,6 +134,32 @@ def assert_fulfilled_once(batching, case, count, killed=0):
     assert {event_type for event_type, _, _ in sent} == {"org.openedx.commerce.order.line.fulfilled.v1"}
 
 
+@contextlib.contextmanager
+def blocked_mid_backlog(batching, case, settings=SETTINGS):
+    """
+    Start a batching worker while an uncommitted enrollment of learner 10 in the case's third course
+    holds the unique key: the attempt that reaches that line blocks inside its enrollment, with its
+    batch's later lines still claimed. Yields the worker once it is so; the hold ends on leaving.
+    """
+    stack = batching.stack
+    holder = _mysql(stack.database)
+    holder.autocommit(False)
+    try:
+        holder.cursor().execute(HOLD_ENROLLMENT, ("it_bat10", f"course-v1:IT+BAT{case}2+2026"))
+        worker = batching.start(settings=settings)
+
+        def blocked():
+            statuses = collections.Counter(line["status"] for line in lines_of(stack, case))
+            waiting = stack.sql(WAITING_ON_LOCKS, stack.database)[0]["n"]
+            return waiting >= 1 and statuses["fulfilled"] >= 1 and statuses["queued"] >= 1
+
+        wait_for(blocked, 120, "an attempt to block with lines fulfilled and lines queued")
+        yield worker
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 def drained(stack):
     """Wait until no task is queued or unacknowledged (the last ones may still run after the lines finish)."""
     wait_for(lambda: stack.broker.llen("celery") == 0 and stack.broker.hlen("unacked") == 0, 60, "the queue to drain")
@@ -161,25 +188,9 @@ def test_backlog_queued_while_no_worker_runs_is_fulfilled_once_per_line_in_batch
 def test_worker_killed_mid_batch_leaves_its_lines_to_be_claimed_again_and_fulfilled_once(batching):
     stack = batching.stack
     count = place_orders(stack, "B", orders=50)
-    # An uncommitted enrollment of learner 10 in the third course holds the unique key: the attempt
-    # that reaches that line blocks inside its enrollment, with its batch's later lines still claimed.
-    holder = _mysql(stack.database)
-    holder.autocommit(False)
-    try:
-        holder.cursor().execute(HOLD_ENROLLMENT, ("it_bat10", "course-v1:IT+BATB2+2026"))
-        worker = batching.start()
-
-        def blocked_mid_backlog():
-            statuses = collections.Counter(line["status"] for line in lines_of(stack, "B"))
-            waiting = stack.sql(WAITING_ON_LOCKS, stack.database)[0]["n"]
-            return waiting >= 1 and statuses["fulfilled"] >= 1 and statuses["queued"] >= 1
-
-        wait_for(blocked_mid_backlog, 120, "an attempt to block with lines fulfilled and lines queued")
+    with blocked_mid_backlog(batching, "B") as worker:
         worker.kill()  # SIGKILL to the whole process group: no ack, no requeue
         killed_at = time.monotonic()
-    finally:
-        holder.rollback()
-        holder.close()
 
     lines = lines_of(stack, "B")
     claimed = {line["id"] for line in lines if line["status"] == "queued" and line["attempts"] >= 1}
@@ -208,26 +219,12 @@ def test_pool_process_killed_mid_batch_its_redelivered_task_takes_the_batch_back
     """
     stack = batching.stack
     count = place_orders(stack, "F", orders=30)
-    holder = _mysql(stack.database)
-    holder.autocommit(False)
-    try:
-        holder.cursor().execute(HOLD_ENROLLMENT, ("it_bat10", "course-v1:IT+BATF2+2026"))
-        worker = batching.start(settings="tests.integration.batching_long_claims_settings")
-
-        def blocked_mid_backlog():
-            statuses = collections.Counter(line["status"] for line in lines_of(stack, "F"))
-            waiting = stack.sql(WAITING_ON_LOCKS, stack.database)[0]["n"]
-            return waiting >= 1 and statuses["fulfilled"] >= 1 and statuses["queued"] >= 1
-
-        wait_for(blocked_mid_backlog, 120, "an attempt to block with lines fulfilled and lines queued")
+    with blocked_mid_backlog(batching, "F", settings="tests.integration.batching_long_claims_settings") as worker:
         pool = psutil.Process(worker.popen.pid).children()
         assert len(pool) == 2
         for process in pool:
             process.kill()  # SIGKILL to the pool processes only: the worker itself lives on
         psutil.wait_procs(pool, timeout=10)
-    finally:
-        holder.rollback()
-        holder.close()
 
     held = [line for line in lines_of(stack, "F") if line["status"] == "queued" and line["attempts"] >= 1]
     assert held, "the killed batch had left no claimed line"
