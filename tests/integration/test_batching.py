@@ -139,7 +139,8 @@ def blocked_mid_backlog(batching, case, settings=SETTINGS):
     """
     Start a batching worker while an uncommitted enrollment of learner 10 in the case's third course
     holds the unique key: the attempt that reaches that line blocks inside its enrollment, with its
-    batch's later lines still claimed. Yields the worker once it is so; the hold ends on leaving.
+    batch's later lines still claimed. Yields the worker once that line is claimed and an attempt
+    waits on a lock; the hold ends on leaving.
     """
     stack = batching.stack
     holder = _mysql(stack.database)
@@ -149,9 +150,14 @@ def blocked_mid_backlog(batching, case, settings=SETTINGS):
         worker = batching.start(settings=settings)
 
         def blocked():
-            statuses = collections.Counter(line["status"] for line in lines_of(stack, case))
+            lines = lines_of(stack, case)
+            statuses = collections.Counter(line["status"] for line in lines)
+            [held] = [line for line in lines if (line["order_number"], line["line_id"]) == (f"IT-BAT{case}-10", "3")]
+            # Claimed (counted, still queued): its attempt is the one that waits for the hold. Any
+            # lock wait alone is not enough: two claimers meeting on a row wait for a moment too.
+            claimed = held["status"] == "queued" and held["attempts"] >= 1
             waiting = stack.sql(WAITING_ON_LOCKS, stack.database)[0]["n"]
-            return waiting >= 1 and statuses["fulfilled"] >= 1 and statuses["queued"] >= 1
+            return claimed and waiting >= 1 and statuses["fulfilled"] >= 1
 
         wait_for(blocked, 120, "an attempt to block with lines fulfilled and lines queued")
         yield worker
