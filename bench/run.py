@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script or a module: the repository is the import root
 
-from bench import acceptance, compare, cpu, endtoend, floor, memory, queries, report  # noqa: E402
+from bench import acceptance, compare, cpu, endtoend, floor, memory, queries, report, table  # noqa: E402
 from bench.stack import GUNICORN_THREADS, GUNICORN_WORKERS, Stack  # noqa: E402
 
 # BENCH_RESULTS elsewhere keeps a quick run from overwriting the figures the README quotes.
@@ -129,7 +129,7 @@ def main():
         report.judge(results)
         results["seconds"] = round(time.monotonic() - started, 1)
         report.write(results, RESULTS)
-        print(report.table(results))
+        print(table.table(results))
         return 0
     finally:
         stack.close()
