@@ -47,6 +47,7 @@ def judge(results):
             "worst_cpu_ratio": worst_cpu,
             "worst_p50_ratio": worst_p50,
             "pass": max(worst_cpu, worst_p50) <= ACCEPTANCE_MAX_OVER_ESSENTIAL,
+            "in_the_way": _acceptance_in_the_way(results.get("acceptance_parts")),
         },
         "backlog_cpu_vs_floor": _backlog(results),
         "coordinator": _coordinator(results.get("coordinator"), _least_plugin_order(results)),
@@ -90,6 +91,26 @@ def _backlog(results):
         verdict["plugin_own_cpu_ms"] = round(backlog["worker_cpu_ms_per_line"] - floor_ms - message_ms, 2)
         verdict["floor_plus_message_ratio"] = round((floor_ms + message_ms) / floor_ms, 2)
     return verdict
+
+
+def _acceptance_in_the_way(parts):
+    """
+    From the part-by-part figures (in-process CPU per request): what the target allows beyond the
+    essential order, what the parts the contract keeps already take of it, and what the rest costs.
+    """
+    if not parts:
+        return None
+    essential, plugin = parts["cpu_ms"]["essential"], parts["cpu_ms"]["plugin"]
+    kept = sum(parts["parts_ms"][name] for name in parts["kept_parts"])
+    return {
+        "allowed_beyond_essential_ms": round((ACCEPTANCE_MAX_OVER_ESSENTIAL - 1) * essential, 3),
+        "beyond_essential_ms": round(plugin - essential, 3),
+        "kept_parts_ms": round(kept, 3),
+        "validation_ms": parts["parts_ms"]["field_validation"],
+        "rest_ms": parts["rest_ms"],
+        "kept_parts_lower_bound": parts["lower_bound"],
+        "bound_with_free_validation": parts["bound_with_free_validation"],
+    }
 
 
 def _least_plugin_order(results):

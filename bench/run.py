@@ -5,11 +5,13 @@ each target PASS or FAIL and written to ``bench/results.json``. Sizes come from 
 quick look is cheap: ``BENCH_REQUESTS`` (per acceptance level, 2000), ``BENCH_WARMUP`` (100),
 ``BENCH_ORDERS`` (per end-to-end run, per capacity burst and for the floor, 1000),
 ``BENCH_LATENCY_SECONDS`` (each open-loop latency stream, 20), ``BENCH_MEMORY_ORDERS`` (the memory
-burst, 5000), ``BENCH_BACKLOG_LINES`` (bench/backlog.py's backlog, 1000).
+burst, 5000), ``BENCH_BACKLOG_LINES`` (bench/backlog.py's backlog, 1000), ``BENCH_PARTS_REQUESTS``
+(each variant of bench/acceptance_parts.py, 1500).
 
-Phases, in order: query counts (in-process, no server), acceptance (gunicorn, workers off), the
-direct-call floor, end to end with 1 then 2 prefork worker processes (the plugin, then the essential
-order and task of ``sandbox/``), the plugin beside the Coordinator's architecture (capacity, CPU,
+Phases, in order: query counts (in-process, no server), acceptance (gunicorn, workers off), what
+each part of acceptance costs (in-process, on the real stack only), the direct-call floor, end to
+end with 1 then 2 prefork worker processes (the plugin, then the essential order and task of
+``sandbox/``), the plugin beside the Coordinator's architecture (capacity, CPU,
 pay-to-enrolled latency), the workers' memory over a long burst, the backlog (when
 ``bench/backlog.py`` provides ``measure``), the floor again (its mean is the reference, so a machine
 that got busier or quieter meanwhile weighs on both sides). Whatever it started is stopped and
@@ -28,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script or a module: the repository is the import root
 
-from bench import acceptance, compare, cpu, endtoend, floor, memory, queries, report, table  # noqa: E402
+from bench import acceptance, acceptance_parts, compare, cpu, endtoend, floor, memory, queries, report, table  # noqa: E402
 from bench.stack import GUNICORN_THREADS, GUNICORN_WORKERS, Stack  # noqa: E402
 
 # BENCH_RESULTS elsewhere keeps a quick run from overwriting the figures the README quotes.
@@ -51,7 +53,7 @@ def main():
     started = time.monotonic()
     requests, warmup, orders = _size("BENCH_REQUESTS", 2000), _size("BENCH_WARMUP", 100), _size("BENCH_ORDERS", 1000)
     latency_seconds, burst = _size("BENCH_LATENCY_SECONDS", 20), _size("BENCH_MEMORY_ORDERS", 5000)
-    backlog_lines = _size("BENCH_BACKLOG_LINES", 1000)
+    backlog_lines, parts = _size("BENCH_BACKLOG_LINES", 1000), _size("BENCH_PARTS_REQUESTS", 1500)
 
     def phase(text):
         print(f"[{time.monotonic() - started:5.0f} s] {text}", flush=True)
@@ -88,6 +90,10 @@ def main():
         stack.start_server()
         results["acceptance"] = acceptance.measure(stack, requests, warmup)
         stack.flush_broker()
+        if stack.real:
+            phase(f"acceptance, part by part: {parts} requests per variant, in this process")
+            results["acceptance_parts"] = acceptance_parts.measure(stack.secret, parts)
+            stack.flush_broker()
 
         results["environment"]["busy_before"] = round(busy, 2)
         phase(f"floor: {orders} direct enrollments")

@@ -71,6 +71,7 @@ def table(results):
         )
     )
 
+    out.extend(_parts_lines(results.get("acceptance_parts"), targets["acceptance_vs_essential"].get("in_the_way")))
     out.extend(_end_to_end(results))
 
     out.append(f"\nDatabase queries ({results['queries_method']})")
@@ -87,6 +88,46 @@ def table(results):
     out.append(f"\nwritten: {results['path']}")
     out.append(f"total time: {results['seconds']:.0f} s")
     return "\n".join(out)
+
+
+PART_NAMES = {
+    "account_check": "the buyer's account check (email and username of two accounts: 400)",
+    "event": "the order.placed event around publishing the task",
+    "filter": "the OrderFulfillmentRequested filter pipeline",
+    "field_validation": "field-level validation (DRF serializers)",
+    "logging": "the plugin's log lines",
+}
+
+
+def _parts_lines(parts, in_the_way):
+    if not parts:
+        return []
+    cpu, errors = parts["cpu_ms"], parts["standard_error_ms"]
+    out = [
+        f"\nAcceptance part by part (in this process, {parts['requests_per_variant']} requests per variant,"
+        " taking turns request by request; CPU per request, ± standard error)",
+        f"  essential order {cpu['essential']} ± {errors['essential']} ms, plugin {cpu['plugin']} ± {errors['plugin']}"
+        f" ms: {parts['plugin_over_essential']}x",
+    ]
+    for name, saved in parts["parts_ms"].items():
+        kept = " (kept: the contract or the architecture needs it)" if name in parts["kept_parts"] else ""
+        out.append(
+            f"  {PART_NAMES.get(name, name)}: {saved} ± {parts['parts_error_ms'][name]} ms"
+            f" = {parts['parts_over_essential'][name]}x{kept}"
+        )
+    out.append(
+        f"  with every part above off: {cpu['without_all']} ms, still {parts['rest_ms']} ms"
+        f" ({parts['rest_over_essential']}x) over the essential order: DRF's view with three authenticators,"
+        " the order's fingerprint and conversions, the answer"
+    )
+    if in_the_way:
+        out.append(
+            f"  1.15x allows {in_the_way['allowed_beyond_essential_ms']} ms beyond the essential order; the plugin"
+            f" spends {in_the_way['beyond_essential_ms']} ms, of which the kept parts take"
+            f" {in_the_way['kept_parts_ms']} ms (alone {in_the_way['kept_parts_lower_bound']}x); with validation and"
+            f" logging free, the kept parts and the rest are still {in_the_way['bound_with_free_validation']}x"
+        )
+    return out
 
 
 def _comparison(compared, verdict=None):
