@@ -28,10 +28,11 @@ import requests
 from django.conf import settings
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from commerce_plugin import deliveries, routes
+from commerce_plugin import backfill_runs, deliveries, routes
 from commerce_plugin.models import BackfillRun, Store, WebhookDelivery
 from commerce_plugin.stores import get_adapter
 
@@ -178,13 +179,17 @@ def http_session():
 def run(store, since, progress=None) -> BackfillReport:
     """
     Read ``store``'s paid orders and refunds changed since ``since`` (an aware datetime) and act on
-    each as on its webhook. Records a :class:`~commerce_plugin.models.BackfillRun`. Raises
-    :class:`CannotBackfill` before reading anything; a store API that fails past the retries (or any
-    other error while reading) is reported in ``errors`` and the run's ``error``, never raised.
-    ``progress(found)`` is called as items are read.
+    each as on its webhook. Records a :class:`~commerce_plugin.models.BackfillRun`, its counts
+    written as it reads. Raises :class:`CannotBackfill` before reading anything (also while another
+    run reads the store); a store API that fails past the retries (or any other error while
+    reading) is reported in ``errors`` and the run's ``error``, never raised. ``progress(found)`` is
+    called as items are read.
     """
     adapter = check_store(store)
-    record = BackfillRun.objects.create(store=store, since=since)
+    try:
+        record = backfill_runs.start(store, since)
+    except backfill_runs.AlreadyRunning as exc:
+        raise CannotBackfill(str(exc)) from exc
     counts = {"found": 0, "recovered": 0, "already_known": 0, "ignored": 0, "failed": 0}
     errors = []
     secrets = [value for value in (store.api_key, store.api_secret) if value]
@@ -193,6 +198,7 @@ def run(store, since, progress=None) -> BackfillReport:
             for found in adapter.backfill(store, since, http):
                 counts["found"] += 1
                 counts[_tally(deliveries.receive_found(store, found))] += 1
+                backfill_runs.note_progress(record, counts)
                 if progress:
                     progress(counts["found"])
         except Exception as exc:  # the store's API, or anything else: reported, the next run tries again
@@ -300,8 +306,19 @@ class LastRun:
     found: int
     recovered: int
     error: str
+    progress_at: object = None
+
+    @property
+    def stalled(self):
+        """Still "running", but silent for too long: its process stopped (closed at the next run)."""
+        moment = self.progress_at or self.started_at
+        return self.status == BackfillRun.RUNNING and moment is not None and moment < backfill_runs.stalled_before()
 
     def get_status_display(self):
+        if self.stalled:
+            return _("stalled: nothing read since {moment:%Y-%m-%d %H:%M}").format(
+                moment=self.progress_at or self.started_at
+            )
         return dict(BackfillRun.STATUSES).get(self.status, self.status)
 
 
@@ -323,7 +340,7 @@ class StoreActivity:
     recovered_week: int = 0
 
 
-RUN_FIELDS = ("started_at", "finished_at", "status", "found", "recovered", "error")
+RUN_FIELDS = ("started_at", "finished_at", "status", "found", "recovered", "error", "progress_at")
 
 
 def store_activity(now=None) -> list:

@@ -210,6 +210,7 @@ class BackfillRunAdmin(ReadOnlyAdmin):
         "status",
         "since",
         "started_at",
+        "progress_at",
         "finished_at",
         "found",
         "recovered",

@@ -169,11 +169,12 @@ def backfill_stores():
     """
     Periodic backfill (enable with ``COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS``): one task per active
     store with API credentials whose adapter can read orders back, over the last
-    ``COMMERCE_PLUGIN_BACKFILL_WINDOW_SECONDS``.
+    ``COMMERCE_PLUGIN_BACKFILL_WINDOW_SECONDS``. Runs whose process stopped mid-way are closed first.
     """
-    from commerce_plugin import backfill  # pylint: disable=import-outside-toplevel
+    from commerce_plugin import backfill, backfill_runs  # pylint: disable=import-outside-toplevel
     from commerce_plugin.models import Store  # pylint: disable=import-outside-toplevel
 
+    backfill_runs.close_stalled()
     stores = backfill.backfillable(Store.objects.filter(active=True))
     seconds = int(backfill.window().total_seconds())
     for store in stores:

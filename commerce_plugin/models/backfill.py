@@ -36,6 +36,11 @@ class BackfillRun(models.Model):
     ignored = models.PositiveIntegerField(default=0, help_text=_("Understood, nothing to do (e.g. a held refund)."))
     failed = models.PositiveIntegerField(default=0, help_text=_("Could not be acted on: see the deliveries."))
     error = models.TextField(blank=True)
+    progress_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the run last read an item (or started). A running run silent for too long has stopped."),
+    )
 
     class Meta:
         ordering = ["-started_at"]

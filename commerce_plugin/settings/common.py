@@ -56,6 +56,9 @@ DEFAULTS = {
     # A store whose last backfill recovered orders while no webhook came for this many hours is
     # flagged (dashboard, health): its webhook may be disabled or deleted in the store.
     "COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS": 12,
+    # A backfill run that has read nothing for this long (longer than one request with all its
+    # retries) is taken as stopped: closed as failed, and the store may be read again.
+    "COMMERCE_PLUGIN_BACKFILL_STALL_SECONDS": 900,
     # The store that Commerce Coordinator-style requests belong to; created on first use.
     "COMMERCE_PLUGIN_DEFAULT_STORE": "default",
     # Extra receivers by event type: {"org.openedx.commerce.order.placed.v1": ["dotted.path"]}.

@@ -56,7 +56,10 @@ class Command(BaseCommand):
         since = timezone.now() - options["since"]
         self.stdout.write(f"Reading store '{store.slug}' ({store.kind}) since {since:%Y-%m-%d %H:%M %Z}…")
         progress = Progress(self.stdout, "read")
-        report = backfill.run(store, since, progress=progress)
+        try:
+            report = backfill.run(store, since, progress=progress)
+        except backfill.CannotBackfill as exc:  # another run is reading the store now
+            raise CommandError(str(exc)) from exc
         progress.finish()
         self.stdout.write(summary(report))
         if report.errors:
