@@ -25,6 +25,7 @@ Backfill lists the events of those types that Stripe still holds (30 days) and h
 """
 
 import json
+import random
 import time
 from decimal import Decimal
 
@@ -63,6 +64,7 @@ ZERO_DECIMAL = set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof 
 LINE_ID = "1"
 # Refunds first: a refund missed with its payment is held, then applied as the order arrives.
 BACKFILLED = (REFUNDED, *SESSION_PAID, INTENT_PAID)
+RATE_LIMIT_BACKOFF_MAX_SECONDS = 120  # as the store APIs' retries (backfill.BACKOFF_MAX_SECONDS)
 
 
 def _id(value):
@@ -183,17 +185,43 @@ class StripeAdapter(Adapter):
         """
         The events acted on that were created since ``since``, oldest first within each type, with
         the store's restricted key (``store.api_key``) or the configured one. The ``stripe`` library
-        makes the calls and retries them itself; ``http`` is not used.
+        makes the calls and retries 5xx and connection errors itself; a 429 (Stripe's rate limit,
+        which the library does not retry) waits and asks for the same page again, as the store
+        APIs' 429s do. ``http`` is not used.
         """
         try:
             client = stripe_client.get_client(api_key=store.api_key or None)
             for kind in BACKFILLED:
                 params = {"type": kind, "created": {"gte": int(since.timestamp())}, "limit": 100}
-                events = list(client.v1.events.list(params=params).auto_paging_iter())
-                for event in sorted(events, key=lambda event: event.created):
+                for event in sorted(_every_event(client, params), key=lambda event: event.created):
                     yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
         except stripe.StripeError as exc:
             raise requests.RequestException(stripe_client.describe(exc)) from exc
+
+
+def _every_event(client, params):
+    """Every page of ``GET /v1/events`` for ``params``, each page retried after a 429."""
+    events, params = [], dict(params)
+    while True:
+        page = _after_rate_limits(lambda: client.v1.events.list(params=params))
+        events.extend(page.data)
+        if not page.has_more or not page.data:
+            return events
+        params["starting_after"] = page.data[-1].id
+
+
+def _after_rate_limits(call):
+    """``call()``, retried after Stripe's 429 with the backfill's retries and backoff (with jitter)."""
+    retries, attempt = int(settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES), 0
+    while True:
+        try:
+            return call()
+        except stripe.RateLimitError:
+            if attempt >= retries:
+                raise
+            factor = float(settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS)
+            time.sleep(min(factor * 2**attempt, RATE_LIMIT_BACKOFF_MAX_SECONDS) * random.uniform(0.5, 1))
+            attempt += 1
 
 
 ADAPTER = StripeAdapter()

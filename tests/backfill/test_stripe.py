@@ -41,6 +41,8 @@ def stripe_events(settings, monkeypatch):
     settings.COMMERCE_PLUGIN_STRIPE_API_KEY = CONFIGURED_KEY
     settings.COMMERCE_PLUGIN_STRIPE_API_BASE = None
     settings.COMMERCE_PLUGIN_STRIPE_MAX_NETWORK_RETRIES = 2
+    settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES = 3
+    settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS = 0.01
     fake = FakeStripeEvents()
     monkeypatch.setattr(stripe_client, "http_client", fake)
     return fake
@@ -126,6 +128,18 @@ def test_a_5xx_is_retried_by_the_stripe_library(stripe_events, stripe_store):
 
     assert [f.topic for f in backfill(stripe_store)] == ["charge.refunded"]
     assert len(stripe_events.requests) == 4 + 1
+
+
+def test_stripes_rate_limit_is_waited_out_and_the_same_page_asked_again(stripe_events, stripe_store):
+    stripe_events.events = [event("charge_refunded", f"evt_refund_{n:03}", 1772400000 + n) for n in range(150)]
+    stripe_events.throttle = 2
+
+    found = backfill(stripe_store)
+
+    assert len(found) == 150 and len({f.source_id for f in found}) == 150
+    refunds = [r for r in stripe_events.requests if r["query"].get("type") == "charge.refunded"]
+    # two 429s, then the first page again, then the second page after its last event
+    assert [r["query"].get("starting_after") for r in refunds] == [None, None, None, "evt_refund_050"]
 
 
 @pytest.mark.parametrize("trouble", ["unavailable", "throttle"])
