@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from commerce_plugin import orders
+from commerce_plugin import backfill, orders
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalCourse, LocalEnrollment
 from commerce_plugin.models import OrderLine, Product, Store
@@ -129,6 +129,38 @@ def test_a_stripe_store_made_by_checkout_takes_its_signing_secret(db, monkeypatc
 def test_store_command_refuses_an_unknown_kind(db, no_env_secret):
     with pytest.raises(CommandError, match="magento"):
         run("commerce_store", "shop", "--kind", "magento")
+
+
+def test_store_command_sets_the_backfill_credentials_from_the_environment_and_never_shows_them(
+    db, no_env_secret, monkeypatch, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("COMMERCE_STORE_API_KEY", "ck_from_the_env_0123456789")
+    monkeypatch.setenv("COMMERCE_STORE_API_SECRET", "cs_from_the_env_0123456789")
+    run("commerce_store", "woo", "--kind", "woocommerce", "--api-url", "https://shop.example.com")
+    store = Store.objects.get(slug="woo")
+    assert (store.api_url, store.api_key, store.api_secret) == (
+        "https://shop.example.com",
+        "ck_from_the_env_0123456789",
+        "cs_from_the_env_0123456789",
+    )
+    assert backfill.backfillable([store]) == [store]
+    assert "from_the_env" not in caplog.text
+
+    monkeypatch.delenv("COMMERCE_STORE_API_KEY")
+    monkeypatch.delenv("COMMERCE_STORE_API_SECRET")
+    run("commerce_store", "woo")  # a rerun without them keeps them
+    assert Store.objects.get(slug="woo").api_key == "ck_from_the_env_0123456789"
+
+    run("commerce_store", "woo", "--clear-api-credentials")
+    store = Store.objects.get(slug="woo")
+    assert (store.api_url, store.api_key, store.api_secret) == ("", "", "")
+
+
+def test_store_command_refuses_an_api_url_that_is_no_url(db, no_env_secret):
+    with pytest.raises(CommandError, match="api_url"):
+        run("commerce_store", "woo", "--kind", "woocommerce", "--api-url", "shop.example.com")
+    assert not Store.objects.filter(slug="woo").exists()
 
 
 def test_product_command_maps_a_bundle_in_order(store, course, other_course):

@@ -10,6 +10,10 @@ variable cannot silently break the store's signatures.
 
 A generated secret is the only thing written to stdout, once, so
 ``SECRET=$(./manage.py lms commerce_store shop)`` captures it; everything else goes to stderr.
+
+The backfill's API credentials (what admin sets under *API credentials*) come the same way:
+``--api-url`` on the command line, the key and secret from ``COMMERCE_STORE_API_KEY`` and
+``COMMERCE_STORE_API_SECRET``; ``--clear-api-credentials`` removes all three.
 """
 
 import os
@@ -21,6 +25,7 @@ from commerce_plugin.models import Store
 from commerce_plugin.stores import kind_choices
 
 SECRET_VARIABLE = "COMMERCE_STORE_SECRET"
+API_VARIABLES = {"api_key": "COMMERCE_STORE_API_KEY", "api_secret": "COMMERCE_STORE_API_SECRET"}
 
 # Where the operator finds the secret of the kinds whose source issues it.
 WHERE_THE_SECRET_IS = {
@@ -51,6 +56,15 @@ class Command(BaseCommand):
         state.add_argument("--active", dest="active", action="store_true", default=None, help="Accept its orders.")
         state.add_argument("--inactive", dest="active", action="store_false", help="Refuse its orders.")
         parser.add_argument("--shop-domain", help="Shopify: the shop's myshopify.com domain its webhooks name.")
+        credentials = parser.add_mutually_exclusive_group()
+        credentials.add_argument(
+            "--api-url",
+            help=f"Backfill: the store API's base URL (key and secret from ${API_VARIABLES['api_key']} "
+            f"and ${API_VARIABLES['api_secret']}).",
+        )
+        credentials.add_argument(
+            "--clear-api-credentials", action="store_true", help="Backfill: remove the API URL, key and secret."
+        )
         parser.add_argument(
             "--rotate-secret",
             action="store_true",
@@ -70,6 +84,7 @@ class Command(BaseCommand):
                 active=options["active"],
                 shop_domain=options["shop_domain"],
                 rotate_secret=options["rotate_secret"],
+                api=_api_credentials(options),
             )
         except catalog.CatalogError as exc:
             raise CommandError(str(exc)) from exc
@@ -80,6 +95,17 @@ class Command(BaseCommand):
         if generated:
             self.stderr.write("Generated signing secret (shown only this once; configure it in the store):")
             self.stdout.write(generated)
+
+
+def _api_credentials(options):
+    """The API credentials to set: ``--api-url`` and the variables that are set, or all cleared."""
+    if options["clear_api_credentials"]:
+        return {"api_url": "", "api_key": "", "api_secret": ""}
+    given = {field: os.environ.get(variable, "").strip() for field, variable in API_VARIABLES.items()}
+    api = {field: value for field, value in given.items() if value}
+    if options["api_url"] is not None:
+        api["api_url"] = options["api_url"]
+    return api
 
 
 def _check_secret(options, secret, existing):
