@@ -41,9 +41,7 @@ class InvalidSeat(CatalogError):
     """A (course run, mode) pair the LMS does not offer, or a malformed course key."""
 
 
-def save_store(
-    slug, kind=None, name=None, secret=None, active=None, rotate_secret=False, shop_domain=None, api=None
-):
+def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secret=False, shop_domain=None, api=None):
     """
     Create or update the store ``slug``; return ``(store, generated_secret or None)``.
 

@@ -24,15 +24,15 @@ import hashlib
 import json
 import logging
 
-import attr
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from commerce_plugin import data, orders
+from commerce_plugin import data
+from commerce_plugin.delivery_actions import MALFORMED, Outcome, act, adapter_failed, finish
 from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
-from commerce_plugin.stores import Envelope, Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable, get_adapter
+from commerce_plugin.stores import Envelope, Fulfil, Rejected, Revoke, Unmappable, Unparseable, get_adapter
 
 __all__ = [
     "Outcome",
@@ -49,7 +49,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 D = WebhookDelivery
-HELD = "held:"
 # A delivery still "received" this long after its last change was cut short (a crash): take it over.
 STALE_SECONDS = 300
 REDRIVABLE = (D.FAILED, D.INVALID)
@@ -59,23 +58,6 @@ REJECTED_BODY_CHARS = 200
 
 class UnknownStore(Exception):
     """No store with that slug takes webhooks (unknown, or a generic API store)."""
-
-
-@attr.s(frozen=True, auto_attribs=True)
-class Outcome:
-    """
-    What became of a delivery: the verdict recorded and the HTTP status the source gets.
-
-    ``acted``: this delivery stored a new order or carried out a revocation (not a repeat).
-    ``known``: only from :func:`receive_found`, what was read is already here; nothing was recorded.
-    """
-
-    verdict: str
-    status_code: int
-    reason: str = ""
-    delivery_id: int = None
-    acted: bool = False
-    known: bool = False
 
 
 def max_bytes():
@@ -106,15 +88,15 @@ def receive(store_slug, headers, body: bytes) -> Outcome:
     try:
         envelope = adapter.envelope(delivery.headers, body)
     except (Unparseable, ValueError, TypeError, AttributeError) as exc:
-        return _finish(delivery, D.INVALID, 400, str(exc))
+        return finish(delivery, D.INVALID, 400, str(exc))
     except Exception as exc:  # the adapter's own bug, not the body's: kept to re-drive once it is fixed
-        return _adapter_failed(delivery, adapter, "envelope", exc)
+        return adapter_failed(delivery, adapter, "envelope", exc)
     delivery.topic = envelope.topic[:128]
     if envelope.source_id:
         original = _claim(delivery, envelope.source_id)
         if original is not None:
             return _redelivered(delivery, original)
-    return _act(delivery, adapter, envelope)
+    return act(delivery, adapter, envelope)
 
 
 def receive_too_large(store_slug, headers, size) -> Outcome:
@@ -150,7 +132,7 @@ def receive_found(store, found) -> Outcome:
     try:
         action = adapter.action(store, envelope)
     except (Unparseable, Unmappable, *MALFORMED):
-        action = None  # recorded below; _act meets the same error and says so
+        action = None  # recorded below; act() meets the same error and says so
     if action is not None and _already_done(store, action):
         return Outcome(D.DUPLICATE, 200, "Already here: its webhook came.", known=True)
     body = json.dumps(found.payload, sort_keys=True).encode("utf-8")
@@ -163,7 +145,7 @@ def receive_found(store, found) -> Outcome:
     except IntegrityError:  # its webhook (or another run) claimed the id meanwhile
         return _known(D.objects.get(store=store, source_id=source_id))
     delivery.topic = envelope.topic
-    return _act(delivery, adapter, envelope, action)
+    return act(delivery, adapter, envelope, action)
 
 
 def _known(original):
@@ -216,7 +198,7 @@ def _reject(store, adapter, headers, body, status_code, reason, size=None):
     """Record a rejected delivery with its kept headers, size, digest and first characters only."""
     prefix = body[: REJECTED_BODY_CHARS * 4].decode("utf-8", errors="replace")[:REJECTED_BODY_CHARS]
     delivery = _record(store, adapter, headers, body, prefix, size=size)
-    return _finish(delivery, D.REJECTED, status_code, reason)
+    return finish(delivery, D.REJECTED, status_code, reason)
 
 
 def process(delivery) -> Outcome:
@@ -228,10 +210,10 @@ def process(delivery) -> Outcome:
     try:
         envelope = adapter.envelope(delivery.headers, delivery.body.encode("utf-8"))
     except (Unparseable, ValueError, TypeError, AttributeError) as exc:
-        return _finish(delivery, D.INVALID, 400, str(exc))
+        return finish(delivery, D.INVALID, 400, str(exc))
     except Exception as exc:  # the adapter's own bug, not the body's: kept to re-drive once it is fixed
-        return _adapter_failed(delivery, adapter, "envelope", exc)
-    return _act(delivery, adapter, envelope)
+        return adapter_failed(delivery, adapter, "envelope", exc)
+    return act(delivery, adapter, envelope)
 
 
 def redrive(deliveries) -> list:
@@ -246,7 +228,7 @@ def redrive(deliveries) -> list:
             continue
         delivery.refresh_from_db()
         if not delivery.store.active:
-            outcomes.append(_finish(delivery, D.FAILED, 403, "The store is inactive: re-drive refused."))
+            outcomes.append(finish(delivery, D.FAILED, 403, "The store is inactive: re-drive refused."))
             continue
         outcomes.append(process(delivery))
     return outcomes
@@ -276,141 +258,10 @@ def _redelivered(delivery, original):
         original.refresh_from_db()
         outcome = process(original)
         reason = f"Redelivery of #{original.pk}, which was re-processed: {outcome.verdict}."
-        return _finish(delivery, D.DUPLICATE, outcome.status_code, reason, order_id=original.order_id)
+        return finish(delivery, D.DUPLICATE, outcome.status_code, reason, order_id=original.order_id)
     original.refresh_from_db()
     if original.verdict == D.RECEIVED:
         reason = f"Redelivery of #{original.pk}, which is still being processed: retry later."
-        return _finish(delivery, D.DUPLICATE, 409, reason)
+        return finish(delivery, D.DUPLICATE, 409, reason)
     reason = f"Redelivery of #{original.pk} ({original.verdict}): nothing done again."
-    return _finish(delivery, D.DUPLICATE, 200, reason, order_id=original.order_id)
-
-
-# An authentic delivery whose fields have other types or values than the source documents makes the
-# adapters' mapping raise one of these: the payload is at fault (422), not the plugin (500).
-MALFORMED = (TypeError, AttributeError, ValueError, KeyError, IndexError, ArithmeticError)
-
-
-def _act(delivery, adapter, envelope, action=None):
-    try:
-        action = action or adapter.action(delivery.store, envelope)
-    except Unparseable as exc:
-        return _finish(delivery, D.INVALID, 400, str(exc))
-    except Unmappable as exc:
-        return _finish(delivery, D.INVALID, 422, str(exc))
-    except MALFORMED as exc:
-        return _finish(delivery, D.INVALID, 422, f"Payload not in the documented shape ({type(exc).__name__}).")
-    except Exception as exc:  # the adapter's own bug, not the payload's: kept to re-drive once it is fixed
-        return _adapter_failed(delivery, adapter, "action", exc)
-    if not isinstance(action, (Fulfil, Revoke, Ignore)):
-        reason = (
-            f"The {adapter.kind} adapter's action() returned {type(action).__name__}, not Fulfil, Revoke or "
-            "Ignore: nothing was done; re-drive once the adapter is fixed."
-        )
-        log.warning(
-            "commerce webhook failed delivery=%s adapter=%s returned=%s",
-            delivery.pk,
-            adapter.kind,
-            type(action).__name__,
-        )
-        return _finish(delivery, D.FAILED, 500, reason)
-    try:
-        if isinstance(action, Ignore):
-            return _finish(delivery, D.IGNORED, 200, action.reason)
-        if isinstance(action, Fulfil):
-            return _fulfil(delivery, adapter, action, envelope.payload)
-        return _revoke(delivery, action)
-    except orders.InvalidOrder as exc:
-        return _finish(delivery, D.INVALID, 422, str(exc))
-    except Exception as exc:  # anything else is ours or the LMS's to fix: keep it re-drivable
-        log.warning("commerce webhook failed delivery=%s error=%s", delivery.pk, type(exc).__name__)
-        return _finish(delivery, D.FAILED, 500, f"{type(exc).__name__}: {exc}")
-
-
-def _adapter_failed(delivery, adapter, method, exc):
-    """An adapter raised what the contract does not name: failed (500, the source retries), re-drivable."""
-    log.warning(
-        "commerce webhook failed delivery=%s adapter=%s error=%s", delivery.pk, adapter.kind, type(exc).__name__
-    )
-    return _finish(
-        delivery, D.FAILED, 500, f"The {adapter.kind} adapter's {method}() raised {type(exc).__name__}: {exc}"
-    )
-
-
-def _fulfil(delivery, adapter, action, payload):
-    order, store = action.order, delivery.store
-    try:
-        with transaction.atomic():
-            _, created = orders.accept_order(order, raw_request=payload, payment_reference=action.payment_reference)
-            held = _apply_held_refunds(delivery, adapter, order.order_number) if created else []
-    except orders.OrderConflict as exc:
-        if adapter.order_number_is_payment:
-            # Another event of the same payment made the order first; the payment is what counts.
-            reason = f"Payment {order.order_number} is already an order (from another event); kept as it is."
-            return _finish(delivery, D.DUPLICATE, 200, reason, order_id=_order_id(store, order.order_number))
-        return _finish(delivery, D.INVALID, 409, str(exc))
-    except orders.OrderRefused as exc:
-        return _finish(delivery, D.INVALID, 403, f"Refused by a filter step: {exc}")
-    reason = "New order." if created else "Repeat of a stored order: nothing changed."
-    if held:
-        reason += f" Refunded before it arrived (delivery {', '.join(f'#{pk}' for pk in held)}): revoked at once."
-    return _finish(delivery, D.ACCEPTED, 200, reason, order_id=_order_id(store, order.order_number), acted=created)
-
-
-def _revoke(delivery, action):
-    store = delivery.store
-    try:
-        orders.revoke_order(store.slug, action.order_number, action.line_ids)
-    except orders.OrderNotFound:
-        reason = f"{HELD} order {action.order_number} is not here yet; if it arrives, it is revoked at once."
-        return _finish(delivery, D.IGNORED, 200, reason)
-    except orders.UnknownLines as exc:
-        return _finish(delivery, D.INVALID, 422, f"Order {action.order_number} has no line {exc}.")
-    which = ", ".join(action.line_ids) if action.line_ids else "every line"
-    reason = f"Revoked {which} of order {action.order_number}."
-    return _finish(delivery, D.REVOKED, 200, reason, order_id=_order_id(store, action.order_number), acted=True)
-
-
-def _apply_held_refunds(delivery, adapter, order_number):
-    """Revoke, inside the caller's transaction, what held refunds of this order asked for."""
-    applied = []
-    held = D.objects.filter(store=delivery.store, verdict=D.IGNORED, reason__startswith=HELD, order__isnull=True)
-    # The body must mention the order; each candidate is then parsed to be sure it names it.
-    held = held.filter(body__contains=order_number).order_by("created")
-    for refund in held:
-        try:
-            action = adapter.action(refund.store, adapter.envelope(refund.headers, refund.body.encode("utf-8")))
-        except (Unparseable, Unmappable):
-            continue
-        if not isinstance(action, Revoke) or action.order_number != order_number:
-            continue
-        try:
-            orders.revoke_order(refund.store.slug, order_number, action.line_ids)
-        except orders.UnknownLines:
-            continue
-        reason = f"Revoked {', '.join(action.line_ids or ['every line'])} when the order arrived (#{delivery.pk})."
-        D.objects.filter(pk=refund.pk).update(
-            verdict=D.REVOKED, reason=reason, order_id=_order_id(delivery.store, order_number), modified=timezone.now()
-        )
-        applied.append(refund.pk)
-    return applied
-
-
-def _order_id(store, order_number):
-    return Order.objects.filter(store=store, order_number=order_number).values_list("pk", flat=True).first()
-
-
-def _finish(delivery, verdict, status_code, reason, order_id=None, acted=False):
-    delivery.verdict, delivery.status_code, delivery.reason = verdict, status_code, reason
-    if order_id is not None:
-        delivery.order_id = order_id
-    delivery.save(update_fields=["verdict", "status_code", "reason", "topic", "order", "modified"])
-    # The reason may quote the payload (a buyer's email): it stays in the database, not in logs.
-    log.info(
-        "commerce webhook store=%s delivery=%s topic=%s verdict=%s status=%s",
-        delivery.store.slug,
-        delivery.pk,
-        delivery.topic,
-        verdict,
-        status_code,
-    )
-    return Outcome(verdict=verdict, status_code=status_code, reason=reason, delivery_id=delivery.pk, acted=acted)
+    return finish(delivery, D.DUPLICATE, 200, reason, order_id=original.order_id)

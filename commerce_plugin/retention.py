@@ -26,7 +26,8 @@ from django.utils import timezone
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
 from commerce_plugin import routes
-from commerce_plugin.deliveries import HELD, REDRIVABLE
+from commerce_plugin.deliveries import REDRIVABLE
+from commerce_plugin.delivery_actions import HELD
 from commerce_plugin.models import WebhookDelivery
 
 __all__ = ["PurgeResult", "purge_deliveries", "purge_expired_deliveries", "schedule_purge"]

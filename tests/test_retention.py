@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from commerce_plugin import orders, retention
 from commerce_plugin.data import OrderData, OrderLineData
-from commerce_plugin.deliveries import HELD
+from commerce_plugin.delivery_actions import HELD
 from commerce_plugin.models import Order, WebhookDelivery
 from tests.factories import StoreFactory
 

@@ -107,7 +107,7 @@ def assert_answered_and_recorded(client, store, topic, payload, secret, delivery
 
 
 # Found by this file; reported with root causes, to remove once fixed (the strict ones then fail).
-# Authentic deliveries of the wrong shape once answered 500 (deliveries._act took every exception of
+# Authentic deliveries of the wrong shape once answered 500 (delivery_actions.act took every exception of
 # the adapters' mapping for the plugin's own fault); kept as regressions.
 def _woo(**changes):
     return {**fixture("woocommerce", "order_processing"), **changes}
