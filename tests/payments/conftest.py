@@ -1,30 +1,25 @@
 """
 Stripe counterparts: a real ``localstripe`` server for PaymentIntents and Refunds, and recorded
-Stripe-format responses for Checkout Sessions (which localstripe does not implement), served to the
-real ``stripe`` library through its HTTP client interface.
+Stripe-format responses for Checkout Sessions (which localstripe does not implement,
+:mod:`tests.payments.recording`), served to the real ``stripe`` library through its HTTP client
+interface.
 """
 
-import copy
-import itertools
-import json
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import stripe
-from stripe._http_client import HTTPClient
 
 from commerce_plugin.models import Store
 from commerce_plugin.payments import stripe_client
 from commerce_plugin.signals import REFUND_REQUESTED
 from tests.conftest import over_the_bus
 from tests.factories import StoreFactory
+from tests.payments.recording import RecordingStripe
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
 API_KEY = "sk_test_commerce_plugin_0123456789"
 
 
@@ -88,59 +83,6 @@ def paid_payment_intent(client, amount=4900, currency="usd"):
     intent = client.v1.payment_intents.confirm(intent.id)
     assert intent.status == "succeeded"
     return intent
-
-
-class RecordingStripe(HTTPClient):
-    """
-    The stripe library's HTTP client interface, answering from recorded Stripe responses.
-
-    Checkout Sessions: the documented object (tests/fixtures/stripe/checkout_session.json) with the
-    request's own values, and Stripe's idempotency semantics (a repeated key returns the first
-    answer). Every request is recorded: method, path, form params, idempotency key.
-    """
-
-    name = "recording"
-
-    def __init__(self):
-        super().__init__()
-        self.requests = []
-        self._replays = {}
-        self._ids = itertools.count(1)
-        self.template = json.loads((FIXTURES / "checkout_session.json").read_text())
-
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
-        params = dict(parse_qsl(post_data or "", keep_blank_values=True))
-        key = (headers or {}).get("Idempotency-Key")
-        self.requests.append({"method": method, "path": urlsplit(url).path, "params": params, "idempotency_key": key})
-        if key in self._replays:
-            return self._replays[key]
-        if method == "post" and urlsplit(url).path == "/v1/checkout/sessions":
-            answer = (json.dumps(self._session(params)), 200, {"request-id": f"req_{next(self._ids)}"})
-        else:
-            error = {"error": {"type": "invalid_request_error", "message": f"Unrecorded request {method} {url}"}}
-            answer = (json.dumps(error), 404, {})
-        if key:
-            self._replays[key] = answer
-        return answer
-
-    def _session(self, params):
-        session = copy.deepcopy(self.template)
-        session["id"] = f"cs_test_recorded{next(self._ids):04d}"
-        session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
-        session["amount_subtotal"] = session["amount_total"] = int(params["line_items[0][price_data][unit_amount]"])
-        session["currency"] = params["line_items[0][price_data][currency]"]
-        session["client_reference_id"] = params.get("client_reference_id")
-        session["customer_email"] = params.get("customer_email")
-        session["metadata"] = {k[len("metadata[") : -1]: v for k, v in params.items() if k.startswith("metadata[")}
-        session["success_url"] = params["success_url"]
-        session["cancel_url"] = params["cancel_url"]
-        return session
-
-    def close(self):
-        pass
-
-    def sessions_created(self):
-        return [r for r in self.requests if r["path"] == "/v1/checkout/sessions"]
 
 
 @pytest.fixture

@@ -13,12 +13,9 @@ from plugin_lms import PluginLmsTestCase  # pylint: disable=import-error
 # isort: split
 
 # pylint: disable=wrong-import-position,wrong-import-order
-import copy  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from unittest import mock  # noqa: E402
-from urllib.parse import parse_qs, parse_qsl, urlsplit  # noqa: E402
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
 
 from common.djangoapps.student.models import CourseEnrollment  # noqa: E402
 from common.djangoapps.student.tests.factories import UserFactory  # noqa: E402
@@ -27,58 +24,15 @@ from django.test import Client, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from lms.djangoapps.commerce.models import CommerceConfiguration  # noqa: E402
 from lms.djangoapps.commerce.utils import EcommerceService  # noqa: E402
-from stripe._http_client import HTTPClient  # noqa: E402
 
 from commerce_plugin.models import CheckoutSession, Order, Product, ProductPrice, ProductSeat, Store  # noqa: E402
 from commerce_plugin.payments import stripe_client  # noqa: E402
+from tests.payments.recording import RecordingStripe  # noqa: E402
 from tests.stores import senders  # noqa: E402
 
 CHECKOUT_PATH = "/commerce-plugin/checkout/"
 ECOMMERCE_ROOT = "https://ecommerce.example.com"
 SKU = "SKU-2026-verified"  # the verified CourseMode's SKU made by PluginLmsTestCase.course()
-
-
-class RecordingStripe(HTTPClient):
-    """
-    The stripe library's HTTP client interface answering Checkout Session creation from Stripe's
-    documented object (tests/fixtures/stripe/checkout_session.json) with the request's own values;
-    every request is recorded. The same idea as tests/payments/conftest.py, without pytest fixtures.
-    """
-
-    name = "recording"
-
-    def __init__(self):
-        super().__init__()
-        self.requests = []
-        self._ids = itertools.count(1)
-        self.template = senders.fixture("stripe", "checkout_session")
-
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
-        params = dict(parse_qsl(post_data or "", keep_blank_values=True))
-        path = urlsplit(url).path
-        self.requests.append({"method": method, "path": path, "params": params})
-        if method == "post" and path == "/v1/checkout/sessions":
-            return json.dumps(self._session(params)), 200, {"request-id": f"req_{next(self._ids)}"}
-        error = {"error": {"type": "invalid_request_error", "message": f"Unrecorded request {method} {url}"}}
-        return json.dumps(error), 404, {}
-
-    def _session(self, params):
-        session = copy.deepcopy(self.template)
-        session["id"] = f"cs_test_lms{next(self._ids):04d}"
-        session["url"] = f"https://checkout.stripe.com/c/pay/{session['id']}"
-        session["amount_subtotal"] = session["amount_total"] = int(params["line_items[0][price_data][unit_amount]"])
-        session["currency"] = params["line_items[0][price_data][currency]"]
-        session["client_reference_id"] = params.get("client_reference_id")
-        session["customer_email"] = params.get("customer_email")
-        session["metadata"] = {k[len("metadata[") : -1]: v for k, v in params.items() if k.startswith("metadata[")}
-        session["success_url"], session["cancel_url"] = params["success_url"], params["cancel_url"]
-        return session
-
-    def close(self):
-        pass
-
-    def sessions_created(self):
-        return [request["params"] for request in self.requests if request["path"] == "/v1/checkout/sessions"]
 
 
 @override_settings(
@@ -101,7 +55,7 @@ class LmsUpgradeCheckoutTest(PluginLmsTestCase):
         self.stripe_store = Store.objects.create(
             slug="stripe", name="Stripe", kind=Store.STRIPE, secret="whsec_lms_0123456789abcdef"
         )
-        self.stripe = RecordingStripe()
+        self.stripe = RecordingStripe(id_prefix="cs_test_lms")
         patcher = mock.patch.object(stripe_client, "http_client", self.stripe)
         patcher.start()
         self.addCleanup(patcher.stop)
@@ -117,7 +71,8 @@ class LmsUpgradeCheckoutTest(PluginLmsTestCase):
         return self.committed(lambda: (client or self.session_client(self.learner)).get(f"{parts.path}?{parts.query}"))
 
     def only_session(self):
-        (params,) = self.stripe.sessions_created()
+        (created,) = self.stripe.sessions_created()
+        params = created["params"]
         return params
 
     def completed_event(self, session, payment_intent="pi_test_lms_0001"):
