@@ -17,7 +17,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, V
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from commerce_plugin import backfill, data
+from commerce_plugin import backfill_view, data
 from commerce_plugin.health import snapshot
 from commerce_plugin.models import Order, OrderLine, WebhookDelivery
 from commerce_plugin.stores import adapter_packages
@@ -46,7 +46,7 @@ class AttentionLine:
 def summary(now=None) -> dict:
     """Everything the dashboard shows, as of ``now``."""
     now = now or timezone.now()
-    activity = backfill.store_activity(now)
+    activity = backfill_view.store_activity(now)
     return {
         "orders": order_counts(now),
         "attention": lines_needing_attention(now),
@@ -61,10 +61,10 @@ def summary(now=None) -> dict:
 def backfill_activity(activity) -> dict:
     """
     What backfill recovered (24 hours, 7 days) and, per store, its last webhook and last backfill run,
-    flagged ``quiet`` when its webhook seems to have stopped (:class:`commerce_plugin.backfill.StoreActivity`).
+    flagged ``quiet`` when its webhook seems to have stopped (:class:`commerce_plugin.backfill_view.StoreActivity`).
     """
     return {
-        "recovered": backfill.recovered_counts(activity),
+        "recovered": backfill_view.recovered_counts(activity),
         "stores": activity,
         "quiet_hours": settings.COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS,
     }

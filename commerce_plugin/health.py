@@ -13,7 +13,7 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
   store sending with the wrong secret, or someone probing the endpoint);
 * a store has gone quiet while backfill keeps finding its orders: its last backfill recovered
   orders or refunds and no webhook came for ``COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS`` — the store has
-  likely disabled or deleted the webhook (see :class:`commerce_plugin.backfill.StoreActivity`);
+  likely disabled or deleted the webhook (see :class:`commerce_plugin.backfill_view.StoreActivity`);
 * the LMS talks to an ecommerce service (``ECOMMERCE_API_URL``) and ``OVERRIDE_REFUND_SEAT`` lacks
   the plugin's override: the LMS would ask ecommerce to refund the seats the plugin refunds itself.
 """
@@ -30,7 +30,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce_plugin import backfill, data
+from commerce_plugin import backfill_view, data
 from commerce_plugin.api.v1.permissions import IsStaffCaller
 from commerce_plugin.models import OrderLine, WebhookDelivery
 
@@ -50,7 +50,7 @@ def refunds_may_double():
 def snapshot(now=None, activity=None) -> dict:
     """
     The figures and the verdict: three aggregate queries, whatever the size of the tables or the
-    number of stores (two when the caller passes the stores' ``backfill.store_activity``).
+    number of stores (two when the caller passes the stores' ``backfill_view.store_activity``).
     """
     now = now or timezone.now()
     hour_ago = now - timedelta(hours=1)
@@ -83,7 +83,7 @@ def snapshot(now=None, activity=None) -> dict:
                 count=deliveries["rejected"], limit=REJECTIONS_PER_HOUR
             )
         )
-    quiet = [a.store.slug for a in (activity if activity is not None else backfill.store_activity(now)) if a.quiet]
+    quiet = [a.store.slug for a in (activity if activity is not None else backfill_view.store_activity(now)) if a.quiet]
     if quiet:
         problems.append(
             _(

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce_plugin import backfill, dashboard, health
+from commerce_plugin import backfill, backfill_view, dashboard, health
 from commerce_plugin.models import BackfillRun, WebhookDelivery
 from tests.backfill.conftest import API_KEY, API_SECRET, found, paid_order
 from tests.factories import StoreFactory
@@ -40,7 +40,7 @@ def webhook(store, hours_ago, verdict=WebhookDelivery.ACCEPTED, backfilled=False
 
 
 def activity_of(slug):
-    return next(item for item in backfill.store_activity() if item.store.slug == slug)
+    return next(item for item in backfill_view.store_activity() if item.store.slug == slug)
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_each_store_shows_its_last_webhook_not_a_backfilled_or_rejected_one_and_
     latest = past_run(woo, hours_ago=1, status=BackfillRun.FAILED, error="Reading stopped after 0 items")
     StoreFactory(slug="api")  # generic: no webhook to watch
 
-    (item,) = backfill.store_activity()
+    (item,) = backfill_view.store_activity()
 
     assert item.store.slug == "woo"
     assert timedelta(hours=4, minutes=59) < timezone.now() - item.last_webhook < timedelta(hours=5, minutes=1)
@@ -140,7 +140,7 @@ def test_the_dashboard_counts_what_a_real_run_recovered(fake_adapter, credential
 def test_the_figures_cost_the_same_queries_for_one_store_or_ten(woo):
     def queries():
         with CaptureQueriesContext(connection) as captured:
-            dashboard.backfill_activity(backfill.store_activity())
+            dashboard.backfill_activity(backfill_view.store_activity())
             health.snapshot()
         return len(captured.captured_queries)
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce_plugin import backfill, backfill_runs, tasks
+from commerce_plugin import backfill, backfill_runs, backfill_view, tasks
 from commerce_plugin.models import BackfillRun
 from tests.backfill.conftest import found, paid_order
 
@@ -115,7 +115,7 @@ def test_the_dashboard_shows_a_silent_run_as_stalled_not_running(admin_client, c
     settings.COMMERCE_PLUGIN_BACKFILL_STALL_SECONDS = 600
     silent_run(credentialed_store, minutes=20)
 
-    (item,) = [item for item in backfill.store_activity() if item.store.slug == "woo"]
+    (item,) = [item for item in backfill_view.store_activity() if item.store.slug == "woo"]
     page = admin_client.get(reverse("admin:app_list", args=["commerce_plugin"])).content.decode()
 
     assert item.last_run.stalled
