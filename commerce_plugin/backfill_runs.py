@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from commerce_plugin.models import BackfillRun, Store
@@ -38,10 +39,10 @@ def start(store, since):
         return BackfillRun.objects.create(store=store, since=since, progress_at=timezone.now())
 
 
-def note_progress(record, counts, force=False):
-    """Write ``counts`` on the running ``record`` (at most every few seconds unless ``force``)."""
+def note_progress(record, counts):
+    """Write ``counts`` on the running ``record``, at most every ``PROGRESS_EVERY_SECONDS``."""
     now = timezone.now()
-    if not force and record.progress_at and now - record.progress_at < timedelta(seconds=PROGRESS_EVERY_SECONDS):
+    if record.progress_at and now - record.progress_at < timedelta(seconds=PROGRESS_EVERY_SECONDS):
         return
     record.progress_at = now
     BackfillRun.objects.filter(pk=record.pk, status=BackfillRun.RUNNING).update(progress_at=now, **counts)
@@ -54,17 +55,20 @@ def stalled_before(now=None):
 
 def close_stalled(store=None):
     """Close the runs (of ``store``, or all) that stopped without finishing; returns how many."""
-    runs = BackfillRun.objects.filter(status=BackfillRun.RUNNING, progress_at__lt=stalled_before())
+    cutoff = stalled_before()
+    # Runs started before progress was recorded (an upgrade) have only their start to go by.
+    silent = Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True, started_at__lt=cutoff)
+    runs = BackfillRun.objects.filter(silent, status=BackfillRun.RUNNING)
     if store is not None:
         runs = runs.filter(store=store)
     closed = 0
-    for run in runs.only("pk", "progress_at", "found"):
+    for run in runs.only("pk", "progress_at", "started_at", "found"):
         closed += BackfillRun.objects.filter(pk=run.pk, status=BackfillRun.RUNNING).update(
             status=BackfillRun.FAILED,
             finished_at=timezone.now(),
             error=(
                 f"Stopped without finishing after {run.found} items: nothing was read after "
-                f"{run.progress_at:%Y-%m-%d %H:%M:%S %Z} (its process was probably stopped). "
+                f"{run.progress_at or run.started_at:%Y-%m-%d %H:%M:%S %Z} (its process was probably stopped). "
                 "The next run reads the same window again."
             ),
         )

@@ -72,6 +72,18 @@ def test_a_run_whose_process_stopped_is_closed_as_failed_and_the_store_read_agai
     assert (report.errors, report.recovered) == ([], 1)
 
 
+def test_a_run_left_running_before_progress_was_recorded_goes_by_its_start(fake_adapter, credentialed_store, settings):
+    settings.COMMERCE_PLUGIN_BACKFILL_STALL_SECONDS = 600
+    old = BackfillRun.objects.create(store=credentialed_store, since=since())  # no progress_at: an upgrade
+    BackfillRun.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=2))
+
+    report = backfill.run(credentialed_store, since())
+
+    old.refresh_from_db()
+    assert old.status == "failed" and "Stopped without finishing after 0 items" in old.error
+    assert report.errors == []
+
+
 def test_a_run_silent_for_less_than_the_limit_is_still_taken_as_reading(fake_adapter, credentialed_store, settings):
     settings.COMMERCE_PLUGIN_BACKFILL_STALL_SECONDS = 600
     reading = silent_run(credentialed_store, minutes=9)
