@@ -24,7 +24,10 @@ FULFILLED = "fulfilled"
 FAILED = "failed"
 REVOKED = "revoked"
 PENDING_REGISTRATION = "pending-registration"
-LINE_STATUSES = (QUEUED, FULFILLED, FAILED, REVOKED, PENDING_REGISTRATION)
+# Held for review: what was paid does not cover what the line grants (or cannot be checked), so it
+# is stored and shown in admin but not fulfilled until an operator releases it.
+HELD = "held"
+LINE_STATUSES = (QUEUED, FULFILLED, FAILED, REVOKED, PENDING_REGISTRATION, HELD)
 
 
 @attr.s(frozen=True, auto_attribs=True)

@@ -48,6 +48,17 @@ class Store(models.Model):
     )
     api_secret = models.CharField(max_length=255, blank=True, help_text=_("Write-only: WooCommerce consumer secret."))
     active = models.BooleanField(default=True)
+    default_mode = models.CharField(
+        max_length=100,
+        default="verified",
+        help_text=_(
+            "The mode granted for a line whose SKU is a course run key with no product mapping. Buyers' "
+            "own fields (line item properties, item meta) never choose the mode."
+        ),
+    )
+    # The last time the store signed with the deprecated scheme (v1: timestamp and body only), so
+    # health and the dashboard can name the stores that still have to move to v2.
+    legacy_signature_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 

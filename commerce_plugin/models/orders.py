@@ -58,6 +58,7 @@ class OrderLine(models.Model):
         (data.FAILED, _("failed")),
         (data.REVOKED, _("revoked")),
         (data.PENDING_REGISTRATION, _("pending registration")),
+        (data.HELD, _("held for review")),
     ]
 
     order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
