@@ -17,6 +17,7 @@ with a read-only consumer key and secret over HTTPS) and hands each to :meth:`ac
 
 import json
 import logging
+import re
 from datetime import UTC
 from urllib.parse import parse_qs
 
@@ -46,18 +47,30 @@ UNDONE = ("refunded", "cancelled")
 TOPICS = ("order.created", "order.updated")
 SIGNATURE = "x-wc-webhook-signature"
 PING = "ping"
+PING_ID = re.compile(r"[0-9]{1,20}")
+PING_MAX_BYTES = len("webhook_id=") + 20
 ORDERS_PATH = "/wp-json/wc/v3/orders"
 PER_PAGE = 100  # the REST API's largest page
 TIMEOUT = 30
 
 
 def _ping_id(body):
-    """WooCommerce's activation ping is a form post ``webhook_id=<id>``, unsigned: its id, else None."""
+    """
+    WooCommerce's activation ping is a form post ``webhook_id=<id>``, unsigned: its id, else None.
+
+    The id is the webhook's number (``WC_Webhook::deliver_ping``), so only ``webhook_id=`` and a few
+    digits pass: anyone may send a ping, and it is stored whole, so anything longer must be signed
+    like any other delivery (and is stored as a rejection's first characters when it is not).
+    """
+    if len(body) > PING_MAX_BYTES:
+        return None
     try:
         form = parse_qs(body.decode("utf-8"), strict_parsing=True)
     except (UnicodeDecodeError, ValueError):
         return None
-    return form["webhook_id"][0] if list(form) == ["webhook_id"] else None
+    if list(form) != ["webhook_id"] or not PING_ID.fullmatch(form["webhook_id"][0]):
+        return None
+    return form["webhook_id"][0]
 
 
 class WooCommerceAdapter(Adapter):

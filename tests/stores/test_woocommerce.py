@@ -80,6 +80,27 @@ def test_the_activation_ping_gets_200_and_is_recorded_as_ignored(client, woo_sto
     assert "ping" in delivery.reason
 
 
+@pytest.mark.parametrize("value", [b"1" * (250 * 1024), b"x" * (250 * 1024)], ids=["digits", "letters"])
+def test_an_unsigned_ping_shaped_body_of_250_kib_keeps_at_most_256_characters(client, woo_store, value):
+    """The ping is unsigned, so anyone may send one: what it stores must stay small whatever it carries."""
+    response = post(client, "woo", b"webhook_id=" + value, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 401  # a real ping's id is a number of a few digits; this is no ping
+    (delivery,) = deliveries(woo_store)
+    assert delivery.verdict == "rejected"
+    assert len(delivery.body) <= 256
+    assert len(delivery.reason) <= 256
+    assert delivery.body_bytes == len(value) + len("webhook_id=")
+
+
+def test_a_real_ping_is_recorded_whole_because_it_is_a_few_bytes(client, woo_store):
+    post(client, "woo", b"webhook_id=4242", content_type="application/x-www-form-urlencoded")
+
+    (delivery,) = deliveries(woo_store)
+    assert (delivery.verdict, delivery.body) == ("ignored", "webhook_id=4242")
+    assert "webhook 4242" in delivery.reason
+
+
 @pytest.mark.parametrize("status", ["pending", "on-hold", "failed"])
 def test_an_unpaid_order_is_recorded_and_ignored(woocommerce, woo_store, learner, status):
     response = woocommerce.send(order(status=status), topic="order.created")
