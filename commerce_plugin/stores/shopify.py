@@ -1,7 +1,12 @@
 """
 Shopify (Settings → Notifications → Webhooks, or an app's webhook subscriptions), JSON format.
 
-``orders/paid`` fulfils the order; ``refunds/create`` revokes the refunded line items (partial
+``orders/paid`` fulfils the order when its ``financial_status`` says the money was taken (``paid``, or
+``partially_refunded``: paid, some of it given back since); any other status (``pending``,
+``authorized``, ``partially_paid``, ``voided``, ``refunded``…) is recorded and ignored. The
+``X-Shopify-Topic`` header is not covered by the signature, the body is: a signed ``orders/create``
+of an unpaid order sent again as ``orders/paid`` still says in its body that it is unpaid.
+``refunds/create`` revokes the refunded line items (partial
 refunds of a multi-course order revoke only their lines). The order number is the order's numeric
 ``id`` (what a refund's ``order_id`` names), each line's id the line item's ``id``. Line items map by
 ``sku`` through the store's products, falling back to a course run key as SKU in the mode named by
@@ -41,6 +46,8 @@ from commerce_plugin.stores import (
 log = logging.getLogger(__name__)
 
 PAID = "orders/paid"
+# financial_status values that mean the money for what remains of the order was taken.
+MONEY_TAKEN = ("paid", "partially_refunded")
 REFUND = "refunds/create"
 SIGNATURE = "x-shopify-hmac-sha256"
 SHOP = "x-shopify-shop-domain"
@@ -99,6 +106,11 @@ class ShopifyAdapter(Adapter):
         number = order.get("id")
         if not number:
             raise Unparseable("The order has no id.")
+        if order.get("financial_status") not in MONEY_TAKEN:
+            return Ignore(
+                f"Order {number} is '{order.get('financial_status')}', not paid: only a financial_status of "
+                f"{' or '.join(MONEY_TAKEN)} is fulfilled, whatever the (unsigned) topic header says."
+            )
         email = order.get("email") or order.get("contact_email") or (order.get("customer") or {}).get("email")
         if not email:
             raise Unmappable(f"Order {number} has no buyer (no email, nor customer.email).")

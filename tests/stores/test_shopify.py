@@ -101,3 +101,30 @@ def test_an_unhandled_topic_is_recorded_and_ignored(shopify, shopify_store):
     assert response.status_code == 200
     assert deliveries(shopify_store)[0].verdict == "ignored"
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("financial_status", ["pending", "authorized", "partially_paid", "voided", "refunded", None])
+def test_relabelled_unpaid_shopify_order_is_not_fulfilled(shopify, shopify_store, learner, financial_status):
+    # The topic header is not signed: a captured orders/create of an unpaid order, sent again as
+    # orders/paid, still says in its signed body that nobody paid.
+    unpaid = fixture("shopify", "orders_paid")
+    unpaid["financial_status"] = financial_status
+
+    response = shopify.send(unpaid, topic="orders/paid")
+
+    assert response.status_code == 200
+    (delivery,) = deliveries(shopify_store)
+    assert delivery.verdict == "ignored"
+    assert f"'{financial_status}'" in delivery.reason and "not paid" in delivery.reason
+    assert not Order.objects.exists()
+    assert active_seats(learner) == []
+
+
+def test_a_partially_refunded_order_is_still_paid_for_what_remains(shopify, shopify_store, learner):
+    order = fixture("shopify", "orders_paid")
+    order["financial_status"] = "partially_refunded"
+
+    response = shopify.send(order)
+
+    assert response.json()["verdict"] == "accepted"
+    assert active_seats(learner) == [DS201, PY101]
