@@ -41,7 +41,17 @@ class InvalidSeat(CatalogError):
     """A (course run, mode) pair the LMS does not offer, or a malformed course key."""
 
 
-def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secret=False, shop_domain=None, api=None):
+def save_store(
+    slug,
+    kind=None,
+    name=None,
+    secret=None,
+    active=None,
+    rotate_secret=False,
+    shop_domain=None,
+    api=None,
+    default_mode=None,
+):
     """
     Create or update the store ``slug``; return ``(store, generated_secret or None)``.
 
@@ -49,7 +59,8 @@ def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secr
     every deploy. A store without a secret (new, or the default store made on first use) or with
     ``rotate_secret`` gets a generated one, returned so the caller can show it once; it is never logged.
     ``api``: the backfill's API credentials to set, ``{"api_url": …, "api_key": …, "api_secret": …}``
-    (any of them; ``""`` clears one).
+    (any of them; ``""`` clears one). ``default_mode``: the mode a course run key sold as a SKU
+    grants (the buyer's own fields never choose it).
     """
     # Imported here: the adapters' package imports this module (map_line checks seats).
     from commerce_plugin.stores import kind_choices  # pylint: disable=import-outside-toplevel
@@ -64,6 +75,7 @@ def save_store(slug, kind=None, name=None, secret=None, active=None, rotate_secr
         if created:
             store = Store(slug=slug, name=name or slug)
         wanted = {"name": name, "kind": kind, "active": active, "shop_domain": shop_domain, **(api or {})}
+        wanted["default_mode"] = default_mode or None
         if secret:
             wanted["secret"] = secret
         elif created or rotate_secret or not store.secret:

@@ -68,7 +68,7 @@ class StoreForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = ["name", "slug", "kind", "shop_domain", "api_url", "active"]
+        fields = ["name", "slug", "kind", "shop_domain", "default_mode", "api_url", "active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +79,8 @@ class StoreForm(forms.ModelForm):
         self.fields["kind"] = forms.ChoiceField(
             label=_("Kind"), choices=choices, initial=Store.GENERIC, help_text=self.fields["kind"].help_text
         )
+        # Left empty, the store keeps its mode (a new one gets the model's default).
+        self.fields["default_mode"].required = False
         if self.instance.pk is None:
             self.fields["new_secret"].required = True
             self.fields["new_secret"].help_text = _(
@@ -91,7 +93,7 @@ class StoreForm(forms.ModelForm):
 class StoreAdmin(admin.ModelAdmin):
     form = StoreForm
     fieldsets = [
-        (None, {"fields": ["name", "slug", "kind", "shop_domain", "active", "new_secret"]}),
+        (None, {"fields": ["name", "slug", "kind", "shop_domain", "default_mode", "active", "new_secret"]}),
         (
             _("API credentials (backfill)"),
             {
@@ -136,6 +138,7 @@ class StoreAdmin(admin.ModelAdmin):
             secret=form.cleaned_data.get("new_secret") or None,
             active=obj.active,
             shop_domain=obj.shop_domain,
+            default_mode=obj.default_mode or None,
         )
         obj.pk = store.pk
         _save_api_credentials(store, obj.api_url, form.cleaned_data)

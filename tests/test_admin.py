@@ -220,3 +220,14 @@ def test_shopify_shop_domain_typed_in_admin_is_saved(admin_client):
     )
 
     assert Store.objects.get(slug="shopify").shop_domain == "learn.myshopify.com"
+
+
+def test_the_mode_course_key_skus_grant_is_set_in_admin(admin_client, store):
+    form = {"name": "Shop", "kind": "generic", "active": "on", "new_secret": "", "default_mode": "professional"}
+
+    response = admin_client.post(url("store", "change", store.pk), form)
+
+    assert response.status_code == 302, response.content
+    store.refresh_from_db()
+    assert store.default_mode == "professional"
+    assert 'name="default_mode"' in admin_client.get(url("store", "change", store.pk)).content.decode()

@@ -315,3 +315,11 @@ def test_store_command_sets_the_shopify_shop_domain(db, monkeypatch):
 
     store = Store.objects.get(slug="shopify-shop")
     assert (store.kind, store.shop_domain) == ("shopify", "learn.myshopify.com")
+
+
+def test_store_command_sets_the_mode_course_key_skus_grant(db, no_env_secret):
+    run("commerce_store", "books", "--default-mode", "professional")
+    assert Store.objects.get(slug="books").default_mode == "professional"
+
+    run("commerce_store", "books")  # not given: kept
+    assert Store.objects.get(slug="books").default_mode == "professional"

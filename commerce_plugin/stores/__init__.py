@@ -248,8 +248,12 @@ def map_line(store, line_id, *, sku=None, course_id=None, mode=None):
     """
     The order lines one store line grants: a SKU of the store's products (a bundle expands into
     ``<id>.1``, ``<id>.2``… as in API v1), else a course run key given as the SKU or as ``course_id``,
-    in ``mode`` (default ``verified``). Every seat is checked against the LMS, so a line the LMS
-    cannot grant is refused now instead of failing after the order is stored.
+    in ``mode``, else the store's ``default_mode``. Every seat is checked against the LMS, so a line
+    the LMS cannot grant is refused now instead of failing after the order is stored.
+
+    ``mode`` must come from the operator (their own checkout's or payment link's metadata), never
+    from a field the buyer fills in (line item properties, item meta, notes typed at checkout): the
+    mode decides what the seat is worth, and the buyer would pick the dearest.
     """
     line_id = str(line_id)
     product = Product.objects.filter(store=store, sku=sku).prefetch_related("seats").first() if sku else None
@@ -274,7 +278,7 @@ def map_line(store, line_id, *, sku=None, course_id=None, mode=None):
                 if sku
                 else f"Line {line_id} names no SKU and no course run."
             )
-        lines = [OrderLineData(line_id=line_id, course_id=key, mode=mode or DEFAULT_MODE)]
+        lines = [OrderLineData(line_id=line_id, course_id=key, mode=mode or store.default_mode or DEFAULT_MODE)]
     for line in lines:
         try:
             catalog.check_seat(line.course_id, line.mode)

@@ -9,8 +9,8 @@ of an unpaid order sent again as ``orders/paid`` still says in its body that it 
 ``refunds/create`` revokes the refunded line items (partial
 refunds of a multi-course order revoke only their lines). The order number is the order's numeric
 ``id`` (what a refund's ``order_id`` names), each line's id the line item's ``id``. Line items map by
-``sku`` through the store's products, falling back to a course run key as SKU in the mode named by
-the line item's ``mode`` property (``verified`` when there is none).
+``sku`` through the store's products, falling back to a course run key as SKU in the store's
+``default_mode``. Line item properties are never read: shoppers set them in the cart.
 
 Deliveries are de-duplicated on ``X-Shopify-Webhook-Id`` (the same on every retry of a delivery), and
 must come from the store's own shop: ``X-Shopify-Shop-Domain`` has to be the store's ``shop_domain``.
@@ -119,8 +119,7 @@ class ShopifyAdapter(Adapter):
             raise Unmappable(f"Order {number} has no line items.")
         lines = []
         for item in items:
-            mode = next((p.get("value") for p in item.get("properties") or [] if p.get("name") == "mode"), None)
-            lines += map_line(store, item.get("id"), sku=item.get("sku") or None, mode=mode or None)
+            lines += map_line(store, item.get("id"), sku=item.get("sku") or None)
         return Fulfil(
             OrderData(
                 store=store.slug,

@@ -16,9 +16,12 @@ recorded and ignored, answered 200: Stripe disables endpoints that keep failing,
 ``payment_failed`` must never undo a payment that succeeded.
 
 The metadata contract (set on the Checkout Session, Payment Link or PaymentIntent):
-``sku`` (a SKU of this store's products) or ``course_id`` + ``mode`` (default ``verified``), and
-optionally ``lms_user_id``. The buyer is ``metadata.lms_user_id``, else the session's
-``client_reference_id`` (an LMS user id), else ``customer_details.email`` / ``receipt_email``.
+``sku`` (a SKU of this store's products) or ``course_id`` + ``mode`` (default: the store's
+``default_mode``), and optionally ``lms_user_id``. Metadata may choose the mode, unlike Shopify's
+line item properties or WooCommerce's item meta: it is set by whoever holds the Stripe keys (the
+plugin's own checkout, the operator's Payment Links and API calls), never by the buyer. The buyer
+is ``metadata.lms_user_id``, else the session's ``client_reference_id`` (an LMS user id), else
+``customer_details.email`` / ``receipt_email``.
 
 Backfill lists the events of those types that Stripe still holds (30 days) and hands each to
 :meth:`action` under its own event id, exactly as its webhook delivery would have been recorded.
@@ -64,7 +67,7 @@ ZERO_DECIMAL = set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof 
 LINE_ID = "1"
 # Refunds first: a refund missed with its payment is held, then applied as the order arrives.
 BACKFILLED = (REFUNDED, *SESSION_PAID, INTENT_PAID)
-RATE_LIMIT_BACKOFF_MAX_SECONDS = 120  # as the store APIs' retries (backfill.BACKOFF_MAX_SECONDS)
+RATE_LIMIT_BACKOFF_MAX_SECONDS = 120  # as the store APIs' retries (backfill_http.BACKOFF_MAX_SECONDS)
 
 
 def _id(value):

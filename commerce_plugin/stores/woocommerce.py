@@ -7,8 +7,8 @@ is fulfilled; ``refunded`` or ``cancelled`` revokes every line; any other status
 later ``order.updated`` names again), each line's id is the line item's ``id``.
 
 A line item's ``sku`` is looked up in the store's products; a SKU that is no product but a course
-run key (``course-v1:Org+Num+Run``) grants that run in the mode named by the line item's meta
-``mode`` (``verified`` when there is none).
+run key (``course-v1:Org+Num+Run``) grants that run in the store's ``default_mode``. Line item meta
+is never read: product add-ons and custom fields fill it from what the buyer chose in the cart.
 
 Backfill reads the same order objects from the REST API (``/wp-json/wc/v3/orders``, HTTP Basic auth
 with a read-only consumer key and secret over HTTPS) and hands each to :meth:`action` as the
@@ -130,7 +130,7 @@ class WooCommerceAdapter(Adapter):
             raise Unmappable(f"Order {number} has no line items.")
         lines = []
         for item in items:
-            lines += map_line(store, item.get("id"), sku=item.get("sku") or None, mode=_meta(item, "mode"))
+            lines += map_line(store, item.get("id"), sku=item.get("sku") or None)
         return Fulfil(
             OrderData(
                 store=store.slug,
@@ -185,13 +185,6 @@ def _pages(http, url, params, auth):
         if not orders or not more:
             return
         page += 1
-
-
-def _meta(item, key):
-    for meta in item.get("meta_data") or []:
-        if meta.get("key") == key and meta.get("value"):
-            return str(meta["value"])
-    return None
 
 
 ADAPTER = WooCommerceAdapter()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from commerce_plugin.lms.local.models import LocalEnrollment
+from commerce_plugin.lms.local.models import LocalCourseMode, LocalEnrollment
 from commerce_plugin.models import Order
 from tests.stores.conftest import DS201, PY101, deliveries, fixture
 
@@ -128,3 +128,27 @@ def test_a_partially_refunded_order_is_still_paid_for_what_remains(shopify, shop
 
     assert response.json()["verdict"] == "accepted"
     assert active_seats(learner) == [DS201, PY101]
+
+
+def seat_modes(learner):
+    return sorted((row.course.course_id, row.mode) for row in LocalEnrollment.objects.filter(user=learner))
+
+
+def test_shopify_line_item_property_cannot_choose_the_mode(shopify, shopify_store, learner, other_course):
+    # Shoppers set line item properties themselves in the cart: a $49 line must not buy a $900 mode.
+    LocalCourseMode.objects.create(course=other_course, mode_slug="professional", price=900)
+    order = fixture("shopify", "orders_paid")
+    order["line_items"][1]["properties"] = [{"name": "mode", "value": "professional"}]
+
+    shopify.send(order)
+
+    assert seat_modes(learner) == [(DS201, "verified"), (PY101, "verified")]
+
+
+def test_a_course_key_sku_grants_the_stores_default_mode(shopify, shopify_store, learner):
+    shopify_store.default_mode = "audit"
+    shopify_store.save()
+
+    shopify.send(fixture("shopify", "orders_paid"))
+
+    assert seat_modes(learner) == [(DS201, "audit"), (PY101, "verified")]

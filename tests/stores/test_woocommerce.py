@@ -2,7 +2,7 @@
 
 import pytest
 
-from commerce_plugin.lms.local.models import LocalEnrollment
+from commerce_plugin.lms.local.models import LocalCourseMode, LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
 from tests.stores.conftest import DS201, PY101, deliveries, fixture, post
 
@@ -145,11 +145,22 @@ def test_a_refunded_or_cancelled_order_revokes_every_seat(woocommerce, woo_store
     assert seats(learner, active=False) == [(DS201, "verified"), (PY101, "verified")]
 
 
-def test_a_course_key_sku_takes_the_mode_in_the_line_items_meta(woocommerce, woo_store, learner):
+def test_woocommerce_item_meta_cannot_choose_the_mode(woocommerce, woo_store, learner, other_course):
+    # Item meta comes from the cart (product add-ons, custom fields the buyer fills in), not the operator.
+    LocalCourseMode.objects.create(course=other_course, mode_slug="professional", price=900)
     payload = order()
-    payload["line_items"][1]["meta_data"] = [{"id": 1, "key": "mode", "value": "audit"}]
+    payload["line_items"][1]["meta_data"] = [{"id": 1, "key": "mode", "value": "professional"}]
 
     woocommerce.send(payload)
+
+    assert seats(learner) == [(DS201, "verified"), (PY101, "verified")]
+
+
+def test_a_course_key_sku_takes_the_stores_default_mode(woocommerce, woo_store, learner):
+    woo_store.default_mode = "audit"
+    woo_store.save()
+
+    woocommerce.send(order())
 
     assert seats(learner) == [(DS201, "audit"), (PY101, "verified")]
 

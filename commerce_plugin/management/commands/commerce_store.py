@@ -14,6 +14,9 @@ A generated secret is the only thing written to stdout, once, so
 The backfill's API credentials (what admin sets under *API credentials*) come the same way:
 ``--api-url`` on the command line, the key and secret from ``COMMERCE_STORE_API_KEY`` and
 ``COMMERCE_STORE_API_SECRET``; ``--clear-api-credentials`` removes all three.
+
+``--default-mode`` is the mode a webhook line whose SKU is a course run key grants (``verified`` for a
+new store): the operator's choice, since the buyer's own fields never choose a mode.
 """
 
 import os
@@ -56,6 +59,10 @@ class Command(BaseCommand):
         state.add_argument("--active", dest="active", action="store_true", default=None, help="Accept its orders.")
         state.add_argument("--inactive", dest="active", action="store_false", help="Refuse its orders.")
         parser.add_argument("--shop-domain", help="Shopify: the shop's myshopify.com domain its webhooks name.")
+        parser.add_argument(
+            "--default-mode",
+            help="The mode a SKU that is a course run key (no product mapping) grants (a new store: verified).",
+        )
         credentials = parser.add_mutually_exclusive_group()
         credentials.add_argument(
             "--api-url",
@@ -83,6 +90,7 @@ class Command(BaseCommand):
                 secret=secret,
                 active=options["active"],
                 shop_domain=options["shop_domain"],
+                default_mode=options["default_mode"],
                 rotate_secret=options["rotate_secret"],
                 api=_api_credentials(options),
             )

@@ -14,9 +14,12 @@ the webhook's secret: ``X-Razorpay-Signature`` is the hex HMAC-SHA256 of the raw
 
 The notes convention (set ``notes`` on the Razorpay Order, and pass the same ``notes`` to Checkout
 so the payment carries them too): ``sku`` (a product of the store, or a course run key) or
-``course_id`` with an optional ``mode`` (``verified`` by default), and ``email``, the buyer's
-email in the LMS (else the email the payer typed at Checkout is used). A payment whose notes name
-no course is not a course payment: it is ignored.
+``course_id``, and ``email``, the buyer's email in the LMS (else the email the payer typed at
+Checkout is used). A payment whose notes name no course is not a course payment: it is ignored.
+
+A course run key grants the store's ``default_mode``: a ``mode`` note is never read. Checkout's
+notes come from the buyer's browser, and ``payment.captured`` carries only those, so a note could
+pick a dearer mode; sell another mode through a SKU mapped to it.
 """
 
 import json
@@ -94,13 +97,7 @@ class RazorpayAdapter(Adapter):
         email = notes.get("email") or payment.get("email")
         if not email:
             raise Unmappable(f"Payment {payment['id']} has no buyer (notes.email, or the payment's email).")
-        lines = map_line(
-            store,
-            LINE_ID,
-            sku=notes.get("sku") or None,
-            course_id=notes.get("course_id") or None,
-            mode=notes.get("mode") or None,
-        )
+        lines = map_line(store, LINE_ID, sku=notes.get("sku") or None, course_id=notes.get("course_id") or None)
         currency = (payment.get("currency") or "").lower() or None
         data = OrderData(
             store=store.slug,

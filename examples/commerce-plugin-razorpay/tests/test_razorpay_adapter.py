@@ -60,10 +60,20 @@ def test_a_redelivered_event_id_is_a_duplicate(razorpay, store, learner):
     assert [d.verdict for d in deliveries(store)] == ["accepted", "duplicate"]
 
 
-def test_a_course_id_and_mode_in_the_notes_grant_that_seat(razorpay, store, learner):
-    razorpay.send(event("order_paid", email="ada@example.com", course_id=PY101, mode="audit"))
+def test_a_course_id_in_the_notes_grants_the_stores_default_mode(razorpay, store, learner):
+    store.default_mode = "audit"
+    store.save()
+
+    razorpay.send(event("order_paid", email="ada@example.com", course_id=PY101))
 
     assert seats(learner) == [(PY101, "audit")]
+
+
+def test_checkouts_notes_cannot_choose_the_mode(razorpay, store, learner):
+    # Checkout's notes come from the buyer's browser; payment.captured carries only those.
+    razorpay.send(event("payment_captured", email="ada@example.com", course_id=PY101, mode="audit"))
+
+    assert seats(learner) == [(PY101, "verified")]
 
 
 def test_without_an_email_in_the_notes_the_payers_email_is_the_buyer(razorpay, store):
