@@ -16,7 +16,8 @@ Credentials are never logged: the run's error text and the HTTP library's own lo
 
 Run by ``commerce_backfill``, the store admin's action and the optional periodic task
 (``COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS``). A run's life (one per store at a time, stalled runs
-closed) is :mod:`commerce_plugin.backfill_runs`; what operators see of it, :mod:`commerce_plugin.backfill_view`.
+closed) is :mod:`commerce_plugin.backfill_runs`; what operators see of it, :mod:`commerce_plugin.backfill_view`;
+the HTTP session it gives adapters, :mod:`commerce_plugin.backfill_http`.
 """
 
 import contextlib
@@ -28,10 +29,9 @@ import attr
 import requests
 from django.conf import settings
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
-from urllib3.util import Retry
 
 from commerce_plugin import backfill_runs, deliveries, routes
+from commerce_plugin.backfill_http import http_session
 from commerce_plugin.models import BackfillRun, WebhookDelivery
 from commerce_plugin.stores import get_adapter
 
@@ -47,7 +47,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 # The credentials each kind's API needs; an adapter may say otherwise with ``backfill_credentials``.
 CREDENTIALS = {
     "woocommerce": ("api_url", "api_key", "api_secret"),
@@ -57,7 +56,6 @@ CREDENTIALS = {
 DEFAULT_CREDENTIALS = ("api_key",)
 # Query parameters that carry credentials in some stores' APIs (WooCommerce's consumer_key/secret).
 SECRET_PARAMETERS = re.compile(r"((?:consumer_)?(?:key|secret)|(?:access_)?token|password)=[^&\s'\")]+", re.I)
-BACKOFF_MAX_SECONDS = 120
 HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
 ERROR_CHARS = 2000
 
@@ -125,50 +123,6 @@ def backfillable(stores):
         if store.active:
             chosen.append(store)
     return chosen
-
-
-class _TimeoutAdapter(HTTPAdapter):
-    """Every request gets a timeout, even when an adapter forgets one: a hung store cannot hang a worker."""
-
-    def __init__(self, *args, timeout=None, **kwargs):
-        self.timeout = timeout
-        super().__init__(*args, **kwargs)
-
-    def send(self, request, timeout=None, **kwargs):  # pylint: disable=arguments-differ
-        return super().send(request, timeout=timeout or self.timeout, **kwargs)
-
-
-class _Retry(Retry):
-    """urllib3's ``Retry``, reading ``Retry-After`` in decimal seconds too (Shopify sends ``2.0``)."""
-
-    def parse_retry_after(self, retry_after):
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            return super().parse_retry_after(retry_after)  # an HTTP date
-
-
-def http_session():
-    """
-    A ``requests.Session`` that retries GETs on connection errors, 429 and 5xx with exponential
-    backoff and jitter, honouring ``Retry-After``, at most ``COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES``
-    times; what outlasts them raises ``requests.RequestException``.
-    """
-    retry = _Retry(
-        total=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES,
-        backoff_factor=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS,
-        backoff_max=BACKOFF_MAX_SECONDS,
-        backoff_jitter=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        respect_retry_after_header=True,
-    )
-    adapter = _TimeoutAdapter(max_retries=retry, timeout=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_TIMEOUT_SECONDS)
-    session = requests.Session()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = "commerce-plugin-backfill"
-    return session
 
 
 def run(store, since, progress=None) -> BackfillReport:
