@@ -11,6 +11,9 @@ already brought is only counted, and running a backfill twice changes nothing.
 
 The HTTP session retries 429s and 5xx answers with exponential backoff (honouring ``Retry-After``); a
 store that stays down past the retries ends the run as ``failed`` with the reason, it never raises.
+It keeps the credentials with the store's own API: HTTPS only (plain HTTP only to this machine, for
+the tests and the sandbox), and a redirect is followed only to the same scheme, host and port; one
+elsewhere ends the run as ``failed``, saying where it pointed, with nothing sent there.
 Credentials are never logged: the run's error text and the HTTP library's own log lines have them
 (and any ``key``/``secret``/``token`` query parameter) replaced by ``***``.
 
@@ -31,13 +34,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from commerce_plugin import backfill_runs, deliveries, routes
-from commerce_plugin.backfill_http import http_session
+from commerce_plugin.backfill_http import UnsafeRequest, http_session
 from commerce_plugin.models import BackfillRun, WebhookDelivery
+from commerce_plugin.models.catalog import api_url_problem
 from commerce_plugin.stores import get_adapter
 
 __all__ = [
     "BackfillReport",
     "CannotBackfill",
+    "UnsafeRequest",
     "backfillable",
     "check_store",
     "http_session",
@@ -109,6 +114,9 @@ def check_store(store):
             f"Store '{store.slug}' has no {', '.join(missing)}: set its API credentials in admin "
             "(Stores → the store → API credentials)."
         )
+    # Saving refuses such a URL too; this catches one stored before it did.
+    if store.api_url and (problem := api_url_problem(store.api_url)):
+        raise CannotBackfill(f"Store '{store.slug}': {problem}")
     return adapter
 
 
@@ -185,6 +193,8 @@ def _tally(outcome):
 
 
 def _describe(exc):
+    if isinstance(exc, UnsafeRequest):
+        return str(exc)
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         return f"the store answered HTTP {exc.response.status_code} ({exc.response.reason})"
     if isinstance(exc, requests.RequestException):

@@ -16,12 +16,14 @@ from opaque_keys.edx.keys import CourseKey
 
 from commerce_plugin.lms import LmsError, get_backend
 from commerce_plugin.models import Product, ProductSeat, Store
+from commerce_plugin.models.catalog import api_origin
 
 __all__ = [
     "CatalogError",
     "InvalidSeat",
     "UnknownStore",
     "check_seat",
+    "credentials_kept_for_new_host",
     "map_product",
     "save_store",
 ]
@@ -59,7 +61,9 @@ def save_store(
     every deploy. A store without a secret (new, or the default store made on first use) or with
     ``rotate_secret`` gets a generated one, returned so the caller can show it once; it is never logged.
     ``api``: the backfill's API credentials to set, ``{"api_url": …, "api_key": …, "api_secret": …}``
-    (any of them; ``""`` clears one). ``default_mode``: the mode a course run key sold as a SKU
+    (any of them; ``""`` clears one). An ``api_url`` on another host than the stored one is refused
+    unless every stored key and secret is given again (or cleared): see
+    :func:`credentials_kept_for_new_host`. ``default_mode``: the mode a course run key sold as a SKU
     grants (the buyer's own fields never choose it).
     """
     # Imported here: the adapters' package imports this module (map_line checks seats).
@@ -74,6 +78,12 @@ def save_store(
         created = store is None
         if created:
             store = Store(slug=slug, name=name or slug)
+        kept = credentials_kept_for_new_host(store, api or {})
+        if kept:
+            raise CatalogError(
+                f"api_url: the API moves to another host, and the stored {' and '.join(kept)} were given for "
+                "the old one: give them again with the new URL (or clear them); nothing was changed."
+            )
         wanted = {"name": name, "kind": kind, "active": active, "shop_domain": shop_domain, **(api or {})}
         wanted["default_mode"] = default_mode or None
         if secret:
@@ -90,6 +100,22 @@ def save_store(
         # Field names only: the secret's value never reaches a log line.
         log.info("commerce store saved store=%s created=%s changed=%s", slug, created, ",".join(sorted(changed)))
     return store, generated
+
+
+def credentials_kept_for_new_host(store, api):
+    """
+    The stored credentials (``api_key``, ``api_secret``) that saving ``api`` would send to a new host.
+
+    A backfill sends the key and secret to the API URL, so whoever may change the URL (an admin
+    user, an init job's variables) could otherwise read them off the next run on a host of their
+    own. Changing the host is therefore refused unless each stored credential is given again or
+    cleared; another path on the same scheme, host and port keeps them. ``api`` holds only what
+    changes (``None`` or absent: kept), as :func:`save_store` takes it.
+    """
+    url = api.get("api_url")
+    if store.pk is None or not url or api_origin(url) == api_origin(store.api_url):
+        return []
+    return [name for name in ("api_key", "api_secret") if getattr(store, name) and api.get(name) is None]
 
 
 def _validate(store):

@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from commerce_plugin import backfill, catalog
 from commerce_plugin.admin import ReadOnlyAdmin
 from commerce_plugin.models import BackfillRun, Store
+from commerce_plugin.models.catalog import api_url_problem
 from commerce_plugin.stores import kind_choices
 
 ADMIN_BACKFILL_WINDOW_SECONDS = 3 * 24 * 3600
@@ -34,7 +35,9 @@ def _write_only(label, help_text):
 class StoreForm(forms.ModelForm):
     """
     The secret and the API credentials are write-only fields: never rendered back, left empty on
-    edit to keep the current value (*Clear the API credentials* removes them).
+    edit to keep the current value (*Clear the API credentials* removes them). An API URL on another
+    host needs the key and secret typed again: whoever can edit the URL must not be able to send
+    the stored ones to a host of their own (the next backfill would).
     """
 
     new_secret = forms.CharField(
@@ -59,7 +62,11 @@ class StoreForm(forms.ModelForm):
     api_url = forms.URLField(
         label=_("API URL"),
         required=False,
-        help_text=Store._meta.get_field("api_url").help_text,
+        help_text=_(
+            "Backfill: the store API's HTTPS address, the WooCommerce site or https://<shop>.myshopify.com "
+            "(none for Stripe). On another host, enter the API key and secret again: the stored ones are not "
+            "sent to a new host."
+        ),
         **({"assume_scheme": "https"} if django.VERSION >= (5, 0) else {}),  # Django 4.2 has no assume_scheme
     )
     clear_api_credentials = forms.BooleanField(
@@ -87,6 +94,21 @@ class StoreForm(forms.ModelForm):
                 "Write-only: it is never shown again; enter the same secret in the store. "
                 "`manage.py commerce_store <slug>` can generate one instead."
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("api_url")
+        if url and api_url_problem(url):
+            return cleaned  # the model's validation says why on the field (HTTPS only)
+        if "api_url" in cleaned and catalog.credentials_kept_for_new_host(self.instance, api_changes(cleaned)):
+            self.add_error(
+                "api_url",
+                _(
+                    "The API URL is on another host: enter the API key and secret again for it (or clear the "
+                    "API credentials). The stored ones were given for the old host and are not sent to a new one."
+                ),
+            )
+        return cleaned
 
 
 @admin.register(Store)
@@ -139,9 +161,9 @@ class StoreAdmin(admin.ModelAdmin):
             active=obj.active,
             shop_domain=obj.shop_domain,
             default_mode=obj.default_mode or None,
+            api=api_changes(form.cleaned_data),
         )
         obj.pk = store.pk
-        _save_api_credentials(store, obj.api_url, form.cleaned_data)
         obj.refresh_from_db()
 
     @admin.action(description=_("Backfill from the store's API (last 3 days)"))
@@ -176,19 +198,15 @@ class StoreAdmin(admin.ModelAdmin):
             )
 
 
-def _save_api_credentials(store, api_url, cleaned_data):
-    """Only what was typed replaces the stored key and secret; saved so the log scan (pre_save) sees them."""
-    wanted = {"api_url": api_url or ""}
+def api_changes(cleaned_data):
+    """What the form changes of the API credentials, as :func:`catalog.save_store` takes it: only what was typed."""
     if cleaned_data.get("clear_api_credentials"):
-        wanted.update(api_url="", api_key="", api_secret="")
+        return {"api_url": "", "api_key": "", "api_secret": ""}
+    api = {"api_url": cleaned_data.get("api_url") or ""}
     for field in ("api_key", "api_secret"):
         if cleaned_data.get(f"new_{field}"):
-            wanted[field] = cleaned_data[f"new_{field}"]
-    changed = [field for field, value in wanted.items() if getattr(store, field) != value]
-    for field in changed:
-        setattr(store, field, wanted[field])
-    if changed:
-        store.save(update_fields=[*changed, "modified"])
+            api[field] = cleaned_data[f"new_{field}"]
+    return api
 
 
 @admin.register(BackfillRun)

@@ -1,9 +1,50 @@
 """Configuration: the stores allowed to send orders, and the SKUs they sell."""
 
+import ipaddress
 import secrets
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def api_url_problem(url):
+    """
+    Why a backfill must not send a store's API credentials to ``url``, or None. They travel with
+    every request, so only over HTTPS; plain HTTP only to this machine (localhost, 127.0.0.0/8,
+    ::1), where the tests' stand-in APIs and the sandbox's run.
+    """
+    parts = urlsplit(url or "")
+    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        return None
+    return (
+        "The API URL must use HTTPS: the API key and secret go with every request (plain HTTP only to "
+        "this machine: localhost, 127.0.0.0/8, ::1)."
+    )
+
+
+def api_origin(url):
+    """``(scheme, host, port)`` of ``url``: where credentials sent to it end up."""
+    parts = urlsplit(url or "")
+    try:
+        port = parts.port
+    except ValueError:  # an out-of-range port: no origin matches it
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+
+def _is_loopback(host):
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Store(models.Model):
@@ -67,6 +108,11 @@ class Store(models.Model):
 
     def __str__(self):
         return self.slug
+
+    def clean(self):
+        """An API URL is checked wherever a store is validated: admin, ``commerce_store``, ``catalog.save_store``."""
+        if self.api_url and (problem := api_url_problem(self.api_url)):
+            raise ValidationError({"api_url": problem})
 
     @staticmethod
     def generate_secret():

@@ -7,7 +7,8 @@ WooCommerce's ``/wp-json/wc/v3/orders`` (HTTP Basic auth, ``status``/``modified_
 ``/admin/api/<version>/orders.json`` (``X-Shopify-Access-Token``, ``financial_status``/``status``/
 ``updated_at_min`` filters, cursor pages: ``Link: <…page_info=…>; rel="next"``, where a ``page_info``
 request may carry ``limit`` and nothing else). Both can be told to answer the next requests with
-429 + ``Retry-After`` (``throttle``) or 503 (``unavailable``), and record every request.
+429 + ``Retry-After`` (``throttle``), 503 (``unavailable``) or a 302 to the same path and query on
+another base URL (``redirect_to``: one base per request), and record every request.
 
 Stripe's ``/v1/events`` is :class:`FakeStripeEvents`, an HTTP client of the ``stripe`` library
 (localstripe lists events too, but records only ``payment_intent.*`` ones).
@@ -46,6 +47,7 @@ class FakeAPI:
         self.requests = []  # {"path", "query" (one value per name), "headers" (lower-case names), "at"}
         self.throttle = 0  # answer the next N requests 429 with Retry-After
         self.unavailable = 0  # answer the next M requests 503
+        self.redirect_to = []  # answer the next requests 302 to <base><the request's path and query>
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -90,6 +92,8 @@ class FakeAPI:
             if self.unavailable:
                 self.unavailable -= 1
                 return 503, {}, {"message": "Service unavailable."}
+            if self.redirect_to:
+                return 302, {"Location": self.redirect_to.pop(0) + handler.path}, {}
         return self.answer(parts.path, query, headers)
 
     def answer(self, path, query, headers):

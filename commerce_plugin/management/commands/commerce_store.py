@@ -13,7 +13,9 @@ A generated secret is the only thing written to stdout, once, so
 
 The backfill's API credentials (what admin sets under *API credentials*) come the same way:
 ``--api-url`` on the command line, the key and secret from ``COMMERCE_STORE_API_KEY`` and
-``COMMERCE_STORE_API_SECRET``; ``--clear-api-credentials`` removes all three.
+``COMMERCE_STORE_API_SECRET``; ``--clear-api-credentials`` removes all three. The URL must be HTTPS
+(plain HTTP only to this machine), and an ``--api-url`` on another host than the stored one is
+refused unless the stored key and secret are given again: they were given for the old host.
 
 ``--default-mode`` is the mode a webhook line whose SKU is a course run key grants (``verified`` for a
 new store): the operator's choice, since the buyer's own fields never choose a mode.
@@ -66,8 +68,8 @@ class Command(BaseCommand):
         credentials = parser.add_mutually_exclusive_group()
         credentials.add_argument(
             "--api-url",
-            help=f"Backfill: the store API's base URL (key and secret from ${API_VARIABLES['api_key']} "
-            f"and ${API_VARIABLES['api_secret']}).",
+            help=f"Backfill: the store API's HTTPS base URL (key and secret from ${API_VARIABLES['api_key']} "
+            f"and ${API_VARIABLES['api_secret']}, required again when the host changes).",
         )
         credentials.add_argument(
             "--clear-api-credentials", action="store_true", help="Backfill: remove the API URL, key and secret."
@@ -82,6 +84,8 @@ class Command(BaseCommand):
         secret = os.environ.get(SECRET_VARIABLE, "").strip() or None
         existing = Store.objects.filter(slug=options["slug"]).first()
         replaced = _check_secret(options, secret, existing)
+        api = _api_credentials(options)
+        _check_api_host(options["slug"], api, existing)
         try:
             store, generated = catalog.save_store(
                 options["slug"],
@@ -92,7 +96,7 @@ class Command(BaseCommand):
                 shop_domain=options["shop_domain"],
                 default_mode=options["default_mode"],
                 rotate_secret=options["rotate_secret"],
-                api=_api_credentials(options),
+                api=api,
             )
         except catalog.CatalogError as exc:
             raise CommandError(str(exc)) from exc
@@ -114,6 +118,18 @@ def _api_credentials(options):
     if options["api_url"] is not None:
         api["api_url"] = options["api_url"]
     return api
+
+
+def _check_api_host(slug, api, existing):
+    """Refuse to move the stored key and secret to a new host: they were given for the old one."""
+    kept = catalog.credentials_kept_for_new_host(existing, api) if existing is not None else []
+    if kept:
+        variables = " and ".join(f"${API_VARIABLES[name]}" for name in kept)
+        raise CommandError(
+            f"Store '{slug}': --api-url moves its API to another host, and "
+            f"its stored {' and '.join(kept)} were given for the old one. Set {variables} to the credentials "
+            "for the new host (or run with --clear-api-credentials first); nothing was changed."
+        )
 
 
 def _check_secret(options, secret, existing):
