@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -102,6 +103,9 @@ def storage_problem(order: data.OrderData):
             return "total is not a decimal amount."
         if not total.is_finite() or total < 0 or total.quantize(Decimal("0.01")) != total or abs(total) >= 10**10:
             return "total must be a non-negative amount with at most 10 digits and 2 decimals."
+    most = settings.COMMERCE_PLUGIN_MAX_LINES_PER_ORDER
+    if len(order.lines) > most:
+        return f"an order may have at most {most} lines (this one has {len(order.lines)})."
     for line in order.lines:
         for name, limit in LINE_LIMITS.items():
             value = getattr(line, name)

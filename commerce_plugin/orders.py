@@ -266,18 +266,35 @@ def revoke_order(store_slug, order_number, line_ids=None) -> data.OrderData:
 
 
 def _select_lines(lines, line_ids):
-    if not line_ids:
+    if line_ids is None:
         return lines
     chosen, unknown = [], []
     for wanted in line_ids:
-        # A SKU line expanded into a bundle is revoked by the id the store sent ("2" covers "2.1", "2.2").
-        matches = [line for line in lines if line.line_id == wanted or line.line_id.startswith(f"{wanted}.")]
+        matches = [line for line in lines if line.line_id == wanted] or _bundle_of(lines, wanted)
         if not matches:
             unknown.append(wanted)
         chosen.extend(match for match in matches if match not in chosen)
     if unknown:
         raise UnknownLines(unknown)
     return chosen
+
+
+def _bundle_of(lines, wanted):
+    """
+    The seats a store line ``wanted`` was expanded into when it named a bundle SKU: ``<wanted>.1`` to
+    ``<wanted>.N``, all of one SKU, and no line ``wanted`` of its own (an exact id always wins). Lines
+    the store sent as ``1.2`` beside its line ``1`` are never taken for a bundle of ``1``.
+    """
+    prefix = f"{wanted}."
+    seats = [line for line in lines if line.line_id.startswith(prefix)]
+    suffixes = sorted(line.line_id[len(prefix) :] for line in seats)
+    is_bundle = (
+        seats
+        and len({line.sku for line in seats}) == 1
+        and seats[0].sku
+        and suffixes == sorted(str(index) for index in range(1, len(seats) + 1))
+    )
+    return seats if is_bundle else []
 
 
 def _announce_revoked(order):
