@@ -16,6 +16,10 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
   likely disabled or deleted the webhook (see :class:`commerce_plugin.backfill_view.StoreActivity`);
 * the LMS talks to an ecommerce service (``ECOMMERCE_API_URL``) and ``OVERRIDE_REFUND_SEAT`` lacks
   the plugin's override: the LMS would ask ecommerce to refund the seats the plugin refunds itself.
+
+``warnings`` lists what needs an operator's attention without being an outage: the stores that
+signed with the deprecated v1 scheme in the last ``LEGACY_SIGNATURE_DAYS`` days
+(``legacy_signature_stores``), which must move to v2 before v1 is switched off.
 """
 
 from datetime import timedelta
@@ -32,12 +36,13 @@ from rest_framework.views import APIView
 
 from commerce_plugin import backfill_view, data
 from commerce_plugin.api.v1.permissions import IsStaffCaller
-from commerce_plugin.models import OrderLine, WebhookDelivery
+from commerce_plugin.models import OrderLine, Store, WebhookDelivery
 
 FAILURES_PER_HOUR = 5
 REJECTIONS_PER_HOUR = 5
 REJECTED = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID)
 REFUND_OVERRIDE = "commerce_plugin.lms.overrides.refund_seat"
+LEGACY_SIGNATURE_DAYS = 30
 
 
 def refunds_may_double():
@@ -91,6 +96,15 @@ def snapshot(now=None, activity=None) -> dict:
                 "disabled or deleted in the store"
             ).format(stores=", ".join(quiet), hours=settings.COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS)
         )
+    legacy = legacy_signature_stores(now)
+    warnings = []
+    if legacy:
+        warnings.append(
+            _(
+                "{stores} still sign API requests with the deprecated v1 scheme (timestamp and body only): "
+                "move them to v2 before setting COMMERCE_PLUGIN_ACCEPT_V1_SIGNATURES to False"
+            ).format(stores=", ".join(legacy))
+        )
     if refunds_may_double():
         problems.append(
             _(
@@ -108,6 +122,8 @@ def snapshot(now=None, activity=None) -> dict:
         "deliveries_rejected_last_hour": deliveries["rejected"],
         "deliveries_failed_last_hour": deliveries["failed"],
         "quiet_stores": quiet,
+        "legacy_signature_stores": legacy,
+        "warnings": warnings,
         "thresholds": {
             "oldest_queued_seconds": queued_limit,
             "failed_last_hour": FAILURES_PER_HOUR,
@@ -115,6 +131,12 @@ def snapshot(now=None, activity=None) -> dict:
         },
         "checked_at": now.isoformat(),
     }
+
+
+def legacy_signature_stores(now):
+    """Slugs of the stores that signed with the deprecated v1 scheme lately (recorded at most hourly)."""
+    since = now - timedelta(days=LEGACY_SIGNATURE_DAYS)
+    return list(Store.objects.filter(legacy_signature_at__gte=since).order_by("slug").values_list("slug", flat=True))
 
 
 class HealthView(APIView):

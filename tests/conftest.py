@@ -94,15 +94,16 @@ class SignedClient:
         self.secret = secret
         self.timestamp = timestamp
 
-    def _headers(self, body):
-        return {"HTTP_X_COMMERCE_SIGNATURE": sign(self.secret, body, self.timestamp or int(time.time()))}
+    def _headers(self, method, url, body):
+        timestamp = self.timestamp or int(time.time())
+        return {"HTTP_X_COMMERCE_SIGNATURE": sign(self.secret, body, timestamp, method=method, path=url)}
 
     def post(self, url, payload=None):
         body = json.dumps(payload).encode() if payload is not None else b""
-        return self.client.post(url, body, content_type="application/json", **self._headers(body))
+        return self.client.post(url, body, content_type="application/json", **self._headers("POST", url, body))
 
     def get(self, url):
-        return self.client.get(url, **self._headers(b""))
+        return self.client.get(url, **self._headers("GET", url, b""))
 
 
 @pytest.fixture

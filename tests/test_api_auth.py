@@ -52,7 +52,7 @@ def test_malformed_signature_header_is_401(store, course):
 def test_body_changed_after_signing_is_401(store, course):
     client = SignedClient(store.secret)
     body = b'{"store": "shop"}'
-    header = client._headers(body)  # pylint: disable=protected-access
+    header = client._headers("POST", ORDERS_URL, body)  # pylint: disable=protected-access
     response = client.client.post(ORDERS_URL, order_payload(), format="json", **header)
 
     assert response.status_code == 401

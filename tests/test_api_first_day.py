@@ -29,7 +29,7 @@ REVOKE = f"{ORDERS_URL}shop/1001/revoke/"
 def signed_post(secret, url, body: bytes, **extra):
     """A store's POST of exactly these bytes, signed, with whatever content type ``extra`` gives."""
     return APIClient().generic(
-        "POST", url, body, HTTP_X_COMMERCE_SIGNATURE=sign(secret, body, int(time.time())), **extra
+        "POST", url, body, HTTP_X_COMMERCE_SIGNATURE=sign(secret, body, int(time.time()), path=url), **extra
     )
 
 
@@ -90,10 +90,20 @@ def test_coordinator_request_without_the_json_type_is_read_as_json(course, learn
     assert response.status_code == 202, response.content
 
 
-def test_revoke_without_a_body_or_content_type_revokes_every_line(store, course, learner, signed_client):
+def test_revoke_without_a_body_revokes_nothing_and_says_what_to_send(store, course, learner, signed_client):
     signed_client.post(ORDERS_URL, order_payload())
 
     response = signed_post(store.secret, REVOKE, b"")
+
+    assert response.status_code == 400
+    assert '"all": true' in response.json()["line_ids"][0]
+    assert set(OrderLine.objects.values_list("status", flat=True)) == {"fulfilled"}
+
+
+def test_revoke_of_all_lines_without_a_content_type_is_read_as_json(store, course, learner, signed_client):
+    signed_client.post(ORDERS_URL, order_payload())
+
+    response = signed_post(store.secret, REVOKE, b'{"all": true}')
 
     assert response.status_code == 200
     assert response.json()["status"] == "revoked"

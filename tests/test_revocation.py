@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def revoke(client, number="1001", line_ids=None):
-    payload = {} if line_ids is None else {"line_ids": line_ids}
+    payload = {"all": True} if line_ids is None else {"line_ids": line_ids}
     return client.post(f"{ORDERS_URL}shop/{number}/revoke/", payload, format="json")
 
 

@@ -174,9 +174,19 @@ class _OrderRevoke(OpenApiViewExtension):
             operation_id="orders_revoke",
             tags=["orders"],
             summary="Revoke (refund or cancellation)",
-            description="Deactivates the enrollments the lines granted (default: every line). Idempotent.",
+            description="Deactivates the enrollments the named lines granted (`line_ids`), or every line's with"
+            ' `"all": true`; a body naming neither revokes nothing (400). Idempotent on the order\'s state;'
+            " a store's signature on it acts once.",
             request={"application/json": RevokeSerializer},
-            responses={200: OrderStatusSerializer, 400: FIELD_ERRORS, 404: NOT_FOUND, **BODY_ERRORS, **CALLER_ERRORS},
+            responses={
+                200: OrderStatusSerializer,
+                400: FIELD_ERRORS,
+                404: NOT_FOUND,
+                409: OpenApiResponse(DetailSerializer, description="This signed revocation was already received."),
+                503: OpenApiResponse(DetailSerializer, description="The replay check cannot answer; retry."),
+                **BODY_ERRORS,
+                **CALLER_ERRORS,
+            },
         )
 
 
@@ -246,8 +256,11 @@ class _StoreSignatureScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "X-Commerce-Signature",
-            "description": '`t=<unix seconds>,v1=<hex HMAC-SHA256(store secret, "<t>.<raw body>")>`; the store'
-            " is the one the body (or the URL) names; more than 300 seconds from now is refused.",
+            "description": '`t=<unix seconds>,v2=<hex HMAC-SHA256(store secret, "<t>\\n<METHOD>\\n<path?query>\\n"'
+            " + raw body)>`: the signature is valid for that one request only. The store is the one the URL"
+            " (else the body) names; more than 300 seconds from now is refused; a revocation's signature is"
+            " taken once. The deprecated `v1` (timestamp and body only) is accepted for creating orders only,"
+            " while `COMMERCE_PLUGIN_ACCEPT_V1_SIGNATURES` is on.",
         }
 
 

@@ -17,6 +17,13 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_COURSE_MODES_CACHE_SECONDS": 60,
     # Store-signed requests older (or newer) than this many seconds are refused.
     "COMMERCE_PLUGIN_SIGNATURE_TOLERANCE_SECONDS": 300,
+    # Deprecated v1 store signatures (timestamp and body only) are still taken, for creating orders
+    # only, while this is True; reads and revocations need v2. Health and the dashboard name the
+    # stores still using v1. Set False once every store signs v2.
+    "COMMERCE_PLUGIN_ACCEPT_V1_SIGNATURES": True,
+    # Most lines one order may have, as sent and after a SKU expands into its seats (API v1 answers a
+    # field-level 400 beyond it, a webhook delivery is recorded as unmappable).
+    "COMMERCE_PLUGIN_MAX_LINES_PER_ORDER": 100,
     # The sweeper re-queues lines still queued this many seconds after their last change.
     "COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS": 600,
     # Run the sweeper from Celery beat every this many seconds (None: only the management command).

@@ -127,13 +127,13 @@ class PluginLmsTestCase(PluginEventsMixin, ModuleStoreTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             return send()
 
-    def signed_post(self, url, payload, secret=None, commit=True):
+    def signed_post(self, url, payload, secret=None, commit=True, timestamp=None):
         """
-        POST ``payload`` as a store signs it (``X-Commerce-Signature``), through the LMS's middleware;
+        POST ``payload`` as a store signs it (``X-Commerce-Signature`` v2), through the LMS's middleware;
         ``commit=False`` leaves what would follow the commit (fulfillment) undone.
         """
         body = json.dumps(payload).encode()
-        header = sign(secret or self.store.secret, body, int(time.time()))
+        header = sign(secret or self.store.secret, body, timestamp or int(time.time()), method="POST", path=url)
 
         def send():
             return Client().post(url, body, content_type="application/json", HTTP_X_COMMERCE_SIGNATURE=header)
@@ -141,7 +141,7 @@ class PluginLmsTestCase(PluginEventsMixin, ModuleStoreTestCase):
         return self.committed(send) if commit else send()
 
     def signed_get(self, url, secret=None):
-        header = sign(secret or self.store.secret, b"", int(time.time()))
+        header = sign(secret or self.store.secret, b"", int(time.time()), method="GET", path=url)
         return self.committed(lambda: Client().get(url, HTTP_X_COMMERCE_SIGNATURE=header))
 
     def jwt_post(self, user, url, payload):

@@ -6,6 +6,8 @@ whole request stack; the answers are the contract's (202, 200, 409, 400, 403) an
 LMS's own ``CourseEnrollment`` with the order's attributes.
 """
 
+import time
+
 from plugin_lms import ORDERS_URL, PluginLmsTestCase, order_payload  # pylint: disable=import-error
 
 # plugin_lms skips this module outside an LMS, so it is imported first.
@@ -15,7 +17,9 @@ from plugin_lms import ORDERS_URL, PluginLmsTestCase, order_payload  # pylint: d
 from common.djangoapps.student.models import CourseEnrollment  # noqa: E402
 from common.djangoapps.student.tests.factories import UserFactory  # noqa: E402
 from django.contrib.auth.models import Permission  # noqa: E402
+from django.test import Client  # noqa: E402
 
+from commerce_plugin.api.v1.authentication import sign  # noqa: E402
 from commerce_plugin.models import Order, OrderLine  # noqa: E402
 
 
@@ -128,7 +132,7 @@ class RevocationTest(PluginLmsTestCase):
         self.signed_post(ORDERS_URL, order_payload(self.paid))
 
     def test_revoking_deactivates_the_enrollment_and_keeps_the_row(self):
-        response = self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {})
+        response = self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {"all": True})
 
         assert response.status_code == 200, response.content
         assert response.json()["lines"][0]["status"] == "revoked"
@@ -137,13 +141,24 @@ class RevocationTest(PluginLmsTestCase):
         assert self.event_names()[-1] == "order.line.revoked"
 
     def test_revoking_twice_changes_nothing_more(self):
-        self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {})
+        self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {"all": True})
         count = len(self.events)
 
-        response = self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {})
+        # A store's second revocation is signed anew (a later timestamp): the exact replay is refused.
+        response = self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {"all": True}, timestamp=int(time.time()) + 1)
 
         assert response.status_code == 200
         assert len(self.events) == count
+
+    def test_a_replayed_revocation_signature_is_409_and_a_read_signature_revokes_nothing(self):
+        url = f"{ORDERS_URL}shop/1001/revoke/"
+        stamp = int(time.time())
+        assert self.signed_post(url, {"line_ids": ["1"]}, timestamp=stamp).status_code == 200
+
+        assert self.signed_post(url, {"line_ids": ["1"]}, timestamp=stamp).status_code == 409
+        read_header = sign(self.store.secret, b"", stamp, method="GET", path=f"{ORDERS_URL}shop/1001/")
+        replayed = Client().post(url, b"", content_type="application/json", HTTP_X_COMMERCE_SIGNATURE=read_header)
+        assert replayed.status_code == 401
 
     def test_revoking_an_unknown_line_is_a_field_level_400(self):
         response = self.signed_post(f"{ORDERS_URL}shop/1001/revoke/", {"line_ids": ["9"]})

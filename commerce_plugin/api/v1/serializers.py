@@ -5,6 +5,7 @@ every problem comes back at once, attached to the field it concerns.
 
 import copy
 
+from django.conf import settings
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers
@@ -72,6 +73,12 @@ def check_seat(course_id, mode, modes_cache):
     return {}
 
 
+def _too_many_lines(count, expanded=False):
+    most = settings.COMMERCE_PLUGIN_MAX_LINES_PER_ORDER
+    seats = " once its SKUs are expanded into their seats" if expanded else ""
+    return f"An order may have at most {most} lines; this one has {count}{seats}."
+
+
 def _names_two_accounts(email, username):
     """
     Whether ``email`` and ``username`` are each an LMS account's, and not the same one's.
@@ -100,10 +107,14 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
     username = serializers.CharField(max_length=150, required=False, allow_blank=True)
     date_placed = serializers.DateTimeField(required=False, allow_null=True)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_blank=True)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
     lines = LineSerializer(many=True, allow_empty=False)
 
     def to_internal_value(self, data):
+        lines = data.get("lines") if isinstance(data, dict) else None
+        if isinstance(lines, list) and len(lines) > settings.COMMERCE_PLUGIN_MAX_LINES_PER_ORDER:
+            # Refused before any line is read: the work and memory of one request stay bounded.
+            raise serializers.ValidationError({"lines": [_too_many_lines(len(lines))]})
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -137,6 +148,8 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
         line_errors, lines = self._expand_lines(attrs["store"], attrs["lines"])
         if any(line_errors):
             errors["lines"] = line_errors
+        elif len(lines) > settings.COMMERCE_PLUGIN_MAX_LINES_PER_ORDER:
+            errors["lines"] = [_too_many_lines(len(lines), expanded=True)]
         else:
             seen = set()
             duplicates = sorted({line.line_id for line in lines if line.line_id in seen or seen.add(line.line_id)})
@@ -191,7 +204,24 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
 
 
 class RevokeSerializer(serializers.Serializer):  # pylint: disable=abstract-method
-    line_ids = serializers.ListField(child=serializers.CharField(max_length=60), required=False, allow_empty=True)
+    """The lines to revoke by id, or ``"all": true``: never every line by omission."""
+
+    line_ids = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, allow_empty=False, max_length=1000
+    )
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if attrs.get("line_ids") and attrs["all"]:
+            raise serializers.ValidationError({"all": ['Give either line_ids or "all": true, not both.']})
+        if not attrs.get("line_ids") and not attrs["all"]:
+            message = 'Name the lines to revoke (line_ids), or send "all": true to revoke every line.'
+            raise serializers.ValidationError({"line_ids": [message], "all": [message]})
+        return attrs
+
+    def lines_to_revoke(self):
+        """The line ids, or ``None`` for every line."""
+        return None if self.validated_data["all"] else self.validated_data["line_ids"]
 
 
 def order_representation(order: OrderData, enrollments=None) -> dict:

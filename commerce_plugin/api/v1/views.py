@@ -111,6 +111,9 @@ class FulfillmentAPIView(APIView):
 class OrderCreateView(FulfillmentAPIView):
     """``POST /commerce-plugin/api/v1/orders/``: 202 new, 200 repeat, 409 conflicting reuse."""
 
+    # A repeat is idempotent, so the deprecated body-only signature may still create orders.
+    accepts_v1_signature = True
+
     def post(self, request):
         serializer = OrderSerializer(data=request.data, context={"store": signing_store(request)})
         serializer.is_valid(raise_exception=True)
@@ -125,6 +128,8 @@ class OrderCreateView(FulfillmentAPIView):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except orders.OrderRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except orders.InvalidOrder as exc:  # what the serializer let through but cannot be stored
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         if created and not orders.fulfilled_inline():
             # Just stored, every line queued for the workers: answered as stored, not read back.
             return order_response(accepted, status.HTTP_202_ACCEPTED, enrollments=False)
@@ -141,14 +146,20 @@ class OrderDetailView(FulfillmentAPIView):
 
 
 class OrderRevokeView(FulfillmentAPIView):
-    """``POST /commerce-plugin/api/v1/orders/<store>/<order_number>/revoke/`` (body ``{"line_ids": [...]}``)."""
+    """
+    ``POST /commerce-plugin/api/v1/orders/<store>/<order_number>/revoke/`` with ``{"line_ids": [...]}``
+    or ``{"all": true}``: a revocation says what it revokes, so an empty body revokes nothing (400).
+    """
+
+    # A store's signature on a revocation acts once: an exact replay is 409 and revokes nothing.
+    signed_once = True
 
     def post(self, request, store, order_number):
         self.check_store(request, store)
         serializer = RevokeSerializer(data=request.data if isinstance(request.data, dict) else {})
         serializer.is_valid(raise_exception=True)
         try:
-            order = orders.revoke_order(store, order_number, serializer.validated_data.get("line_ids"))
+            order = orders.revoke_order(store, order_number, serializer.lines_to_revoke())
         except orders.UnknownLines as exc:
             return Response({"line_ids": [f"Unknown line ids: {exc}."]}, status=status.HTTP_400_BAD_REQUEST)
         return order_response(order)
