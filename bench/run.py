@@ -30,7 +30,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script or a module: the repository is the import root
 
-from bench import acceptance, acceptance_parts, compare, cpu, endtoend, floor, memory, queries, report, table  # noqa: E402
+from bench import (  # noqa: E402
+    acceptance,
+    acceptance_parts,
+    compare,
+    cpu,
+    endtoend,
+    floor,
+    memory,
+    order_size,
+    queries,
+    report,
+    table,
+)
 from bench.stack import GUNICORN_THREADS, GUNICORN_WORKERS, Stack  # noqa: E402
 
 # BENCH_RESULTS elsewhere keeps a quick run from overwriting the figures the README quotes.
@@ -84,6 +96,10 @@ def main():
         results["queries_method"] = (
             "CaptureQueriesContext in-process: POST through Django's test Client; line = fulfill_line.apply()"
         )
+        stack.flush_broker()
+
+        phase("one order's cost as it grows, and refusing one past the line maximum")
+        results["order_size"] = order_size.measure(stack.secret)
         stack.flush_broker()
 
         phase(f"acceptance: {requests} requests per level after {warmup} warm-up")
