@@ -24,6 +24,7 @@ setup(
         "Django>=4.2,<6.0",
         "attrs",
         "celery>=5.2",
+        "cryptography>=3.1",  # encrypts store secrets at rest (Fernet); the LMS already ships it
         "djangorestframework",
         "drf-spectacular>=0.27",  # serves the API's OpenAPI description; the LMS already ships it
         "edx-django-utils>=5.10",

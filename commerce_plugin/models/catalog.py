@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from commerce_plugin.models.fields import EncryptedCharField
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -54,7 +56,8 @@ class Store(models.Model):
     The signing secret authenticates store-signed requests; it is write-only in admin and never
     logged. The API credentials (``api_url``, ``api_key``, ``api_secret``) let a backfill read paid
     orders and refunds back from the store's own API (:mod:`commerce_plugin.backfill`); the key and
-    secret are write-only too, never logged and never shown on the dashboard.
+    secret are write-only too, never logged and never shown on the dashboard. All three secrets are
+    encrypted in the database (:mod:`commerce_plugin.models.fields`), so they cannot be filtered on.
 
     .. no_pii: Stores hold no personal data.
     """
@@ -74,7 +77,8 @@ class Store(models.Model):
     name = models.CharField(max_length=255)
     slug = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=32, default=GENERIC)
-    secret = models.CharField(max_length=255, blank=True, help_text=_("Signing secret (write-only)."))
+    # Encrypted at rest (commerce_plugin.models.fields); read as plain text.
+    secret = EncryptedCharField(blank=True, help_text=_("Signing secret (write-only)."))
     shop_domain = models.CharField(
         max_length=255, blank=True, help_text=_("Shopify only: the shop's myshopify.com domain.")
     )
@@ -82,12 +86,11 @@ class Store(models.Model):
         blank=True,
         help_text=_("Backfill: WooCommerce site or https://<shop>.myshopify.com (none for Stripe)."),
     )
-    api_key = models.CharField(
-        max_length=255,
+    api_key = EncryptedCharField(
         blank=True,
         help_text=_("Write-only: WooCommerce consumer key, Shopify Admin API token or Stripe secret key."),
     )
-    api_secret = models.CharField(max_length=255, blank=True, help_text=_("Write-only: WooCommerce consumer secret."))
+    api_secret = EncryptedCharField(blank=True, help_text=_("Write-only: WooCommerce consumer secret."))
     active = models.BooleanField(default=True)
     default_mode = models.CharField(
         max_length=100,

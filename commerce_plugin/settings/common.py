@@ -66,6 +66,11 @@ DEFAULTS = {
     # A backfill run that has read nothing for this long (longer than one request with all its
     # retries) is taken as stopped: closed as failed, and the store may be read again.
     "COMMERCE_PLUGIN_BACKFILL_STALL_SECONDS": 900,
+    # Keys that encrypt stores' signing secrets and API credentials in the database: Fernet keys
+    # (Fernet.generate_key()) or long passphrases. The first encrypts, every one decrypts: to rotate,
+    # put the new key first, run commerce_rotate_secret_keys, then drop the old one. None: a key
+    # derived from SECRET_KEY (and SECRET_KEY_FALLBACKS, to decrypt).
+    "COMMERCE_PLUGIN_SECRET_KEYS": None,
     # The store that Commerce Coordinator-style requests belong to; created on first use.
     "COMMERCE_PLUGIN_DEFAULT_STORE": "default",
     # Extra receivers by event type: {"org.openedx.commerce.order.placed.v1": ["dotted.path"]}.
