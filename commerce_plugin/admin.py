@@ -137,7 +137,7 @@ class OrderAdmin(ReadOnlyAdmin):
     list_select_related = ["store"]
     date_hierarchy = "created"
     inlines = [OrderLineInline]
-    actions = ["retry_failed_lines", "revoke"]
+    actions = ["retry_failed_lines", "release_held_lines", "revoke"]
     base_fields = [
         "store",
         "order_number",
@@ -176,6 +176,12 @@ class OrderAdmin(ReadOnlyAdmin):
         count = orders.retry_lines(pks)
         self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
 
+    @admin.action(description=_("Release held lines (fulfil them)"), permissions=["fulfill"])
+    def release_held_lines(self, request, queryset):
+        """What was paid did not cover these lines; the operator has looked and fulfils them anyway."""
+        pks = list(OrderLine.objects.filter(order__in=queryset, status=data.HELD).values_list("pk", flat=True))
+        _report_released(self, request, orders.release_held_lines(pks))
+
     @admin.action(description=_("Revoke (deactivate the enrollments granted)"), permissions=["fulfill"])
     def revoke(self, request, queryset):
         revoked = 0
@@ -198,7 +204,7 @@ class OrderLineAdmin(ReadOnlyAdmin):
     list_filter = ["status", "order__store", "created"]
     search_fields = ["order__order_number", "course_id"]
     list_select_related = ["order__store"]
-    actions = ["retry"]
+    actions = ["retry", "release_held_lines"]
     fields = readonly_fields = [
         "order",
         "line_id",
@@ -221,6 +227,18 @@ class OrderLineAdmin(ReadOnlyAdmin):
     def retry(self, request, queryset):
         count = orders.retry_lines(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
+
+    @admin.action(description=_("Release held lines (fulfil them)"), permissions=["fulfill"])
+    def release_held_lines(self, request, queryset):
+        """Only the chosen lines that are held are released; the others are left as they are."""
+        _report_released(self, request, orders.release_held_lines(list(queryset.values_list("pk", flat=True))))
+
+
+def _report_released(model_admin, request, count):
+    model_admin.message_user(
+        request,
+        ngettext("%d held line released for fulfilment.", "%d held lines released for fulfilment.", count) % count,
+    )
 
 
 # Stores (write-only secrets and API credentials, backfill) and backfill runs have their own module.

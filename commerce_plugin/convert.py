@@ -14,11 +14,11 @@ def order_status(statuses):
     """
     One word for a whole order, from its lines' statuses.
 
-    Anything failed needs an operator first; then work still in flight; a partly revoked order whose
-    other seats stand is still fulfilled.
+    Anything failed needs an operator first, then anything held for review (an operator decides);
+    then work still in flight; a partly revoked order whose other seats stand is still fulfilled.
     """
     statuses = set(statuses)
-    for status in (data.FAILED, data.QUEUED, data.PENDING_REGISTRATION, data.FULFILLED):
+    for status in (data.FAILED, data.HELD, data.QUEUED, data.PENDING_REGISTRATION, data.FULFILLED):
         if status in statuses:
             return status
     return data.REVOKED if statuses else data.QUEUED
@@ -66,10 +66,19 @@ def order_fields(order: data.OrderData) -> dict:
 
 
 def line_rows(order_row: Order, lines) -> list:
-    return [
-        OrderLine(order=order_row, line_id=line.line_id, sku=line.sku or "", course_id=line.course_id, mode=line.mode)
-        for line in lines
-    ]
+    """
+    New rows for ``lines``: queued, or held for review with the reason when the line says so (the
+    payment did not cover it, :mod:`commerce_plugin.pricing`). No other status is taken from a caller.
+    """
+    rows = []
+    for line in lines:
+        row = OrderLine(
+            order=order_row, line_id=line.line_id, sku=line.sku or "", course_id=line.course_id, mode=line.mode
+        )
+        if line.status == data.HELD:
+            row.status, row.last_error = data.HELD, (line.last_error or "")[:2000]
+        rows.append(row)
+    return rows
 
 
 # Column sizes of the order and its lines (models/orders.py): what a store may send, at most.

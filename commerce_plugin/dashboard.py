@@ -23,7 +23,7 @@ from commerce_plugin.models import Order, OrderLine, WebhookDelivery
 from commerce_plugin.stores import adapter_packages
 
 # Most urgent first; the order's status is the most urgent of its lines'.
-URGENCY = [data.FAILED, data.QUEUED, data.PENDING_REGISTRATION, data.FULFILLED, data.REVOKED]
+URGENCY = [data.FAILED, data.HELD, data.QUEUED, data.PENDING_REGISTRATION, data.FULFILLED, data.REVOKED]
 PENDING_TOO_LONG = timedelta(days=1)
 ATTENTION_ROWS = 50
 DELIVERY_ROWS = 10
@@ -32,7 +32,7 @@ DELIVERY_PROBLEMS = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID, WebhookD
 
 @attr.s(frozen=True, auto_attribs=True)
 class AttentionLine:
-    """A line an operator should look at, with the reason in words (``problem``: failed/pending/stuck)."""
+    """A line an operator should look at, with the reason in words (``problem``: failed/held/pending/stuck)."""
 
     line: OrderLine
     problem: str
@@ -102,12 +102,14 @@ def order_counts(now) -> list:
 
 def lines_needing_attention(now, limit=ATTENTION_ROWS) -> dict:
     """
-    Failed lines, lines waiting more than a day for their buyer to register, and lines queued longer
-    than the sweeper waits: ``{"counts": {problem: n}, "lines": [AttentionLine]}``, newest first.
+    Failed lines, lines held for review (underpaid), lines waiting more than a day for their buyer to
+    register, and lines queued longer than the sweeper waits: ``{"counts": {problem: n}, "lines":
+    [AttentionLine]}``, newest first.
     """
     stuck_after = timedelta(seconds=settings.COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS)
     problems = {
         "failed": Q(status=data.FAILED),
+        "held": Q(status=data.HELD),
         "pending": Q(status=data.PENDING_REGISTRATION, modified__lt=now - PENDING_TOO_LONG),
         "stuck": Q(status=data.QUEUED, modified__lt=now - stuck_after),
     }
@@ -124,6 +126,11 @@ def lines_needing_attention(now, limit=ATTENTION_ROWS) -> dict:
 def _explain(line, now):
     if line.status == data.FAILED:
         return AttentionLine(line, "failed", line.last_error or gettext("Failed; no reason was recorded."))
+    if line.status == data.HELD:
+        action = gettext(
+            "Release it from the order's page in admin (Release held lines) once reviewed, or revoke the order."
+        )
+        return AttentionLine(line, "held", f"{line.last_error} {action}".strip())
     if line.status == data.PENDING_REGISTRATION:
         reason = gettext(
             "The buyer has no active LMS account yet. The seat is pre-registered for their email and is "

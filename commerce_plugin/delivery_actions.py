@@ -12,7 +12,7 @@ import attr
 from django.db import transaction
 from django.utils import timezone
 
-from commerce_plugin import orders
+from commerce_plugin import orders, pricing
 from commerce_plugin.models import Order, WebhookDelivery
 from commerce_plugin.stores import Fulfil, Ignore, Revoke, Unmappable, Unparseable
 
@@ -93,6 +93,9 @@ def adapter_failed(delivery, adapter, method, exc):
 
 def _fulfil(delivery, adapter, action, payload):
     order, store = action.order, delivery.store
+    if not adapter.checks_payment:
+        # The adapter states no amount per line: the order's total must cover all it grants.
+        order = pricing.hold_unpaid_order(store, order)
     try:
         with transaction.atomic():
             _, created = orders.accept_order(order, raw_request=payload, payment_reference=action.payment_reference)

@@ -35,6 +35,7 @@ __all__ = [
     "get_order",
     "line_enrollments",
     "queue_placed_order",
+    "release_held_lines",
     "release_revoked_seat",
     "reopen_lines",
     "retry_lines",
@@ -126,16 +127,20 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
             raise
         return _repeat(existing, fingerprint) if not add_lines else (order_to_data(existing), False)
     log.info("commerce order accepted store=%s order=%s lines=%d", store.slug, row.order_number, len(placed.lines))
+    held = sum(line.status == data.HELD for line in placed.lines)
+    if held:
+        log.warning("commerce order held store=%s order=%s held_lines=%d", store.slug, row.order_number, held)
     return placed, True
 
 
-# While ``order.placed`` is sent for lines just stored, their primary keys, so the receiver that
-# queues them need not look them up: ``(store, order number, {line id: pk})``.
+# While ``order.placed`` is sent for lines just stored, their primary keys and statuses, so the
+# receiver that queues them need not look them up: ``(store, order number, {line id: (pk, status)})``.
 _placed_line_pks = contextvars.ContextVar("commerce_plugin_placed_line_pks", default=None)
 
 
 def _announce_placed(order, rows):
-    pks = {row.line_id: row.pk for row in rows if row.pk is not None}  # None where the database returns no ids
+    # None where the database returns no ids.
+    pks = {row.line_id: (row.pk, row.status) for row in rows if row.pk is not None}
     token = _placed_line_pks.set((order.store, order.order_number, pks))
     try:
         ORDER_PLACED.send_event(order=data.OrderEventData.from_order(order))
@@ -196,7 +201,8 @@ def line_enrollments(order: data.OrderData) -> dict:
 
 def queue_placed_order(order: data.OrderData):
     """
-    Start fulfillment of a placed order's queued lines (the ``order.placed`` receiver calls this).
+    Start fulfillment of a placed order's queued lines (the ``order.placed`` receiver calls this);
+    lines held for review wait for an operator (:func:`release_held_lines`).
 
     An order announced by another app that the plugin has not stored is stored first (through the
     same filter pipeline), so emitting ``order.placed`` anywhere triggers fulfillment.
@@ -204,8 +210,8 @@ def queue_placed_order(order: data.OrderData):
     line_ids = [line.line_id for line in order.lines]
     announced = _placed_line_pks.get()
     if announced and announced[:2] == (order.store, order.order_number) and set(line_ids) <= announced[2].keys():
-        # Announced by accept_order as it stored them: queued, and their keys are known.
-        pks = [(announced[2][line_id], data.QUEUED) for line_id in line_ids]
+        # Announced by accept_order as it stored them: their keys and statuses are known.
+        pks = [announced[2][line_id] for line_id in line_ids]
     else:
         pks = list(
             OrderLine.objects.filter(
@@ -332,6 +338,21 @@ def reopen_lines(line_pks):
             .values_list("pk", flat=True)
         )
         OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(status=data.QUEUED, modified=timezone.now())
+        return retry_lines(pks)
+
+
+def release_held_lines(line_pks):
+    """
+    Fulfil lines held for review (the payment did not cover them, or could not be checked) once an
+    operator has looked and accepts them: ``held`` lines go to ``queued`` and to the fulfillment
+    task. Locked and conditional, as every status change: a line revoked meanwhile stays revoked.
+    Returns how many were queued.
+    """
+    with transaction.atomic():
+        pks = list(
+            OrderLine.objects.select_for_update().filter(pk__in=line_pks, status=data.HELD).values_list("pk", flat=True)
+        )
+        OrderLine.objects.filter(pk__in=pks, status=data.HELD).update(status=data.QUEUED, modified=timezone.now())
         return retry_lines(pks)
 
 

@@ -21,9 +21,12 @@ PY101 = "course-v1:Org+PY101+2026"
 SIGNATURE = "x-scripted-signature"
 
 
-def paid(number="S-1", email="ada@example.com", mode="verified"):
+def paid(number="S-1", email="ada@example.com", mode="verified", total="49.00"):
+    """What a source paid for the verified seat (49.00 USD on the local stand-in): the adapter states it."""
     line = OrderLineData(line_id="1", course_id=PY101, mode=mode)
-    return Fulfil(OrderData(store="scripted", order_number=number, lines=[line], email=email))
+    return Fulfil(
+        OrderData(store="scripted", order_number=number, lines=[line], email=email, currency="usd", total=total)
+    )
 
 
 class Scripted(stores.Adapter):
@@ -176,6 +179,17 @@ def test_fulfil_stores_the_order_and_enrolls_the_buyer(client, store, learner):
     assert outcome(send(client)) == (200, "accepted", 200, "New order.")
     assert the_delivery().order == Order.objects.get(store=store, order_number="S-1")
     assert LocalEnrollment.objects.filter(user=learner, is_active=True).count() == 1
+
+
+@pytest.mark.parametrize(("total", "why"), [("1.00", "paid 1.00 USD"), (None, "states no amount")])
+def test_an_order_whose_total_does_not_cover_its_lines_is_stored_held(client, store, scripted, learner, total, why):
+    # The scripted adapter checks no payment itself: the order's total must cover the seat's price.
+    scripted.script["action"] = paid(total=total)
+
+    assert outcome(send(client)) == (200, "accepted", 200, "New order.")
+    line = Order.objects.get(store=store, order_number="S-1").lines.get()
+    assert line.status == "held" and why in line.last_error and "49.00 USD" in line.last_error
+    assert not LocalEnrollment.objects.filter(user=learner).exists()
 
 
 def test_ignore_is_200_ignored_with_the_adapters_reason(client, store, scripted):

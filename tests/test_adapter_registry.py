@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from commerce_plugin import stores
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.management.commands.commerce_store import Command as StoreCommand
-from commerce_plugin.models import Store, WebhookDelivery
+from commerce_plugin.models import ProductPrice, Store, WebhookDelivery
 from commerce_plugin.store_admin import StoreForm
 from commerce_plugin.stores.signing import hex_hmac
 from tests.factories import ProductFactory, StoreFactory
@@ -143,7 +143,8 @@ def captured(email="ada@example.com", sku="PY101"):
 @pytest.fixture
 def razorpay_store(db, course):
     store = StoreFactory(slug="rzp", kind="razorpay", secret="rzp-webhook-secret-0123456789")
-    ProductFactory(store=store, sku="PY101", seats=[(PY101, "verified")])
+    product = ProductFactory(store=store, sku="PY101", seats=[(PY101, "verified")])
+    ProductPrice.objects.create(product=product, currency="inr", amount=4900)  # what the payment's 490000 paise pay
     return store
 
 

@@ -46,6 +46,7 @@ def counts_by_status():
 
 def test_orders_are_counted_by_their_most_urgent_line_today_and_over_seven_days(store):
     place(store, "t-failed", "failed", "fulfilled")
+    place(store, "t-held", "held", "queued", "fulfilled")
     place(store, "t-queued", "queued", "fulfilled")
     place(store, "t-pending", "pending-registration")
     place(store, "t-done-1", "fulfilled", "revoked")
@@ -58,6 +59,7 @@ def test_orders_are_counted_by_their_most_urgent_line_today_and_over_seven_days(
 
     assert counts_by_status() == {
         "failed": (1, 2),
+        "held": (1, 1),
         "queued": (1, 1),
         "pending-registration": (1, 1),
         "fulfilled": (2, 3),
@@ -88,7 +90,7 @@ def test_lines_waiting_too_long_are_listed_with_their_reasons(store, settings):
 
     attention = dashboard.lines_needing_attention(now)
 
-    assert attention["counts"] == {"failed": 0, "pending": 1, "stuck": 1}
+    assert attention["counts"] == {"failed": 0, "held": 0, "pending": 1, "stuck": 1}
     listed = {item.line.order.order_number: item for item in attention["lines"]}
     assert set(listed) == {"pending-old", "stuck"}
     assert "register and activate" in listed["pending-old"].reason

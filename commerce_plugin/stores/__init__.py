@@ -126,6 +126,10 @@ class Adapter:
     kept_headers = ("content-type", "user-agent")
     # Stripe: the order number is the payment's id, so two events naming it are the same payment.
     order_number_is_payment = False
+    # Whether action() holds the lines the payment does not cover itself (pricing.hold_unpaid): per
+    # line where the source states what each cost, or against the plugin's own checkout. For any
+    # other adapter the delivery compares the order's total with the price of all its lines.
+    checks_payment = False
 
     def verify(self, store, headers, body: bytes):
         """Raise :class:`Rejected` unless the delivery is authentic for ``store``."""

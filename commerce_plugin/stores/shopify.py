@@ -12,6 +12,13 @@ refunds of a multi-course order revoke only their lines). The order number is th
 ``sku`` through the store's products, falling back to a course run key as SKU in the store's
 ``default_mode``. Line item properties are never read: shoppers set them in the cart.
 
+Each line item must pay for what it grants (:mod:`commerce_plugin.pricing`): what the buyer paid for
+it, ``price`` × ``quantity`` less its ``discount_allocations`` (plus its ``tax_lines`` when the shop's
+prices exclude tax), in the order's ``currency``, against the product's price in that currency, else
+the LMS price of its seats. Per line, because Shopify's order total also carries shipping, taxes and
+order-level discounts; a line that falls short (a discount below the price, a wrong variant price) or
+cannot be priced in that currency is stored held for review, and the rest of the order is fulfilled.
+
 Deliveries are de-duplicated on ``X-Shopify-Webhook-Id`` (the same on every retry of a delivery), and
 must come from the store's own shop: ``X-Shopify-Shop-Domain`` has to be the store's ``shop_domain``.
 
@@ -22,10 +29,12 @@ with the access token of a custom app allowed ``read_orders`` only.
 import json
 import logging
 from datetime import UTC
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import requests
 
+from commerce_plugin import pricing
 from commerce_plugin.data import OrderData
 from commerce_plugin.stores import (
     Adapter,
@@ -59,6 +68,7 @@ TIMEOUT = 30
 class ShopifyAdapter(Adapter):
     kind = "shopify"
     label = "Shopify"
+    checks_payment = True
     topic_header = "x-shopify-topic"
     kept_headers = (
         *Adapter.kept_headers,
@@ -117,9 +127,11 @@ class ShopifyAdapter(Adapter):
         items = order.get("line_items") or []
         if not items:
             raise Unmappable(f"Order {number} has no line items.")
+        currency = (order.get("currency") or "").lower() or None
         lines = []
         for item in items:
-            lines += map_line(store, item.get("id"), sku=item.get("sku") or None)
+            granted = map_line(store, item.get("id"), sku=item.get("sku") or None)
+            lines += pricing.hold_unpaid(store, granted, _paid_for(item, order.get("taxes_included")), currency)
         return Fulfil(
             OrderData(
                 store=store.slug,
@@ -127,7 +139,7 @@ class ShopifyAdapter(Adapter):
                 lines=check_unique_lines(lines),
                 email=email,
                 date_placed=aware(order.get("processed_at") or order.get("created_at")),
-                currency=(order.get("currency") or "").lower() or None,
+                currency=currency,
                 total=order.get("total_price") or None,
             )
         )
@@ -169,6 +181,19 @@ class ShopifyAdapter(Adapter):
                 if financial_status != "refunded":
                     source_id = f"backfill:{order.get('id')}:{order.get('updated_at')}"
                     yield Found(topic=PAID, source_id=source_id, payload=order)
+
+
+def _paid_for(item, taxes_included):
+    """What the buyer paid for one line item: its price for the quantity, less its discounts, with tax."""
+    paid = Decimal(str(item.get("price") or 0)) * int(item.get("quantity") or 1)
+    allocations = item.get("discount_allocations")
+    if allocations:
+        paid -= sum(Decimal(str(allocation.get("amount") or 0)) for allocation in allocations)
+    else:  # the older field, for payloads without discount allocations
+        paid -= Decimal(str(item.get("total_discount") or 0))
+    if not taxes_included:
+        paid += sum(Decimal(str(tax.get("price") or 0)) for tax in item.get("tax_lines") or [])
+    return paid
 
 
 def _pages(http, url, params, headers):

@@ -11,6 +11,14 @@ What is acted on:
 * ``charge.refunded`` revokes every line of the payment when it is fully refunded (``refunded``);
   a partial refund is recorded and ignored (the operator decides in admin which seat it covers).
 
+The amount paid (``amount_total`` of a session, ``amount_received`` else ``amount`` of a
+PaymentIntent) must cover what the metadata grants (:mod:`commerce_plugin.pricing`): the product's
+price in the payment's currency for a SKU with prices, else the LMS price of every seat. A payment
+that matches the :class:`~commerce_plugin.models.CheckoutSession` the plugin's own checkout created
+for it (same session or PaymentIntent, seat, currency, and at least its amount) is covered too: that
+amount is what the plugin asked for, after any discount of a ``checkout.requested`` step. Anything
+else that falls short (a Payment Link or session priced too low) is stored held for review.
+
 Everything else (``payment_intent.payment_failed``, ``checkout.session.expired``, unknown types) is
 recorded and ignored, answered 200: Stripe disables endpoints that keep failing, and a late
 ``payment_failed`` must never undo a payment that succeeded.
@@ -35,8 +43,11 @@ from decimal import Decimal
 import requests
 import stripe
 from django.conf import settings
+from django.db.models import Q
 
+from commerce_plugin import pricing
 from commerce_plugin.data import OrderData
+from commerce_plugin.models import CheckoutSession
 from commerce_plugin.payments import stripe_client
 from commerce_plugin.stores import (
     Adapter,
@@ -90,6 +101,7 @@ class StripeAdapter(Adapter):
     label = "Stripe"
     kept_headers = (*Adapter.kept_headers,)
     order_number_is_payment = True
+    checks_payment = True
 
     def verify(self, store, headers, body):
         header = headers.get(SIGNATURE)
@@ -128,7 +140,9 @@ class StripeAdapter(Adapter):
             return self._fulfil(store, number, obj, user_id, email, obj.get("amount_total"))
         if kind == INTENT_PAID:
             user_id = _user_id((obj.get("metadata") or {}).get("lms_user_id"))
-            return self._fulfil(store, obj.get("id"), obj, user_id, obj.get("receipt_email"), obj.get("amount"))
+            received = obj.get("amount_received")
+            amount = received if received is not None else obj.get("amount")
+            return self._fulfil(store, obj.get("id"), obj, user_id, obj.get("receipt_email"), amount)
         if kind == REFUNDED:
             return self._refund(obj)
         return Ignore(f"Stripe event '{kind}' is recorded only; it never changes an order.")
@@ -158,6 +172,10 @@ class StripeAdapter(Adapter):
             mode=metadata.get("mode") or None,
         )
         currency = (obj.get("currency") or "").lower() or None
+        total = _total(amount, currency)
+        short = pricing.shortfall(store, lines, total, currency)
+        if short and not _charged_by_checkout(store, obj, number, total, currency):
+            lines = pricing.held(lines, short)
         order = OrderData(
             store=store.slug,
             order_number=number,
@@ -166,7 +184,7 @@ class StripeAdapter(Adapter):
             lms_user_id=user_id,
             email=None if user_id else email,
             currency=currency,
-            total=_total(amount, currency),
+            total=total,
         )
         return Fulfil(order, payment_reference=number)
 
@@ -200,6 +218,32 @@ class StripeAdapter(Adapter):
                     yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
         except stripe.StripeError as exc:
             raise requests.RequestException(stripe_client.describe(exc)) from exc
+
+
+def _charged_by_checkout(store, obj, number, total, currency):
+    """
+    Whether the plugin's own checkout asked for this payment: a Checkout Session it created (this
+    session, or one for this PaymentIntent) for the seat the metadata names, in this currency, for
+    at most the amount paid. Its amount is after any ``checkout.requested`` discount.
+    """
+    if total is None or not currency:
+        return False
+    session = obj.get("id") if obj.get("object") == "checkout.session" else None
+    if not (session or number):
+        return False
+    ours = Q(session_id=session) if session else Q(pk__in=[])
+    if number:
+        ours |= Q(payment_intent=number)
+    metadata = obj.get("metadata") or {}
+    return CheckoutSession.objects.filter(
+        ours,
+        store=store,
+        currency__iexact=currency,
+        amount__lte=Decimal(total),
+        course_id=metadata.get("course_id") or "",
+        mode=metadata.get("mode") or "",
+        sku=metadata.get("sku") or "",
+    ).exists()
 
 
 def _every_event(client, params):

@@ -10,6 +10,12 @@ A line item's ``sku`` is looked up in the store's products; a SKU that is no pro
 run key (``course-v1:Org+Num+Run``) grants that run in the store's ``default_mode``. Line item meta
 is never read: product add-ons and custom fields fill it from what the buyer chose in the cart.
 
+Each line item must pay for what it grants (:mod:`commerce_plugin.pricing`): its ``total`` (after
+coupons) plus its ``total_tax``, in the order's ``currency``, against the product's price in that
+currency, else the LMS price of its seats. Per line, because the order's ``total`` also carries
+shipping and fees; a line that falls short or cannot be priced in that currency is stored held for
+review, and the rest of the order is fulfilled.
+
 Backfill reads the same order objects from the REST API (``/wp-json/wc/v3/orders``, HTTP Basic auth
 with a read-only consumer key and secret over HTTPS) and hands each to :meth:`action` as the
 ``order.updated`` delivery it would have been.
@@ -19,10 +25,12 @@ import json
 import logging
 import re
 from datetime import UTC
+from decimal import Decimal
 from urllib.parse import parse_qs
 
 import requests
 
+from commerce_plugin import pricing
 from commerce_plugin.data import OrderData
 from commerce_plugin.stores import (
     Adapter,
@@ -76,6 +84,7 @@ def _ping_id(body):
 class WooCommerceAdapter(Adapter):
     kind = "woocommerce"
     label = "WooCommerce"
+    checks_payment = True
     topic_header = "x-wc-webhook-topic"
     kept_headers = (
         *Adapter.kept_headers,
@@ -128,9 +137,12 @@ class WooCommerceAdapter(Adapter):
         items = order.get("line_items") or []
         if not items:
             raise Unmappable(f"Order {number} has no line items.")
+        currency = (order.get("currency") or "").lower() or None
         lines = []
         for item in items:
-            lines += map_line(store, item.get("id"), sku=item.get("sku") or None)
+            granted = map_line(store, item.get("id"), sku=item.get("sku") or None)
+            paid = Decimal(str(item.get("total") or 0)) + Decimal(str(item.get("total_tax") or 0))
+            lines += pricing.hold_unpaid(store, granted, paid, currency)
         return Fulfil(
             OrderData(
                 store=store.slug,
@@ -138,7 +150,7 @@ class WooCommerceAdapter(Adapter):
                 lines=check_unique_lines(lines),
                 email=email,
                 date_placed=aware(order.get("date_created_gmt")),
-                currency=(order.get("currency") or "").lower() or None,
+                currency=currency,
                 total=order.get("total") or None,
             )
         )

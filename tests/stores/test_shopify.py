@@ -152,3 +152,38 @@ def test_a_course_key_sku_grants_the_stores_default_mode(shopify, shopify_store,
     shopify.send(fixture("shopify", "orders_paid"))
 
     assert seat_modes(learner) == [(DS201, "audit"), (PY101, "verified")]
+
+
+def test_an_underpaid_shopify_line_is_held_and_not_fulfilled(shopify, shopify_store, learner):
+    order = fixture("shopify", "orders_paid")
+    order["line_items"][1]["price"] = "1.00"
+
+    response = shopify.send(order)
+
+    assert response.json()["verdict"] == "accepted"
+    held = Order.objects.get().lines.get(line_id=DS_LINE)
+    assert held.status == "held"
+    assert "paid 1.00 USD" in held.last_error and "49.00 USD" in held.last_error
+    assert active_seats(learner) == [PY101]
+
+
+def test_a_discount_that_takes_a_line_below_its_price_holds_that_line(shopify, shopify_store, learner):
+    order = fixture("shopify", "orders_paid")
+    order["line_items"][0]["discount_allocations"] = [{"amount": "10.00", "discount_application_index": 0}]
+
+    shopify.send(order)
+
+    assert Order.objects.get().lines.get(line_id=PY_LINE).status == "held"
+    assert active_seats(learner) == [DS201]
+
+
+def test_a_shopify_order_in_a_currency_the_seats_are_not_priced_in_is_held(shopify, shopify_store, learner):
+    order = fixture("shopify", "orders_paid")
+    order["currency"] = "EUR"
+
+    shopify.send(order)
+
+    stored = Order.objects.get()
+    assert set(stored.lines.values_list("status", flat=True)) == {"held"}
+    assert "no price in EUR" in stored.lines.get(line_id=DS_LINE).last_error
+    assert active_seats(learner) == []

@@ -4,12 +4,14 @@ and verified by the ``stripe`` library. Checkout Sessions exist only here: local
 """
 
 import time
+from decimal import Decimal
 
 import pytest
 
 from commerce_plugin.lms.local.models import LocalEnrollment
-from commerce_plugin.models import Order
-from tests.stores.conftest import PY101, deliveries, fixture
+from commerce_plugin.models import CheckoutSession, Order
+from tests.factories import ProductFactory
+from tests.stores.conftest import DS201, PY101, deliveries, fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -227,3 +229,52 @@ def test_a_body_that_is_not_utf8_is_rejected_not_crashed_on(stripe_source, strip
 
     assert response.status_code in (400, 401)
     assert deliveries(stripe_store)[0].verdict in ("invalid", "rejected")
+
+
+def test_stripe_payment_below_price_is_held(stripe_source, stripe_store, learner):
+    response = stripe_source.send(event("checkout_session_completed", learner, amount_total=100))
+
+    assert response.json()["verdict"] == "accepted"
+    line = Order.objects.get().lines.get()
+    assert line.status == "held"
+    assert "paid 1.00 USD" in line.last_error and "49.00 USD" in line.last_error
+    assert seat(learner) is None
+
+
+def test_a_payment_intent_below_price_is_held(stripe_source, stripe_store, learner):
+    stripe_source.send(event("payment_intent_succeeded", learner, amount=100, amount_received=100))
+
+    assert Order.objects.get().lines.get().status == "held"
+    assert seat(learner) is None
+
+
+def test_a_payment_link_below_the_price_of_a_bundle_holds_every_seat(stripe_source, stripe_store, learner):
+    ProductFactory(store=stripe_store, sku="BUNDLE", seats=[(PY101, "verified"), (DS201, "verified")])
+
+    stripe_source.send(event("checkout_session_completed", learner, metadata={"sku": "BUNDLE"}))
+
+    lines = Order.objects.get().lines.all()
+    assert [line.status for line in lines] == ["held", "held"]
+    assert "98.00 USD" in lines[0].last_error
+    assert not LocalEnrollment.objects.filter(user=learner).exists()
+
+
+def test_a_payment_at_the_price_the_plugins_own_checkout_asked_is_fulfilled(stripe_source, stripe_store, learner):
+    # A checkout.requested step discounted the seat: the session the plugin created says what it charged.
+    payload = event("checkout_session_completed", learner, amount_total=2450)
+    CheckoutSession.objects.create(
+        user=learner,
+        store=stripe_store,
+        course_id=PY101,
+        mode="verified",
+        amount=Decimal("24.50"),
+        currency="usd",
+        idempotency_key="commerce-checkout-discounted",
+        session_id=payload["data"]["object"]["id"],
+        url="https://checkout.stripe.com/c/pay/discounted",
+    )
+
+    stripe_source.send(payload)
+
+    assert Order.objects.get().lines.get().status == "fulfilled"
+    assert seat(learner).is_active

@@ -3,7 +3,7 @@
 import pytest
 
 from commerce_plugin.lms.local.models import LocalCourseMode, LocalEnrollment
-from commerce_plugin.models import Order, WebhookDelivery
+from commerce_plugin.models import Order, Product, ProductPrice, WebhookDelivery
 from tests.stores.conftest import DS201, PY101, deliveries, fixture, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -195,3 +195,26 @@ def test_a_garbage_body_is_400_and_recorded(woocommerce, woo_store):
     assert response.status_code == 400
     assert WebhookDelivery.objects.get().verdict == "invalid"
     assert not Order.objects.exists()
+
+
+def test_an_underpaid_woocommerce_line_is_held_and_not_fulfilled(woocommerce, woo_store, learner):
+    payload = order()
+    payload["line_items"][1]["total"] = "1.00"
+
+    response = woocommerce.send(payload)
+
+    assert response.json()["verdict"] == "accepted"
+    held = Order.objects.get().lines.get(line_id="316")
+    assert held.status == "held"
+    assert "paid 1.00 USD" in held.last_error and "49.00 USD" in held.last_error
+    assert seats(learner) == [(PY101, "verified")]
+
+
+def test_a_sku_line_is_priced_by_the_products_own_price(woocommerce, woo_store, learner):
+    ProductPrice.objects.create(product=Product.objects.get(store=woo_store, sku="PY101"), currency="usd", amount=99)
+
+    woocommerce.send(order())
+
+    held = Order.objects.get().lines.get(line_id="315")
+    assert held.status == "held" and "99.00 USD" in held.last_error
+    assert seats(learner) == [(DS201, "verified")]

@@ -19,7 +19,9 @@ Checkout is used). A payment whose notes name no course is not a course payment:
 
 A course run key grants the store's ``default_mode``: a ``mode`` note is never read. Checkout's
 notes come from the buyer's browser, and ``payment.captured`` carries only those, so a note could
-pick a dearer mode; sell another mode through a SKU mapped to it.
+pick a dearer mode; sell another mode through a SKU mapped to it. Whatever the notes name, the
+plugin holds the order for review when the payment's ``total`` (in its ``currency``) does not cover
+the price of what it grants.
 """
 
 import json

@@ -44,7 +44,7 @@ class Razorpay:
 def course(db):
     run = LocalCourse.objects.create(course_id=PY101, title="Python 101")
     for slug, price in (("audit", 0), ("verified", 4900)):
-        LocalCourseMode.objects.create(course=run, mode_slug=slug, price=price)
+        LocalCourseMode.objects.create(course=run, mode_slug=slug, price=price, currency="inr")
     return run
 
 

@@ -192,3 +192,17 @@ def test_a_refund_names_the_order_of_its_payment(store):
 def test_an_event_without_payload_is_unparseable():
     with pytest.raises(Unparseable):
         ADAPTER.envelope({}, json.dumps({"event": "payment.captured"}).encode())
+
+
+def test_an_underpaid_payment_is_held_for_review_not_fulfilled(razorpay, store, learner):
+    # Checkout's amount and notes come from the buyer's browser when no Razorpay Order fixes them.
+    underpaid = event("payment_captured", email="ada@example.com", course_id=PY101)
+    underpaid["payload"]["payment"]["entity"]["amount"] = 100
+
+    response = razorpay.send(underpaid)
+
+    assert response.json()["verdict"] == "accepted"
+    line = Order.objects.get(store=store).lines.get()
+    assert line.status == "held"
+    assert "paid 1.00 INR" in line.last_error and "4900.00 INR" in line.last_error
+    assert seats(learner) == []
