@@ -23,7 +23,7 @@ from django.db import IntegrityError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from commerce_plugin import data
+from commerce_plugin import data, pricing
 from commerce_plugin.filters import CheckoutRequested
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import CheckoutSession, Order, Product, Store
@@ -76,8 +76,10 @@ def stripe_store():
 def quote(user_id, *, sku=None, course_id=None, mode=None, currency=None) -> data.CheckoutData:
     """
     What ``user_id`` would pay, before filters: a SKU's product prices (``currency`` if the product
-    has that price, else the product's own currency, else its only or first price), or, for products
-    without prices and for ``course_id`` + ``mode``, the LMS course mode's price.
+    has that price, else the product's own currency, else its only or first price); for a product
+    without prices, the LMS prices of every seat it grants added up (a bundle costs all its seats,
+    since the Stripe webhook grants them all), refused unless all are priced in one currency; for
+    ``course_id`` + ``mode``, the LMS course mode's price.
     """
     store = stripe_store()
     backend = get_backend()
@@ -95,6 +97,11 @@ def quote(user_id, *, sku=None, course_id=None, mode=None, currency=None) -> dat
         chosen = _choose_currency(prices, currency, product.currency, backend, course_id, mode)
         if chosen:
             return _quote(user_id, store, course_id, mode, prices[chosen], chosen, sku, product.title)
+        try:
+            amount, seats_currency = pricing.lms_price([(seat.course_id, seat.mode) for seat in seats])
+        except pricing.Unpriced as exc:
+            raise NotForSale(_("SKU '{sku}' cannot be priced: {reason}.").format(sku=sku, reason=exc)) from exc
+        return _quote(user_id, store, course_id, mode, amount, seats_currency or "", sku, product.title)
     if not course_id or not mode:
         raise NotForSale(_("Name a SKU, or a course run and mode."))
     priced = backend.course_mode_price(course_id, mode)

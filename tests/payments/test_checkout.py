@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from commerce_plugin import data, orders
+from commerce_plugin.lms.local.models import LocalCourseMode
 from commerce_plugin.models import CheckoutSession, ProductPrice
 from tests.factories import CourseFactory, ProductFactory, UserFactory
 
@@ -246,3 +247,40 @@ def test_the_status_endpoint_answers_json_to_every_method(browser):
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert response.json() == {"detail": 'Method "POST" not allowed.'}
+
+
+def test_bundle_checkout_charges_every_seat(browser, stripe_store, course, recorded_stripe):
+    dear = CourseFactory(course_id="course-v1:Org+ML999+2026", modes=["verified"])
+    LocalCourseMode.objects.filter(course=dear).update(price=999)
+    ProductFactory(store=stripe_store, sku="BUNDLE", seats=[(COURSE, "verified"), (dear.course_id, "verified")])
+
+    response = browser.get(CHECKOUT, {"sku": "BUNDLE"})
+
+    assert response.status_code == 303
+    params = only_session_params(recorded_stripe)
+    assert (params["line_items[0][price_data][unit_amount]"], params["line_items[0][price_data][currency]"]) == (
+        "104800",
+        "usd",
+    )
+    assert CheckoutSession.objects.get().amount == Decimal("1048.00")
+
+
+@pytest.mark.parametrize("problem", ["another currency", "not for sale"])
+def test_a_bundle_it_cannot_price_in_one_currency_is_not_for_sale(
+    browser, stripe_store, course, recorded_stripe, problem
+):
+    other = CourseFactory(course_id="course-v1:Org+EU1+2026", modes=["verified"])
+    if problem == "another currency":
+        LocalCourseMode.objects.filter(course=other).update(currency="eur")
+    ProductFactory(
+        store=stripe_store,
+        sku="BUNDLE",
+        seats=[(COURSE, "verified"), (other.course_id, "verified")],
+    )
+    if problem == "not for sale":
+        LocalCourseMode.objects.filter(course=other).delete()
+
+    response = browser.get(CHECKOUT, {"sku": "BUNDLE"})
+
+    assert response.status_code == 404
+    assert recorded_stripe.requests == []
