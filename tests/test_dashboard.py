@@ -250,4 +250,4 @@ def test_the_figures_cost_the_same_few_queries_for_three_orders_or_thirty(store)
     for number in range(27):
         place(store, f"large-{number}", "failed", "queued")
 
-    assert queries() == few <= 9  # 9: the stores' webhooks and backfill runs (one query)
+    assert queries() == few <= 10  # 10: the stores' webhooks and backfill runs (one query), v1 signers (one)
