@@ -1,9 +1,10 @@
 """Everything lives under /commerce-plugin/ (the LMS already owns /commerce/)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from commerce_plugin import checkout_views
 from commerce_plugin.api.coordinator import CoordinatorFulfillView
+from commerce_plugin.api.not_found import not_found
 from commerce_plugin.api.webhooks import WebhookView
 from commerce_plugin.health import HealthView
 
@@ -18,4 +19,6 @@ urlpatterns = [
     path("checkout/", checkout_views.start, name="checkout"),
     path("checkout/success/", checkout_views.success, name="checkout-success"),
     path("checkout/status/", checkout_views.status, name="checkout-status"),
+    # Last: whatever else is asked under /commerce-plugin/ is a JSON 404, never Django's HTML page.
+    re_path(r"^(?P<unmatched>.*)$", not_found),
 ]

@@ -35,7 +35,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed, ParseError, PermissionDenied
 
 from commerce_plugin.api.v1 import request_signing
-from commerce_plugin.api.v1.parsers import not_json
+from commerce_plugin.api.v1.parsers import declares_json, not_an_object, not_json
 from commerce_plugin.api.v1.request_signing import sign, sign_v1  # noqa: F401  (the documented helpers)
 from commerce_plugin.models import Store
 
@@ -67,7 +67,11 @@ def _named_store(request, body):
             raise ParseError("The body is nested too deeply to be an order.") from exc
         except ValueError as exc:  # no store to check the signature with: say what the body should be
             raise not_json(request.content_type) from exc
-        slug = payload.get("store") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict):
+            if declares_json(request.content_type):
+                raise not_an_object()
+            raise not_json(request.content_type)
+        slug = payload.get("store")
     if not isinstance(slug, str) or not slug:
         raise AuthenticationFailed("A signed request must name its store.")
     return slug

@@ -4,7 +4,8 @@ Request bodies are JSON, whatever ``Content-Type`` says, when they are a JSON ob
 A store signs the raw bytes, and tools send them with their own default type (``curl --data`` says
 ``application/x-www-form-urlencoded``); reading such a body as a form would lose every field after
 the signature had passed. A body that is no JSON object under another type is refused with 415,
-naming the type expected. Under ``application/json`` the body must be valid JSON (400 if not).
+naming the type expected. Under ``application/json`` the body must be a valid JSON object (400 if
+not: an array, a string or a number is valid JSON but no order, revocation or request).
 """
 
 import json
@@ -31,6 +32,11 @@ def not_json(media_type):
     )
 
 
+def not_an_object():
+    """The error for valid JSON that is not an object (an array, a string, a number): 400."""
+    return ParseError("The body must be a JSON object ({...}).")
+
+
 def too_large_detail():
     """What a body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is told (413), on every endpoint."""
     return f"The body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes this server accepts."
@@ -41,7 +47,10 @@ class JsonBodyParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         if declares_json(media_type):
-            return super().parse(stream, media_type, parser_context)
+            parsed = super().parse(stream, media_type, parser_context)
+            if not isinstance(parsed, dict):
+                raise not_an_object()
+            return parsed
         try:
             parsed = json.loads(stream.read())
         except ValueError:
