@@ -46,7 +46,7 @@ test: $(STAMP) ## the fast unit suite (SQLite, eager Celery), and the example ad
 	$(PY) -m pytest -m "not integration and not browser" tests examples/commerce-plugin-razorpay/tests
 
 test-integration: $(STAMP) ## real MariaDB, Redis, celery worker and HTTP server; the wheel alone and the hand-run sandbox (skips if services are down)
-	$(PY) -m pytest -m integration -rs --durations=5 tests/integration tests/test_packaging.py tests/test_sandbox.py
+	$(PY) -m pytest -m integration -rs --durations=5 tests/integration tests/test_packaging.py tests/test_sandbox.py tests/test_readme_sandbox.py
 
 # The plugin's events through a real event bus (edx-event-bus-redis on the Redis at 127.0.0.1:6379,
 # a consumer in another process) on both Avro serializers LMSs run: openedx-events 11 in .venv

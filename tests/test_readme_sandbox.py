@@ -1,0 +1,95 @@
+"""
+The README's "Running the sandbox yourself", run as written: its setup commands (the server in the
+background), then its signed curl requests with the README's order, in a folder of its own so the
+developer's ``.sandbox`` is left alone. If the README and the code part ways, this fails.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from demo.processes import wait_for
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.integration
+
+
+def section(title):
+    text = (REPO / "README.rst").read_text()
+    start = text.index(f"\n{title}\n")
+    following = re.search(r"\n[^\n]+\n[*=]{4,}\n", text[start + len(title) + 2 :])
+    return text[start : start + len(title) + 2 + following.start()] if following else text[start:]
+
+
+def console_blocks(text):
+    blocks = re.findall(r"\.\. code-block:: console\n\n((?:   .*\n|\n)+)", text)
+    return [[line[3:] for line in block.splitlines() if line.strip()] for block in blocks]
+
+
+def readme_order():
+    text = section("Place an order")
+    return json.loads(re.search(r"\.\. code-block:: json\n\n((?:   .*\n)+)", text).group(1))
+
+
+def port_is_free(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def answers(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
+    setup, requests = console_blocks(section("Running the sandbox yourself"))[:2]
+    server_line = setup[-1]
+    assert "runserver 127.0.0.1:8000" in server_line
+    if not port_is_free(8000):
+        pytest.fail("port 8000 is taken: the README's runserver command needs it")
+    for name in ("manage.py", "sandbox", "demo"):
+        (tmp_path / name).symlink_to(REPO / name)
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
+    (tmp_path / "order.json").write_text(json.dumps(readme_order()))
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SANDBOX_", "DJANGO_SETTINGS"))}
+
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(setup[:-1])], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(
+        ["bash", "-c", f"{setup[0]}\nexec {server_line}"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: answers(8000) or server.poll() is not None, 60, "the README's runserver")
+        assert server.poll() is None, (tmp_path / "server.log").read_text()
+        sent = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", "\n".join(requests)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert sent.returncode == 0, sent.stderr
+    decoder = json.JSONDecoder()
+    created, end = decoder.raw_decode(sent.stdout)
+    read, _ = decoder.raw_decode(sent.stdout[end:].lstrip())
+    assert created["order_number"] == "1001" and [line["line_id"] for line in created["lines"]] == ["1", "2.1", "2.2"]
+    assert {line["status"] for line in read["lines"]} == {"fulfilled"}, read
+    assert {line["enrollment"]["mode"] for line in read["lines"]} == {"verified"}
