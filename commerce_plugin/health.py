@@ -17,8 +17,9 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
 * the LMS talks to an ecommerce service (``ECOMMERCE_API_URL``) and ``OVERRIDE_REFUND_SEAT`` lacks
   the plugin's override: the LMS would ask ecommerce to refund the seats the plugin refunds itself.
 
-``warnings`` lists what needs an operator's attention without being an outage: the stores that
-signed with the deprecated v1 scheme in the last ``LEGACY_SIGNATURE_DAYS`` days
+``warnings`` lists what needs an operator's attention without being an outage: lines held for
+review (``held_for_review``: paid less than their price, waiting for an operator), and the stores
+that signed with the deprecated v1 scheme in the last ``LEGACY_SIGNATURE_DAYS`` days
 (``legacy_signature_stores``), which must move to v2 before v1 is switched off.
 """
 
@@ -64,6 +65,7 @@ def snapshot(now=None, activity=None) -> dict:
         oldest=Min("created", filter=Q(status=data.QUEUED)),
         failed=Count("pk", filter=Q(status=data.FAILED, modified__gte=hour_ago)),
         pending=Count("pk", filter=Q(status=data.PENDING_REGISTRATION)),
+        held=Count("pk", filter=Q(status=data.HELD)),
     )
     deliveries = WebhookDelivery.objects.filter(created__gte=hour_ago).aggregate(
         rejected=Count("pk", filter=Q(verdict__in=REJECTED)),
@@ -98,6 +100,13 @@ def snapshot(now=None, activity=None) -> dict:
         )
     legacy = legacy_signature_stores(now)
     warnings = []
+    if lines["held"]:
+        warnings.append(
+            _(
+                "{count} lines held for review: the payment did not cover their price (admin: Order lines, "
+                "status held; release or revoke them)"
+            ).format(count=lines["held"])
+        )
     if legacy:
         warnings.append(
             _(
@@ -119,6 +128,7 @@ def snapshot(now=None, activity=None) -> dict:
         "oldest_queued_seconds": oldest,
         "failed_last_hour": lines["failed"],
         "pending_registration": lines["pending"],
+        "held_for_review": lines["held"],
         "deliveries_rejected_last_hour": deliveries["rejected"],
         "deliveries_failed_last_hour": deliveries["failed"],
         "quiet_stores": quiet,

@@ -115,3 +115,13 @@ def test_the_dashboard_counts_held_orders_and_lists_held_lines_with_the_reason(s
     (item,) = attention["lines"]
     assert (item.problem, item.line.line_id) == ("held", "2")
     assert WHY in item.reason and "Release" in item.reason
+
+
+def test_health_counts_held_lines_as_a_warning_not_an_outage(store, course, other_course, learner, staff_client):
+    held_order(store)
+
+    body = staff_client.get("/commerce-plugin/api/v1/health/").json()
+
+    assert body["held_for_review"] == 1
+    assert body["status"] == "ok"
+    assert body["warnings"][0].startswith("1 lines held for review")

@@ -140,3 +140,28 @@ def test_a_learner_who_already_paid_goes_straight_to_the_course(
     expect(page).to_have_url(f"{live_server.url}{COURSE_PAGE}")
     assert redirects_seen[-1] == (303, COURSE_PAGE)
     assert len(recorded_stripe.sessions_created()) == 1
+
+
+def test_a_payment_below_the_price_shows_the_learner_it_is_under_review(
+    page, context, live_server, learner, stripe_store, stripe_pages, redirects_seen
+):
+    log_in_as(context, live_server, learner)
+    page.goto(f"{live_server.url}/commerce-plugin/checkout/?sku=PY101")
+    page.get_by_role("link", name="Pay").click()
+    session = CheckoutSession.objects.get()
+    expect(page.get_by_role("status")).to_contain_text("We are confirming your payment")
+
+    event = fixture("stripe", "checkout_session_completed")
+    event["data"]["object"].update(
+        id=session.session_id,
+        client_reference_id=str(learner.pk),
+        payment_intent=PAYMENT_INTENT,
+        amount_total=100,
+        currency="usd",
+        metadata={"sku": "PY101", "course_id": COURSE, "mode": "verified"},
+    )
+    assert Stripe(Client(), stripe_store).send(event).status_code == 200
+
+    expect(page.get_by_role("status")).to_contain_text("is being reviewed before you are enrolled")
+    screenshot(page, "checkout-held")
+    assert not LocalEnrollment.objects.filter(user=learner, course__course_id=COURSE, mode="verified").exists()
