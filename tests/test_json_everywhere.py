@@ -52,3 +52,13 @@ def test_a_json_array_under_another_content_type_is_415(store):
     )
 
     assert response.status_code == 415
+
+
+def test_an_unknown_path_posted_with_a_session_cookie_is_a_json_404_not_a_csrf_page(admin_user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post("/commerce-plugin/api/v1/orders/ü/1/revoke/", {}, format="json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -7,8 +7,10 @@ redirect, which could not carry a POST's body anyway).
 
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 
+@csrf_exempt  # a POST with a session cookie must get this JSON 404, not the CSRF check's HTML 403
 def not_found(request, unmatched=""):
     detail = f"No endpoint at {request.path}."
     if not request.path.endswith("/"):
