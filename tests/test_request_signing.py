@@ -244,3 +244,13 @@ def test_revoking_line_1_leaves_the_separate_line_1_2(
     body = staff_client.post(revoke_url("1001"), {"line_ids": ["1"]}, format="json").json()
 
     assert {line["line_id"]: line["status"] for line in body["lines"]} == {"1": "revoked", "1.2": "fulfilled"}
+
+
+def test_the_dashboard_names_a_store_still_signing_v1(store, course, learner, admin_client):
+    body = json.dumps(order_payload()).encode()
+    assert send("POST", ORDERS_URL, body, sign_v1(store.secret, body)).status_code == 202
+
+    page = admin_client.get("/admin/commerce_plugin/").content.decode()
+
+    warning = page.split('id="commerce-warning-1"')[1].split("</span>")[0]
+    assert "shop still sign API requests with the deprecated v1 scheme" in warning
