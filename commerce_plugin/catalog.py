@@ -93,6 +93,8 @@ def save_store(
         changed = [field for field, value in wanted.items() if value is not None and getattr(store, field) != value]
         for field in changed:
             setattr(store, field, wanted[field])
+        if {"secret", "kind"} & set(changed) and (problem := Store.secret_problem(store.kind, store.secret)):
+            raise CatalogError(f"secret: {problem}")
         if created or changed:
             _validate(store)
             store.save()

@@ -97,6 +97,11 @@ class StoreForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # The typed secret, or the stored one when the kind changes: each must suit the store's kind.
+        kind = cleaned.get("kind") or self.instance.kind
+        secret = cleaned.get("new_secret") or (self.instance.secret if kind != self.instance.kind else "")
+        if secret and (problem := Store.secret_problem(kind, secret)):
+            self.add_error("new_secret", problem)
         url = cleaned.get("api_url")
         if url and api_url_problem(url):
             return cleaned  # the model's validation says why on the field (HTTPS only)

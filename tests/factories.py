@@ -24,7 +24,11 @@ class StoreFactory(factory.django.DjangoModelFactory):
 
     name = factory.LazyAttribute(lambda store: store.slug.title())
     slug = factory.Sequence(lambda n: f"store{n}")
-    secret = factory.Sequence(lambda n: f"secret-{n}-0123456789abcdef")
+    kind = Store.GENERIC
+    # Shaped as the source issues it: a Stripe store's is its webhook signing secret.
+    secret = factory.LazyAttributeSequence(
+        lambda store, n: f"whsec_{n}_0123456789abcdef" if store.kind == Store.STRIPE else f"secret-{n}-0123456789abcdef"
+    )
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

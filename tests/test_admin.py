@@ -75,6 +75,27 @@ def test_a_secret_shorter_than_commerce_store_takes_is_refused(admin_client, sto
     assert store.secret == SECRET
 
 
+def test_a_stripe_store_s_secret_must_be_its_webhook_signing_secret(admin_client, db):
+    form = {"name": "Stripe", "slug": "stripe", "kind": "stripe", "active": "on", "new_secret": "sk_live_0123456789abc"}
+
+    response = admin_client.post(url("store", "add"), form)
+
+    assert response.status_code == 200 and "whsec_" in response.content.decode()
+    assert not Store.objects.filter(slug="stripe").exists()
+    admin_client.post(url("store", "add"), {**form, "new_secret": "whsec_0123456789abcdefghij"})
+    assert Store.objects.get(slug="stripe").secret == "whsec_0123456789abcdefghij"
+
+
+def test_making_a_store_a_stripe_store_asks_for_its_signing_secret(admin_client, store):
+    form = {"name": "Shop", "kind": "stripe", "active": "on", "new_secret": ""}
+
+    response = admin_client.post(url("store", "change", store.pk), form)
+
+    assert response.status_code == 200 and "whsec_" in response.content.decode()
+    store.refresh_from_db()
+    assert (store.kind, store.secret) == ("generic", SECRET)
+
+
 def test_a_user_who_is_not_staff_is_sent_to_the_login_page(client, store):
     client.force_login(UserFactory(username="ada"))
     response = client.get(url("order"))

@@ -116,6 +116,25 @@ def test_shopify_and_stripe_stores_need_the_secret_their_source_issued(db, no_en
     assert not Store.objects.exists()
 
 
+@pytest.mark.parametrize("secret", ["sk_live_0123456789abcdefghij", "a-made-up-secret-0123456789"])
+def test_a_stripe_store_refuses_a_secret_that_is_not_its_webhook_signing_secret(db, monkeypatch, secret):
+    monkeypatch.setenv("COMMERCE_STORE_SECRET", secret)
+
+    with pytest.raises(CommandError, match="whsec_") as refused:
+        run("commerce_store", "stripe", "--kind", "stripe")
+
+    assert "COMMERCE_STORE_SECRET" in str(refused.value)
+    assert not Store.objects.exists()
+
+
+def test_turning_a_store_into_a_stripe_store_needs_its_signing_secret(no_env_secret, store):
+    with pytest.raises(CommandError, match="whsec_"):
+        run("commerce_store", "shop", "--kind", "stripe")
+
+    store.refresh_from_db()
+    assert store.kind == "generic"
+
+
 def test_a_stripe_store_made_by_checkout_takes_its_signing_secret(db, monkeypatch):
     Store.objects.create(slug="stripe", name="Stripe", kind="stripe")  # as the first checkout makes it
     monkeypatch.setenv("COMMERCE_STORE_SECRET", "whsec_0123456789abcdefghijklmnop")

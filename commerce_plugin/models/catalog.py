@@ -73,6 +73,9 @@ class Store(models.Model):
     MIN_SECRET_LENGTH = 16
     # Kinds whose secret the source issues (Shopify, Stripe): a generated one would never verify.
     SECRET_FROM_SOURCE = (SHOPIFY, STRIPE)
+    # Stripe signs webhooks with the endpoint's signing secret, always whsec_…: an API key or a
+    # made-up secret pasted there would fail every delivery, so it is refused where it is typed.
+    STRIPE_SECRET_PREFIX = "whsec_"
 
     name = models.CharField(max_length=255)
     slug = models.SlugField(max_length=64, unique=True)
@@ -116,6 +119,23 @@ class Store(models.Model):
         """An API URL is checked wherever a store is validated: admin, ``commerce_store``, ``catalog.save_store``."""
         if self.api_url and (problem := api_url_problem(self.api_url)):
             raise ValidationError({"api_url": problem})
+
+    @classmethod
+    def secret_problem(cls, kind, secret):
+        """
+        Why ``secret`` cannot sign a ``kind`` store's requests, or None. Checked where a secret is
+        typed (``commerce_store``, admin, :func:`commerce_plugin.catalog.save_store`) rather than in
+        :meth:`clean`: a stored secret is never in admin's form, and a store kept from before may still
+        be renamed.
+        """
+        if len(secret) < cls.MIN_SECRET_LENGTH:
+            return f"A signing secret needs at least {cls.MIN_SECRET_LENGTH} characters."
+        if kind == cls.STRIPE and not secret.startswith(cls.STRIPE_SECRET_PREFIX):
+            return (
+                "A stripe store's secret is the Stripe webhook endpoint's signing secret, which starts with "
+                "whsec_ (Developers → Webhooks → the endpoint → Signing secret)."
+            )
+        return None
 
     @staticmethod
     def generate_secret():

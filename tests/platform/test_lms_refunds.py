@@ -21,7 +21,7 @@ from django.urls import reverse  # noqa: E402
 
 from commerce_plugin.models import Order, OrderLine, Refund, Store  # noqa: E402
 
-STRIPE_SECRET = "stripe-secret-0123456789abcdef"
+STRIPE_SECRET = "whsec_refunds_0123456789abcdef"
 PLUGIN_OVERRIDE = "commerce_plugin.lms.overrides.refund_seat"
 
 

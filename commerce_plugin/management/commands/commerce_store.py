@@ -2,11 +2,11 @@
 ``manage.py commerce_store <slug>``: create or update a store, e.g. from a Tutor init job.
 
 The secret comes from ``COMMERCE_STORE_SECRET`` (so it never appears in a command line or a job
-log) and must be at least ``Store.MIN_SECRET_LENGTH`` characters. Without it a new generic or
-WooCommerce store, or ``--rotate-secret``, gets a generated secret; Shopify and Stripe issue their
-own, so for those the operator must give it. An existing store's secret is replaced only with
-``--rotate-secret``: a different secret without it is refused, so an init job run with a stale
-variable cannot silently break the store's signatures.
+log) and must be at least ``Store.MIN_SECRET_LENGTH`` characters (a Stripe store's: its webhook
+signing secret, ``whsec_…``). Without it a new generic or WooCommerce store, or ``--rotate-secret``,
+gets a generated secret; Shopify and Stripe issue their own, so for those the operator must give it.
+An existing store's secret is replaced only with ``--rotate-secret``: a different secret without it
+is refused, so an init job run with a stale variable cannot silently break the store's signatures.
 
 A generated secret is the only thing written to stdout, once, so
 ``SECRET=$(./manage.py lms commerce_store shop)`` captures it; everything else goes to stderr.
@@ -133,7 +133,7 @@ def _check_api_host(slug, api, existing):
 
 
 def _check_secret(options, secret, existing):
-    """Refuse a secret that is too short, one the source must issue, or an unasked-for replacement."""
+    """Refuse a secret too short or not of the source's shape, one the source must issue, or an unasked replacement."""
     slug, rotate = options["slug"], options["rotate_secret"]
     if secret is not None and len(secret) < Store.MIN_SECRET_LENGTH:
         raise CommandError(
@@ -141,6 +141,8 @@ def _check_secret(options, secret, existing):
             f"{Store.MIN_SECRET_LENGTH} (a long random one; leave it unset to have one generated)."
         )
     kind = options["kind"] or (existing.kind if existing else Store.GENERIC)
+    if secret is not None and (problem := Store.secret_problem(kind, secret)):
+        raise CommandError(f"${SECRET_VARIABLE} is refused: {problem}")
     would_generate = secret is None and (existing is None or rotate or not existing.secret)
     if would_generate and kind in Store.SECRET_FROM_SOURCE:
         raise CommandError(
