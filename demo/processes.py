@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -72,9 +71,7 @@ def signed(method, url, secret, payload=None, timeout=30):
     from commerce_plugin.api.v1.authentication import sign  # pylint: disable=import-outside-toplevel
 
     body = json.dumps(payload).encode() if payload is not None else b""
-    parts = urllib.parse.urlsplit(url)  # v2 signs the method and the path with its query too
-    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
-    headers = {"X-Commerce-Signature": sign(secret, body, method=method, path=path), "Content-Type": "application/json"}
+    headers = {"X-Commerce-Signature": sign(secret, body), "Content-Type": "application/json"}
     return http(method, url, body if method != "GET" else None, headers, timeout)
 
 

@@ -64,14 +64,23 @@ class TutorRoot:
         self.path = root
         self.env = {**os.environ, "TUTOR_ROOT": str(root), "TUTOR_PLUGINS_ROOT": str(plugins_root)}
 
-    def run(self, *args):
-        """Run ``tutor *args``; fail the test with tutor's output if it fails."""
+    def _tutor(self, *args):
         code = "from tutor.commands.cli import main; main()"
-        result = subprocess.run(
+        return subprocess.run(
             [self.python, "-c", code, *args], env=self.env, capture_output=True, text=True, timeout=300
         )
+
+    def run(self, *args):
+        """Run ``tutor *args``; fail the test with tutor's output if it fails."""
+        result = self._tutor(*args)
         assert result.returncode == 0, f"tutor {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
+
+    def refused(self, *args):
+        """Run ``tutor *args``, which must fail; return what it printed."""
+        result = self._tutor(*args)
+        assert result.returncode != 0, f"tutor {' '.join(args)} succeeded:\n{result.stdout}\n{result.stderr}"
+        return result.stdout + result.stderr
 
     def value(self, name):
         return self.run("config", "printvalue", name).strip()
@@ -95,42 +104,74 @@ class TutorRoot:
         return [task["script"] for task in self.init_tasks() if task["ours"]]
 
 
-@pytest.fixture(scope="session")
-def make_root(tutor_python, tmp_path_factory):
-    """Build a root the way an operator does: enable the plugin, then ``tutor config save --set ...``."""
+# What the image installs when no clone is mounted, as the README gives it: a git URL at a commit.
+GIT_REQUIREMENT = (
+    "commerce-plugin @ git+https://example.com/org/commerce-plugin.git@0123456789abcdef0123456789abcdef01234567"
+)
+INSTALL_FROM_GIT = f"COMMERCE_PLUGIN_PIP_REQUIREMENT={GIT_REQUIREMENT}"
 
-    def make(*settings):
+
+@pytest.fixture(scope="session")
+def new_root(tutor_python, tmp_path_factory):
+    """An empty project root, the plugin not enabled yet."""
+
+    def new():
         base = tmp_path_factory.mktemp("tutor")
-        root = TutorRoot(tutor_python, base / "root", base / "plugins")
         (base / "plugins").mkdir()
-        root.run("plugins", "enable", PLUGIN)
+        return TutorRoot(tutor_python, base / "root", base / "plugins")
+
+    return new
+
+
+@pytest.fixture(scope="session")
+def make_root(new_root):
+    """
+    Build a root the way the README orders it: say where the package comes from (``tutor mounts add``
+    or ``tutor config save --set ...``), then enable the plugin, which refuses a configuration without,
+    then ``tutor config save``, which keeps the generated store secret in ``config.yml``.
+    """
+
+    def make(*settings, mounts=()):
+        root = new_root()
         root.run("config", "save", *[arg for setting in settings for arg in ("--set", setting)])
+        for mount in mounts:
+            root.run("mounts", "add", str(mount))
+        root.run("plugins", "enable", PLUGIN)
+        root.run("config", "save")
         return root
 
     return make
 
 
+def clone_named(tmp_path_factory, name):
+    """This checkout, in a folder called ``name`` (a symbolic link), as an operator's clone would be."""
+    checkout = tmp_path_factory.mktemp("clone") / name
+    checkout.symlink_to(REPOSITORY, target_is_directory=True)
+    return checkout
+
+
 @pytest.fixture(scope="session")
 def mounted_root(make_root, tmp_path_factory):
     """The install from a clone: this checkout, in a folder named ``commerce-plugin``, mounted."""
-    checkout = tmp_path_factory.mktemp("clone") / "commerce-plugin"
-    checkout.symlink_to(REPOSITORY, target_is_directory=True)
-    root = make_root()
-    root.run("mounts", "add", str(checkout))
+    checkout = clone_named(tmp_path_factory, "commerce-plugin")
+    root = make_root(mounts=[checkout])
     root.checkout = checkout
     return root
 
 
 @pytest.fixture(scope="session")
 def default_root(make_root):
-    """The plugin with its defaults: no Stripe checkout."""
-    return make_root()
+    """The plugin with its defaults, installed from a git URL: no Stripe checkout."""
+    return make_root(INSTALL_FROM_GIT)
 
 
+# Values shaped as Stripe issues them (the plugin refuses others).
+STRIPE_API_KEY = "sk_test_51Hc0mmercePlugin0123456789abcdef"
+STRIPE_WEBHOOK_SECRET = "whsec_0123456789abcdefghijklmnopqrstuv"
 STRIPE_SETTINGS = (
     "COMMERCE_PLUGIN_STRIPE_CHECKOUT=true",
-    "COMMERCE_PLUGIN_STRIPE_API_KEY=sk_test_123",
-    "COMMERCE_PLUGIN_STRIPE_WEBHOOK_SECRET=whsec_456",
+    f"COMMERCE_PLUGIN_STRIPE_API_KEY={STRIPE_API_KEY}",
+    f"COMMERCE_PLUGIN_STRIPE_WEBHOOK_SECRET={STRIPE_WEBHOOK_SECRET}",
     'COMMERCE_PLUGIN_STORE_NAME=Ada\'s "courses" & more',
     "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS=300",
     "COMMERCE_PLUGIN_PIP_REQUIREMENT=commerce-plugin @ git+https://example.com/commerce-plugin.git@v0.1.0",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.tutor.conftest import TutorRoot
+from tests.tutor.conftest import GIT_REQUIREMENT, INSTALL_FROM_GIT, PLUGIN, clone_named
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOCKERFILE = "env/build/openedx/Dockerfile"
@@ -25,7 +25,7 @@ def test_each_platform_gets_its_own_generated_store_secret(default_root, stripe_
 
 
 def test_store_secret_survives_the_next_config_save(make_root):
-    root = make_root()
+    root = make_root(INSTALL_FROM_GIT)
     secret = root.value("COMMERCE_PLUGIN_STORE_SECRET")
 
     root.run("config", "save")
@@ -33,19 +33,41 @@ def test_store_secret_survives_the_next_config_save(make_root):
     assert root.value("COMMERCE_PLUGIN_STORE_SECRET") == secret
 
 
-def test_tutor_plugin_installs_the_lms_plugin_of_the_same_release(default_root):
-    version = version_in("commerce_plugin/__init__.py")
+def test_tutor_plugin_and_lms_plugin_are_released_together():
+    assert version_in("tutor-contrib-commerce-plugin/tutorcommerce_plugin/__about__.py") == version_in(
+        "commerce_plugin/__init__.py"
+    )
 
-    assert version_in("tutor-contrib-commerce-plugin/tutorcommerce_plugin/__about__.py") == version
-    assert default_root.value("COMMERCE_PLUGIN_PIP_REQUIREMENT") == f"commerce-plugin=={version}"
-    assert f"install commerce-plugin=={version}\n" in default_root.file(DOCKERFILE)
+
+def test_without_a_clone_or_a_requirement_config_save_fails_saying_what_to_set(new_root):
+    root = new_root()
+
+    # Enabling the plugin saves the configuration: refused already, so nothing is rendered from it.
+    output = root.refused("plugins", "enable", PLUGIN)
+    again = root.refused("config", "save")
+
+    for said in (output, again):
+        assert "commerce_plugin refuses this configuration" in said
+        assert "tutor mounts add /path/to/your/clone" in said
+        assert 'tutor config save --set "COMMERCE_PLUGIN_PIP_REQUIREMENT=commerce-plugin @ git+https://' in said
+        assert "COMMERCE_PLUGIN_PREINSTALLED=true" in said
+    assert not (root.path / DOCKERFILE).exists()
+
+
+def test_the_image_never_installs_a_package_name_the_operator_did_not_set(default_root, mounted_root, make_root):
+    preinstalled = make_root("COMMERCE_PLUGIN_PREINSTALLED=true")
+
+    for root in (default_root, mounted_root, preinstalled):
+        # A bare name or a version pin: whatever the index serves under that name.
+        assert not re.search(r"install '?commerce[-_]plugin(?:[=<>~!]|'?$)", root.file(DOCKERFILE), re.M)
+    assert f"install '{GIT_REQUIREMENT}'\n" in default_root.file(DOCKERFILE)
 
 
 def test_pip_requirement_is_installed_after_the_lms_requirements(default_root):
     dockerfile = default_root.file(DOCKERFILE)
 
     # After edx-platform's own requirements, so the LMS's pins are already in place.
-    assert dockerfile.index("requirements/edx/base.txt") < dockerfile.index("install commerce-plugin==")
+    assert dockerfile.index("requirements/edx/base.txt") < dockerfile.index(f"install '{GIT_REQUIREMENT}'")
 
 
 def test_a_custom_pip_requirement_reaches_the_image_as_one_argument(stripe_root):
@@ -54,13 +76,14 @@ def test_a_custom_pip_requirement_reaches_the_image_as_one_argument(stripe_root)
     assert f"install '{requirement}'\n" in stripe_root.file(DOCKERFILE)
 
 
-def test_empty_pip_requirement_installs_nothing(make_root):
-    root = make_root("COMMERCE_PLUGIN_PIP_REQUIREMENT=")
+def test_preinstalled_adds_no_install_step(make_root):
+    root = make_root("COMMERCE_PLUGIN_PREINSTALLED=true", INSTALL_FROM_GIT)
 
     dockerfile = root.file(DOCKERFILE)
 
     assert "install commerce-plugin" not in dockerfile
-    assert "COMMERCE_PLUGIN_PIP_REQUIREMENT is empty" in dockerfile
+    assert "install 'commerce-plugin" not in dockerfile
+    assert "COMMERCE_PLUGIN_PREINSTALLED, the image gets the package some other way" in dockerfile
 
 
 def test_a_mounted_checkout_is_built_into_the_image_instead_of_the_pip_requirement(mounted_root):
@@ -102,26 +125,55 @@ def test_the_lms_containers_run_the_mounted_checkout(mounted_root, compose_file,
 def test_other_mounted_packages_leave_the_pip_requirement_in_place(make_root, tmp_path):
     other = tmp_path / "my-xblock"
     other.mkdir()
-    root = make_root()
-    root.run("mounts", "add", str(other))
+    root = make_root(INSTALL_FROM_GIT, mounts=[other])
 
     dockerfile = root.file(DOCKERFILE)
 
     assert 'install -e "/mnt/my-xblock"' in dockerfile
-    assert "install commerce-plugin==" in dockerfile
+    assert f"install '{GIT_REQUIREMENT}'" in dockerfile
     assert "mnt-commerce-plugin" not in dockerfile
 
 
-def test_the_readme_install_from_a_clone_needs_no_other_command(tutor_python, tmp_path):
-    # README "Installing into Tutor": plugins enable, then mounts add; no `tutor config save` between.
-    checkout = tmp_path / "commerce-plugin"
-    checkout.symlink_to(REPOSITORY, target_is_directory=True)
-    (tmp_path / "plugins").mkdir()
-    root = TutorRoot(tutor_python, tmp_path / "root", tmp_path / "plugins")
+def test_a_clone_is_recognised_by_what_it_holds_whatever_its_folder_is_called(make_root, tmp_path_factory):
+    checkout = clone_named(tmp_path_factory, "main")
+    root = make_root(mounts=[checkout])
 
-    root.run("plugins", "enable", "commerce_plugin")
+    dockerfile = root.file(DOCKERFILE)
+    [mount] = yaml.safe_load(root.run("mounts", "list"))
+    services = yaml.safe_load(root.file("env/local/docker-compose.yml"))["services"]
+
+    assert "FROM scratch AS mnt-main\n" in dockerfile
+    assert 'install -e "/mnt/main"\n' in dockerfile
+    assert "installed from the checkout mounted at /mnt/main" in dockerfile
+    assert {"image": "openedx", "context": "mnt-main"} in mount["build_mounts"]
+    assert f"{checkout}:/mnt/main:z" in services["lms"]["volumes"]
+
+
+def test_a_folder_named_commerce_plugin_that_holds_no_clone_is_not_built_and_the_error_says_so(
+    new_root, make_root, tmp_path_factory
+):
+    empty = tmp_path_factory.mktemp("wrong") / "commerce-plugin"
+    empty.mkdir()
+    root = new_root()
+    root.run("mounts", "add", str(empty))
+
+    output = root.refused("plugins", "enable", PLUGIN)
+    with_requirement = make_root(INSTALL_FROM_GIT, mounts=[empty]).file(DOCKERFILE)
+
+    assert f"{empty} is mounted, but holds no commerce-plugin clone" in output
+    assert "mnt-commerce-plugin" not in with_requirement
+    assert f"install '{GIT_REQUIREMENT}'" in with_requirement
+
+
+def test_the_readme_install_from_a_clone_needs_no_other_command(new_root, tmp_path_factory):
+    # README "Installing into Tutor": mounts add, plugins enable, config save; nothing else before the build.
+    checkout = clone_named(tmp_path_factory, "commerce-plugin")
+    root = new_root()
+
     root.run("mounts", "add", str(checkout))
+    root.run("plugins", "enable", "commerce_plugin")
+    root.run("config", "save")
 
     assert re.fullmatch(r"[A-Za-z0-9]{32}", root.value("COMMERCE_PLUGIN_STORE_SECRET"))
     assert 'install -e "/mnt/commerce-plugin"' in root.file(DOCKERFILE)
-    assert "install commerce-plugin==" not in root.file(DOCKERFILE)
+    assert "install commerce-plugin" not in root.file(DOCKERFILE)

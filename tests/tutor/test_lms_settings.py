@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.tutor.conftest import STRIPE_API_KEY
+
 SETTINGS = ["env/apps/openedx/settings/lms/production.py", "env/apps/openedx/settings/lms/development.py"]
 OVERRIDES = {
     "OVERRIDE_GET_CHECKOUT_PAGE_URL": "commerce_plugin.lms.overrides.get_checkout_page_url",
@@ -57,7 +59,7 @@ def test_stripe_checkout_points_the_lms_upgrade_buttons_at_the_plugin(stripe_roo
     settings = commerce_settings(stripe_root, relative)
 
     assert {name: settings[name] for name in OVERRIDES} == OVERRIDES
-    assert settings["COMMERCE_PLUGIN_STRIPE_API_KEY"] == "sk_test_123"
+    assert settings["COMMERCE_PLUGIN_STRIPE_API_KEY"] == STRIPE_API_KEY
     assert settings["COMMERCE_PLUGIN_STRIPE_STORE"] == "stripe"
     # The LMS shows Upgrade buttons only when it believes an ecommerce service exists: the LMS itself.
     assert re.search(r"^ECOMMERCE_PUBLIC_URL_ROOT = LMS_ROOT_URL$", stripe_root.file(relative), re.M)

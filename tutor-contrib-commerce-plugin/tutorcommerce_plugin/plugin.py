@@ -3,14 +3,20 @@ What an operator would otherwise do by hand after installing commerce-plugin in 
 
 Three things, all driven by ``COMMERCE_PLUGIN_*`` entries of Tutor's ``config.yml``:
 
-* the package goes into the ``openedx`` image: ``COMMERCE_PLUGIN_PIP_REQUIREMENT``
-  (``patches/openedx-dockerfile-post-python-requirements``), or a checkout mounted with
-  ``tutor mounts add`` (``MOUNTED_DIRECTORIES``);
+* the package goes into the ``openedx`` image: a clone mounted with ``tutor mounts add``
+  (recognised by what it holds, ``MOUNTED_DIRECTORIES``), or ``COMMERCE_PLUGIN_PIP_REQUIREMENT``
+  (``patches/openedx-dockerfile-post-python-requirements``); never a package name the operator did
+  not set, since commerce-plugin is not on PyPI and whoever registers the name there would ship code
+  into every image that fell back to it;
 * the LMS settings that Tutor's LMS needs (``patches/openedx-lms-*-settings``): the real LMS backend,
   the Celery queue Tutor's ``lms-worker`` consumes and, for Stripe checkout, the pluggable overrides
   that send the Upgrade buttons to the plugin;
 * ``tutor local do init`` creates the stores and, for Stripe checkout, the LMS commerce
   configuration (``tasks/lms/init.sh``), after the LMS's own migrations.
+
+A configuration that cannot work (no way to install the package, a short store secret, Stripe keys
+that are missing or are not Stripe's) is refused when Tutor loads it, so ``tutor config save`` fails
+naming the setting, instead of an image build, the init or the first learner failing later.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ import shlex
 from pathlib import Path
 
 from tutor import hooks
+from tutor.exceptions import TutorError
 from tutor.plugins.openedx import iter_mounted_directories
 
-from .__about__ import __version__
+from .checks import config_problems, mounted_clones
 
 HERE = Path(__file__).parent
 
@@ -31,10 +38,14 @@ HERE = Path(__file__).parent
 LMS_DEFAULT_QUEUE = "edx.lms.core.default"
 
 DEFAULTS = {
-    "COMMERCE_PLUGIN_VERSION": __version__,
-    # Anything pip accepts: a version pin, a git URL, a wheel's URL; empty: installed some other way.
-    # Not used while a checkout is mounted (`tutor mounts add .../commerce-plugin`): that installs it.
-    "COMMERCE_PLUGIN_PIP_REQUIREMENT": "commerce-plugin=={{ COMMERCE_PLUGIN_VERSION }}",
+    # What the image installs when no clone is mounted: a git URL at a commit, a wheel's URL, or a name
+    # on an index the operator controls. Empty by default: commerce-plugin is not on PyPI, and a name
+    # nobody here controls would install whatever its registrant ships. With no clone mounted and this
+    # empty, `tutor config save` fails saying what to set (checks.py).
+    "COMMERCE_PLUGIN_PIP_REQUIREMENT": "",
+    # True: the image gets commerce-plugin some other way (OPENEDX_EXTRA_PIP_REQUIREMENTS, an image of
+    # the operator's own), so the plugin adds no install step.
+    "COMMERCE_PLUGIN_PREINSTALLED": False,
     # The store created by `tutor local do init`; the secret is COMMERCE_PLUGIN_STORE_SECRET (unique).
     "COMMERCE_PLUGIN_STORE_SLUG": "shop",
     "COMMERCE_PLUGIN_STORE_NAME": "{{ PLATFORM_NAME }} shop",
@@ -67,24 +78,49 @@ def python_literal(value):
     return repr(value)
 
 
-# The folder name a checkout of commerce-plugin has when `tutor mounts add` puts it in the image.
-MOUNTED_CHECKOUT = r"^commerce[-_]plugin$"
+# The clones among the MOUNTS of the configuration Tutor loaded last (CONFIG_LOADED), which Tutor
+# loads before it renders a template, lists mounts or builds an image. Tutor decides what it builds
+# into the image, and bind-mounts, by folder name (MOUNTED_DIRECTORIES), so each clone's own name is
+# declared there: `tutor mounts add ./main` works as `tutor mounts add ./commerce-plugin` does.
+_loaded_clones = []
 
 
 def mounted_checkout(mounts):
     """
-    The folder name of a commerce-plugin checkout mounted with ``tutor mounts add <path>``, or "".
+    The folder name of a commerce-plugin clone that Tutor builds into the image, or "".
 
-    Tutor installs such a checkout itself (``pip install -e /mnt/<name>`` in the ``openedx`` image,
-    then the folder bind-mounted at the same place in the LMS containers), so the image must not also
-    install ``COMMERCE_PLUGIN_PIP_REQUIREMENT``: before a release is on PyPI that pin cannot be found,
-    and after, it would be a second copy. Asks Tutor's own ``iter_mounted_directories``, which
-    decides what its Dockerfile installs.
+    Tutor installs such a clone itself (``pip install -e /mnt/<name>`` in the ``openedx`` image, then
+    the folder bind-mounted at the same place in the LMS containers), so the image must not also
+    install ``COMMERCE_PLUGIN_PIP_REQUIREMENT``. Asks Tutor's own ``iter_mounted_directories``, which
+    decides what its Dockerfile installs, so the two never disagree.
     """
+    clones = mounted_clones(mounts)
     for name in iter_mounted_directories(mounts or [], "openedx"):
-        if re.match(MOUNTED_CHECKOUT, name):
+        if name in clones:
             return name
     return ""
+
+
+@hooks.Actions.CONFIG_LOADED.add()
+def check_config(config):
+    """
+    Recognise the mounted clones and refuse a configuration that cannot work.
+
+    Tutor loads the configuration (and calls this) after ``tutor config save`` writes ``config.yml``
+    and before it renders anything, and again in every later command, so a bad value fails the command
+    that typed it, and nothing is built, rendered or run from it until it is fixed.
+    """
+    _loaded_clones[:] = mounted_clones(config.get("MOUNTS"))
+    problems = config_problems(config, _loaded_clones)
+    if problems:
+        raise TutorError("commerce_plugin refuses this configuration:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@hooks.Filters.MOUNTED_DIRECTORIES.add()
+def _declare_mounted_clones(directories):
+    # Each loaded clone's exact folder name, so Tutor builds it into the openedx image (and openedx-dev,
+    # which Tutor's own LOW-priority callback copies from openedx) and bind-mounts it in the LMS.
+    return directories + [("openedx", f"^{re.escape(name)}$") for name in _loaded_clones]
 
 
 hooks.Filters.CONFIG_DEFAULTS.add_items(list(DEFAULTS.items()))
@@ -106,7 +142,3 @@ hooks.Filters.CLI_DO_INIT_TASKS.add_item(
     ("lms", (HERE / "tasks" / "lms" / "init.sh").read_text(encoding="utf-8")),
     priority=hooks.priorities.LOW,
 )
-
-# `tutor mounts add /path/to/commerce-plugin` installs a checkout in the image and mounts it in the
-# LMS containers: the install from a clone, and the way to work on the plugin inside a real LMS.
-hooks.Filters.MOUNTED_DIRECTORIES.add_item(("openedx", MOUNTED_CHECKOUT))

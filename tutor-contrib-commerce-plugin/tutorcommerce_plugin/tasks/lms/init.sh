@@ -1,11 +1,7 @@
 # commerce_plugin: the stores this platform sells through, from Tutor's config.yml. Runs after the
 # LMS migrations on every `tutor local do init`; the commands change only what differs. config.yml is
-# the source of truth: a secret changed there replaces the store's (--rotate-secret).
-{%- if COMMERCE_PLUGIN_STRIPE_CHECKOUT and not (COMMERCE_PLUGIN_STRIPE_API_KEY and COMMERCE_PLUGIN_STRIPE_WEBHOOK_SECRET) %}
-echo "commerce_plugin: COMMERCE_PLUGIN_STRIPE_CHECKOUT is on, but COMMERCE_PLUGIN_STRIPE_API_KEY or COMMERCE_PLUGIN_STRIPE_WEBHOOK_SECRET is empty." >&2
-echo "Set both (tutor config save --set COMMERCE_PLUGIN_STRIPE_API_KEY=sk_... --set COMMERCE_PLUGIN_STRIPE_WEBHOOK_SECRET=whsec_...), then run init again." >&2
-exit 1
-{%- endif %}
+# the source of truth: a secret changed there replaces the store's (--rotate-secret). Tutor refuses to
+# load a config.yml whose secrets or Stripe keys cannot work (plugin.check_config), so none reach here.
 COMMERCE_STORE_SECRET={{ COMMERCE_PLUGIN_STORE_SECRET|commerce_plugin_shell }} ./manage.py lms commerce_store \
   {{ COMMERCE_PLUGIN_STORE_SLUG|commerce_plugin_shell }} \
   --name {{ COMMERCE_PLUGIN_STORE_NAME|commerce_plugin_shell }} \
