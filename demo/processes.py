@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def signed(method, url, secret, payload=None, timeout=30):
     from commerce_plugin.api.v1.authentication import sign  # pylint: disable=import-outside-toplevel
 
     body = json.dumps(payload).encode() if payload is not None else b""
-    headers = {"X-Commerce-Signature": sign(secret, body), "Content-Type": "application/json"}
+    parts = urllib.parse.urlsplit(url)  # v2 signs the method and the path with its query too
+    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    headers = {"X-Commerce-Signature": sign(secret, body, method=method, path=path), "Content-Type": "application/json"}
     return http(method, url, body if method != "GET" else None, headers, timeout)
 
 
