@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from commerce_plugin import catalog, data, orders
+from commerce_plugin.admin_cells import order_email, order_name, order_reason
 from commerce_plugin.convert import order_status
 from commerce_plugin.lms import LmsError
 from commerce_plugin.models import Order, OrderLine, Product, ProductSeat
@@ -131,7 +132,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["order_number", "store", "email", "status", "created"]
+    # Long text is cut short (whole in its title), so the reason stays on a 1280 px screen.
+    list_display = [order_name, order_email, "status", "created", order_reason]
     list_filter = [LineStatusFilter, "store", "created"]
     search_fields = ["order_number", "email", "lines__course_id"]
     list_select_related = ["store"]
