@@ -1,13 +1,16 @@
 """
-The operator's views on a 1280 × 900 screen, as an operator's laptop shows them: the order list and
-the webhook delivery log show their last column, the reason, without scrolling. Screenshots are
-saved under artifacts/screenshots/operator-views-*.png.
+The operator's views on a 1280 × 900 screen, as an operator's laptop shows them: the routing picture
+reads left to right, fits the screen and runs no arrow over a box; the order list and the webhook
+delivery log show their last column, the reason, without scrolling. Screenshots are saved under
+artifacts/screenshots/operator-views-*.png.
 """
+
+import itertools
 
 import pytest
 from django.test import Client
 
-from commerce_plugin import orders
+from commerce_plugin import orders, routing
 from commerce_plugin.data import OrderData, OrderLineData
 from tests.browser.conftest import log_in_to_admin, screenshot
 from tests.factories import CourseFactory, StoreFactory
@@ -18,6 +21,26 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREEN = {"width": 1280, "height": 900}
 OPEN_COURSE = "course-v1:OpenedXUniversity+PY101+2026_T1"
 CLOSED_COURSE = "course-v1:OpenedXUniversity+LATE_ENROLMENT_CLOSED+2026_T1"
+# Every arrow sampled along its length; a point inside a box it does not join is drawn over that box.
+ARROWS_OVER_BOXES = """labels => {
+    const picture = document.querySelector('#commerce-routes-picture svg');
+    const boxes = [...picture.querySelectorAll('g.node')]
+        .map(group => [group.querySelector('title').textContent, group.getBBox()]);
+    const over = new Set();
+    for (const path of picture.querySelectorAll('path.edge')) {
+        const ends = [labels[path.dataset.source], labels[path.dataset.target]];
+        for (let at = 0; at <= path.getTotalLength(); at += 3) {
+            const point = path.getPointAtLength(at);
+            for (const [label, box] of boxes) {
+                const inside = point.x > box.x + 2 && point.x < box.x + box.width - 2
+                    && point.y > box.y + 2 && point.y < box.y + box.height - 2;
+                const arrow = `${path.dataset.source} -> ${path.dataset.target}`;
+                if (inside && !ends.includes(label)) over.add(`${arrow} over ${label}`);
+            }
+        }
+    }
+    return [...over].sort();
+}"""
 
 
 @pytest.fixture
@@ -41,6 +64,33 @@ def busy_day(db, learner):
             fixture("woocommerce", "order_processing"), delivery_id=f"x{number}", secret="no"
         )
     WooCommerce(Client(), woo).send(fixture("woocommerce", "order_processing"), delivery_id="unmapped")
+
+
+def test_the_routing_picture_fits_a_1280_by_900_screen_and_reads_left_to_right(page, live_server, operator, busy_day):
+    page.set_viewport_size(SCREEN)
+    log_in_to_admin(page, live_server, "operator")
+    picture = page.locator("#commerce-routes-picture svg")
+    picture.scroll_into_view_if_needed()
+    screenshot(page, "operator-views-dashboard")
+    screenshot(page.locator("#commerce-routes"), "operator-views-routing-picture")
+
+    box = picture.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= SCREEN["width"], f"the picture runs off the screen: {box}"
+    assert box["height"] <= SCREEN["height"], f"the picture is {box['height']:.0f} px high: not all on the screen"
+    frame = page.locator("#commerce-routes-picture")
+    assert frame.evaluate("frame => frame.scrollWidth <= frame.clientWidth"), "part of the picture is scrolled away"
+    model = routing.runtime_map()
+    stage_of = {node.label: node.layer for node in model.nodes}
+    drawn = page.eval_on_selector_all(
+        "#commerce-routes-picture g.node",
+        "groups => groups.map(g => [g.querySelector('title').textContent, g.getBBox().x, g.getBBox().width])",
+    )
+    stages = sorted(set(stage_of.values()))
+    for stage, following in itertools.pairwise(stages):
+        right = max(x + width for label, x, width in drawn if stage_of[label] == stage)
+        left = min(x for label, x, _width in drawn if stage_of[label] == following)
+        assert right < left, f"stage {stage} is not drawn left of stage {following}"
+    assert page.evaluate(ARROWS_OVER_BOXES, {node.key: node.label for node in model.nodes}) == []
 
 
 @pytest.mark.parametrize("changelist", ["order", "webhookdelivery"])
