@@ -1,9 +1,38 @@
 """
 Progress for the long operator commands: a live counter on a terminal, a line now and then in a job
-log, then the command's summary — all on stdout, because none of it is an error.
+log, then the command's summary — all on stdout, because none of it is an error. The log lines the
+work writes for each row it touches would bury that counter: :func:`log_detail` keeps them for ``-v 2``.
 """
 
+import contextlib
+import logging
 import time
+
+# What writes a line per order line while a command works: the plugin, and Celery and openedx-events
+# when tasks run in the command's own process (the sandbox, an LMS with eager Celery).
+CHATTY_LOGGERS = ("commerce_plugin", "celery.app.trace", "openedx_events")
+# Django's --verbosity: 0 and 1 warnings only, 2 the INFO detail, 3 everything.
+LEVELS = {0: logging.WARNING, 1: logging.WARNING, 2: logging.INFO}
+
+
+@contextlib.contextmanager
+def log_detail(verbosity):
+    """
+    While the block runs, the chatty loggers write no more than ``verbosity`` asks for: at the
+    default, warnings and errors only (a broker that is down still shows); at ``-v 2`` INFO even if
+    the logging configuration holds it back. Their levels are put back afterwards.
+    """
+    wanted = LEVELS.get(verbosity, logging.DEBUG)
+    loggers = [logging.getLogger(name) for name in CHATTY_LOGGERS]
+    before = [logger.level for logger in loggers]
+    for logger in loggers:
+        effective = logger.getEffectiveLevel()
+        logger.setLevel(max(effective, wanted) if wanted >= logging.WARNING else min(effective, wanted))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)
 
 
 class Progress:

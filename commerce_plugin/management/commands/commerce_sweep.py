@@ -1,12 +1,15 @@
 """
 ``manage.py commerce_sweep``: re-queue lines that could otherwise be lost (a dropped task, a broker
 outage, a learner who registered after buying). Safe to run at any time, e.g. from cron.
+
+Its output is the count as it goes and the summary; the log line each re-queued line writes shows
+at ``-v 2``, warnings (a broker that is down) always.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce_plugin import orders
-from commerce_plugin.management.progress import Progress
+from commerce_plugin.management.progress import Progress, log_detail
 
 
 class Command(BaseCommand):
@@ -33,7 +36,8 @@ class Command(BaseCommand):
             seen += 1
             counter(seen)
 
-        found = orders.sweep_stuck_lines(options["older_than"], dry_run, progress=progress)
+        with log_detail(options["verbosity"]):
+            found = orders.sweep_stuck_lines(options["older_than"], dry_run, progress=progress)
         counter.finish()
         count = len(found)
         lines = "line" if count == 1 else "lines"
