@@ -17,7 +17,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, V
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from commerce_plugin import backfill_view, data
+from commerce_plugin import backfill_view, data, rejections
 from commerce_plugin.health import snapshot
 from commerce_plugin.models import Order, OrderLine, WebhookDelivery
 from commerce_plugin.stores import adapter_packages
@@ -146,20 +146,29 @@ def _explain(line, now):
 
 
 def delivery_activity(now, limit=DELIVERY_ROWS) -> dict:
-    """Webhook deliveries by verdict (today, 7 days), the latest ones, and the latest turned away or failed."""
+    """
+    Webhook deliveries by verdict (today, 7 days), the latest ones, and the latest turned away or
+    failed. Rejected requests are counted by the hour, not each kept (:mod:`commerce_plugin.rejections`):
+    their figures are those counts, from the start of the hour ``midnight`` and a week ago fall in.
+    """
     midnight, week_ago = _windows(now)
-    by_verdict = (
+    by_verdict = list(
         WebhookDelivery.objects.filter(created__gte=week_ago)
+        .exclude(verdict=WebhookDelivery.REJECTED)
         .values("verdict")
         .annotate(today=Count("pk", filter=Q(created__gte=midnight)), week=Count("pk"))
         .order_by("verdict")
     )
+    rejected = rejections.counted(today=midnight, week=week_ago)
+    if rejected["week"]:
+        by_verdict.append({"verdict": WebhookDelivery.REJECTED, **rejected})
+        by_verdict.sort(key=lambda row: row["verdict"])
     # Headers and bodies hold the buyer's details and can be large: the lists never load them.
     latest = WebhookDelivery.objects.select_related("store", "order__store").defer(
         "headers", "body", "order__raw_request"
     )
     return {
-        "verdicts": list(by_verdict),
+        "verdicts": by_verdict,
         "recent": list(latest[:limit]),
         "problems": list(latest.filter(verdict__in=DELIVERY_PROBLEMS)[:limit]),
     }

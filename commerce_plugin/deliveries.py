@@ -7,9 +7,10 @@ after commit), so the answer is fast and every outcome — including a bad signa
 admin. Idempotency is the database's: (store, source id) is unique, and so is (store, order number).
 
 A rejected delivery (bad signature, inactive store, larger than ``COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES``)
-comes from anyone who knows the URL, so it is verified before it is written and only its kept
-headers, size, digest and first characters are stored: a stranger cannot fill the database with
-bodies. :mod:`commerce_plugin.retention` deletes deliveries past their retention.
+comes from anyone who knows the URL, so it is verified before anything is written, counted per store
+and hour, and kept (its headers, size, digest and first characters only) for a few a day per store;
+past a rate it is answered 429 (:mod:`commerce_plugin.rejections`): whatever a stranger posts costs a
+bounded number of rows. :mod:`commerce_plugin.retention` deletes deliveries past their retention.
 
 What a backfill reads back from the store's own API (:func:`receive_found`) takes the same path
 from the action on: it is recorded under its source id (so reading it again changes nothing),
@@ -29,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from commerce_plugin import data
+from commerce_plugin import data, rejections
 from commerce_plugin.delivery_actions import MALFORMED, Outcome, act, adapter_failed, finish
 from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
 from commerce_plugin.stores import Envelope, Fulfil, Rejected, Revoke, Unmappable, Unparseable, get_adapter
@@ -195,7 +196,18 @@ def _record(store, adapter, headers, body, kept_body, size=None, **fields):
 
 
 def _reject(store, adapter, headers, body, status_code, reason, size=None):
-    """Record a rejected delivery with its kept headers, size, digest and first characters only."""
+    """
+    Count a rejected request; keep it (headers, size, digest and first characters only) if it is in
+    the store's daily sample; past the store's limit, answer 429 (:mod:`commerce_plugin.rejections`).
+    """
+    admission = rejections.admit(store)
+    if admission.limited:
+        rejections.count(store, rejections.LIMITED)
+        reason = f"Too many rejected requests for this store: retry in {admission.retry_after} s."
+        return Outcome(D.REJECTED, rejections.LIMITED, reason, retry_after=admission.retry_after)
+    rejections.count(store, status_code)
+    if not admission.sample:
+        return Outcome(D.REJECTED, status_code, reason)
     prefix = body[: REJECTED_BODY_CHARS * 4].decode("utf-8", errors="replace")[:REJECTED_BODY_CHARS]
     delivery = _record(store, adapter, headers, body, prefix, size=size)
     return finish(delivery, D.REJECTED, status_code, reason)

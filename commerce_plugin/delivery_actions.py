@@ -29,6 +29,7 @@ class Outcome:
 
     ``acted``: this delivery stored a new order or carried out a revocation (not a repeat).
     ``known``: only from :func:`receive_found`, what was read is already here; nothing was recorded.
+    ``retry_after``: seconds the source should wait (a 429 of the rejection limiter).
     """
 
     verdict: str
@@ -37,6 +38,7 @@ class Outcome:
     delivery_id: int = None
     acted: bool = False
     known: bool = False
+    retry_after: int = None
 
 
 # An authentic delivery whose fields have other types or values than the source documents makes the

@@ -9,8 +9,8 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
   or the broker are not keeping up (the sweeper would already have re-queued it once);
 * ``FAILURES_PER_HOUR`` or more lines failed in the last hour (one refused course is an operator's
   job, not an outage; several suggest a broken LMS or catalogue);
-* ``REJECTIONS_PER_HOUR`` or more webhook deliveries were rejected or invalid in the last hour (a
-  store sending with the wrong secret, or someone probing the endpoint);
+* ``INVALID_PER_HOUR`` or more webhook deliveries were signed with their store's secret yet invalid in
+  the last hour (not what the source documents, or naming what the LMS cannot sell: an unmapped SKU);
 * a store has gone quiet while backfill keeps finding its orders: its last backfill recovered
   orders or refunds and no webhook came for ``COMMERCE_PLUGIN_BACKFILL_QUIET_HOURS`` — the store has
   likely disabled or deleted the webhook (see :class:`commerce_plugin.backfill_view.StoreActivity`);
@@ -21,6 +21,12 @@ stores cannot read it. The answer is 200 whenever the figures could be read — 
 review (``held_for_review``: paid less than their price, waiting for an operator), and the stores
 that signed with the deprecated v1 scheme in the last ``LEGACY_SIGNATURE_DAYS`` days
 (``legacy_signature_stores``), which must move to v2 before v1 is switched off.
+
+Nothing a stranger can send cheaply moves the status: every condition above needs a store's secret,
+an operator's change or the plugin's own work. Requests turned away unsigned or badly signed (or to
+an inactive store, or too large) are reported in ``deliveries_rejected_last_hour`` for information
+only, estimated from their hourly counts (:mod:`commerce_plugin.rejections`); a store sending with
+the wrong secret shows there, and as its orders stop arriving.
 """
 
 from datetime import timedelta
@@ -35,13 +41,12 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce_plugin import backfill_view, data
+from commerce_plugin import backfill_view, data, rejections
 from commerce_plugin.api.v1.permissions import IsStaffCaller
 from commerce_plugin.models import OrderLine, Store, WebhookDelivery
 
 FAILURES_PER_HOUR = 5
-REJECTIONS_PER_HOUR = 5
-REJECTED = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID)
+INVALID_PER_HOUR = 5
 REFUND_OVERRIDE = "commerce_plugin.lms.overrides.refund_seat"
 LEGACY_SIGNATURE_DAYS = 30
 
@@ -55,8 +60,8 @@ def refunds_may_double():
 
 def snapshot(now=None, activity=None) -> dict:
     """
-    The figures and the verdict: three aggregate queries, whatever the size of the tables or the
-    number of stores (two when the caller passes the stores' ``backfill_view.store_activity``).
+    The figures and the verdict: five aggregate queries, whatever the size of the tables or the
+    number of stores (four when the caller passes the stores' ``backfill_view.store_activity``).
     """
     now = now or timezone.now()
     hour_ago = now - timedelta(hours=1)
@@ -68,7 +73,7 @@ def snapshot(now=None, activity=None) -> dict:
         held=Count("pk", filter=Q(status=data.HELD)),
     )
     deliveries = WebhookDelivery.objects.filter(created__gte=hour_ago).aggregate(
-        rejected=Count("pk", filter=Q(verdict__in=REJECTED)),
+        invalid=Count("pk", filter=Q(verdict=WebhookDelivery.INVALID)),
         failed=Count("pk", filter=Q(verdict=WebhookDelivery.FAILED)),
     )
     oldest = int((now - lines["oldest"]).total_seconds()) if lines["oldest"] else None
@@ -84,10 +89,10 @@ def snapshot(now=None, activity=None) -> dict:
                 count=lines["failed"], limit=FAILURES_PER_HOUR
             )
         )
-    if deliveries["rejected"] >= REJECTIONS_PER_HOUR:
+    if deliveries["invalid"] >= INVALID_PER_HOUR:
         problems.append(
-            _("{count} webhook deliveries rejected in the last hour (limit {limit})").format(
-                count=deliveries["rejected"], limit=REJECTIONS_PER_HOUR
+            _("{count} signed webhook deliveries were invalid in the last hour (limit {limit})").format(
+                count=deliveries["invalid"], limit=INVALID_PER_HOUR
             )
         )
     quiet = [a.store.slug for a in (activity if activity is not None else backfill_view.store_activity(now)) if a.quiet]
@@ -129,7 +134,8 @@ def snapshot(now=None, activity=None) -> dict:
         "failed_last_hour": lines["failed"],
         "pending_registration": lines["pending"],
         "held_for_review": lines["held"],
-        "deliveries_rejected_last_hour": deliveries["rejected"],
+        "deliveries_rejected_last_hour": rejections.last_hour(now),
+        "deliveries_invalid_last_hour": deliveries["invalid"],
         "deliveries_failed_last_hour": deliveries["failed"],
         "quiet_stores": quiet,
         "legacy_signature_stores": legacy,
@@ -137,7 +143,7 @@ def snapshot(now=None, activity=None) -> dict:
         "thresholds": {
             "oldest_queued_seconds": queued_limit,
             "failed_last_hour": FAILURES_PER_HOUR,
-            "deliveries_rejected_last_hour": REJECTIONS_PER_HOUR,
+            "deliveries_invalid_last_hour": INVALID_PER_HOUR,
         },
         "checked_at": now.isoformat(),
     }

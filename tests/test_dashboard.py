@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from commerce_plugin import dashboard, deliveries, orders, routing
+from commerce_plugin import dashboard, deliveries, orders, rejections, routing
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
-from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
+from commerce_plugin.models import Order, OrderLine, RejectedTraffic, Store, WebhookDelivery
 from tests.factories import CourseFactory, StoreFactory, UserFactory
 
 DASHBOARD = "/admin/commerce_plugin/"
@@ -190,7 +190,9 @@ def test_a_user_who_is_not_staff_is_sent_to_the_admin_login(client, store):
 def test_webhook_deliveries_and_rejections_are_listed(client, db):
     woo = StoreFactory(slug="woo", kind=Store.WOOCOMMERCE)
     deliveries.receive("woo", {"X-WC-Webhook-Topic": "order.updated"}, b'{"id": 1}')  # unsigned
-    WebhookDelivery.objects.filter(store=woo).update(created=timezone.now() - timedelta(days=2))
+    two_days_ago = timezone.now() - timedelta(days=2)
+    WebhookDelivery.objects.filter(store=woo).update(created=two_days_ago)
+    RejectedTraffic.objects.filter(store=woo).update(window_start=two_days_ago.replace(minute=0, second=0))
     deliveries.receive("woo", {"X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Signature": "bad"}, b"{}")
 
     activity = dashboard.delivery_activity(timezone.now())
@@ -200,6 +202,20 @@ def test_webhook_deliveries_and_rejections_are_listed(client, db):
     assert [delivery.verdict for delivery in activity["problems"]] == ["rejected", "rejected"]
     assert page.count('class="commerce-delivery-rejected"') == 4  # latest, and latest problems
     assert escape(WebhookDelivery.objects.first().reason) in page
+
+
+def test_rejections_beyond_the_kept_sample_are_still_counted_on_the_dashboard_and_the_map(client, db):
+    woo = StoreFactory(slug="woo", kind=Store.WOOCOMMERCE)
+    for _ in range(30):
+        deliveries.receive("woo", {"X-WC-Webhook-Signature": "bad"}, b"{}")
+
+    activity = dashboard.delivery_activity(timezone.now())
+    page = operator(client, superuser=True).get(DASHBOARD).content.decode()
+
+    assert WebhookDelivery.objects.filter(store=woo).count() == rejections.SAMPLE_PER_DAY
+    assert activity["verdicts"] == [{"verdict": "rejected", "today": 30, "week": 30}]
+    assert "30 webhook deliveries rejected in the last hour" in page
+    assert escape('|"24 h: 0 orders · 0 failed · 30 rejected"|') in page
 
 
 def test_the_routing_picture_is_inline_and_its_mermaid_text_folded_away_below_it(client, db):
@@ -250,4 +266,6 @@ def test_the_figures_cost_the_same_few_queries_for_three_orders_or_thirty(store)
     for number in range(27):
         place(store, f"large-{number}", "failed", "queued")
 
-    assert queries() == few <= 10  # 10: the stores' webhooks and backfill runs (one query), v1 signers (one)
+    # 12: the stores' webhooks and backfill runs (one query), v1 signers (one), the hourly rejection
+    # counts (health's last hour, the verdicts' today and week: one each).
+    assert queries() == few <= 12

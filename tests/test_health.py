@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from commerce_plugin import deliveries, health, monitoring, orders
+from commerce_plugin import deliveries, health, monitoring, orders, rejections
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.models import OrderLine, Store
+from commerce_plugin.stores.signing import base64_hmac
 from tests.factories import StoreFactory, UserFactory
 
 HEALTH_URL = "/commerce-plugin/api/v1/health/"
@@ -30,9 +31,18 @@ def age(line, **delta):
     OrderLine.objects.filter(pk=line.pk).update(created=moment, modified=moment)
 
 
+def woo():
+    return Store.objects.filter(slug="woo").first() or StoreFactory(slug="woo", kind=Store.WOOCOMMERCE)
+
+
 def reject_a_webhook():
-    store = Store.objects.filter(slug="woo").first() or StoreFactory(slug="woo", kind=Store.WOOCOMMERCE)
-    deliveries.receive(store.slug, {"X-WC-Webhook-Signature": "forged"}, b"{}")
+    deliveries.receive(woo().slug, {"X-WC-Webhook-Signature": "forged"}, b"{}")
+
+
+def send_a_signed_invalid_webhook():
+    body = b"not json"
+    store = woo()
+    deliveries.receive(store.slug, {"X-WC-Webhook-Signature": base64_hmac(store.secret, body)}, body)
 
 
 def test_anonymous_pollers_get_401(db):
@@ -73,11 +83,12 @@ def test_the_figures_count_what_is_waiting_and_what_went_wrong_recently(staff_cl
     assert body["failed_last_hour"] == 1
     assert body["pending_registration"] == 1
     assert body["deliveries_rejected_last_hour"] == 1
+    assert body["deliveries_invalid_last_hour"] == 0
     assert (body["status"], body["problems"]) == ("ok", [])
     assert body["thresholds"] == {
         "oldest_queued_seconds": 600,
         "failed_last_hour": health.FAILURES_PER_HOUR,
-        "deliveries_rejected_last_hour": health.REJECTIONS_PER_HOUR,
+        "deliveries_invalid_last_hour": health.INVALID_PER_HOUR,
     }
 
 
@@ -107,11 +118,39 @@ def test_a_burst_of_failures_degrades_the_status(staff_client, store):
     assert "lines failed in the last hour" in body["problems"][0]
 
 
-def test_a_burst_of_rejected_webhooks_degrades_the_status(staff_client, db):
-    for _ in range(health.REJECTIONS_PER_HOUR):
+def test_what_strangers_post_unsigned_or_badly_signed_never_degrades_the_status(staff_client, db):
+    for _ in range(50):
         reject_a_webhook()
+    deliveries.receive(woo().slug, {}, b"{}")  # no signature at all
 
-    assert staff_client.get(HEALTH_URL).json()["status"] == "degraded"
+    body = staff_client.get(HEALTH_URL).json()
+
+    assert (body["status"], body["problems"]) == ("ok", [])
+    assert body["deliveries_rejected_last_hour"] == 51  # reported, for information
+
+
+def test_a_burst_of_signed_but_invalid_deliveries_degrades_the_status(staff_client, db):
+    for _ in range(health.INVALID_PER_HOUR):
+        send_a_signed_invalid_webhook()
+
+    body = staff_client.get(HEALTH_URL).json()
+
+    assert body["status"] == "degraded"
+    assert body["problems"] == ["5 signed webhook deliveries were invalid in the last hour (limit 5)"]
+    assert body["deliveries_invalid_last_hour"] == 5
+
+
+def test_rejections_of_the_last_hour_are_estimated_from_the_hourly_counts(db):
+    store = woo()
+    ten_past = timezone.now().replace(hour=10, minute=10, second=0, microsecond=0)
+    for _ in range(60):
+        rejections.count(store, 401, now=ten_past - timedelta(minutes=30))  # 9:40, in the previous hour
+    for _ in range(7):
+        rejections.count(store, 401, now=ten_past - timedelta(minutes=5))
+
+    # This hour's 7, and the previous hour's 60 as if spread over it: 50 of its minutes are in the hour.
+    assert health.snapshot(now=ten_past)["deliveries_rejected_last_hour"] == 7 + 50
+    assert health.snapshot(now=ten_past + timedelta(hours=1))["deliveries_rejected_last_hour"] == 6  # 7 × 50/60
 
 
 def test_the_verdict_is_reported_to_the_apm(staff_client, db):

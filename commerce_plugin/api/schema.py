@@ -22,7 +22,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from commerce_plugin import data
+from commerce_plugin import data, rejections
 from commerce_plugin.api.coordinator import CoordinatorFulfillSerializer
 from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer
 from commerce_plugin.models import WebhookDelivery
@@ -288,9 +288,12 @@ WEBHOOK_PATH = {
             "operationId": "webhooks_receive",
             "tags": ["webhooks"],
             "summary": "A store's webhook delivery (WooCommerce, Shopify, Stripe)",
-            "description": "Recorded first, then verified with the source's own signature scheme (the signature"
-            " is the authentication), de-duplicated on the source's delivery id, and acted on. The body is"
-            " exactly what the source sends.",
+            "description": "Verified with the source's own signature scheme (the signature is the"
+            " authentication), recorded, de-duplicated on the source's delivery id, and acted on. The body is"
+            " exactly what the source sends. Requests turned away (401, 403, 413) are counted per store and"
+            f" hour and only the first {rejections.SAMPLE_PER_DAY} a day per store are recorded; past"
+            f" {rejections.LIMIT_PER_MINUTE} in a minute per store they are answered 429. Correctly signed"
+            " deliveries are never limited.",
             "parameters": [
                 {"name": "store", "in": "path", "required": True, "schema": {"type": "string", "pattern": SLUG}},
                 *(
@@ -303,7 +306,10 @@ WEBHOOK_PATH = {
             "responses": {
                 "200": _outcome("Accepted, revoked, ignored, or a repeat of a delivery already handled."),
                 "400": _outcome("Authentic, but not what the source sends (not JSON, no order)."),
-                "401": _outcome("Missing or wrong signature: recorded as rejected, nothing acted on."),
+                "401": _outcome(
+                    "Missing or wrong signature: counted as rejected (`delivery` is null unless it was"
+                    f" among the store's first {rejections.SAMPLE_PER_DAY} today), nothing acted on."
+                ),
                 "403": _outcome("The store is inactive, or a filter step refused the order."),
                 "404": {
                     "description": "No store takes webhooks at this address.",
@@ -315,6 +321,19 @@ WEBHOOK_PATH = {
                     " `DATA_UPLOAD_MAX_MEMORY_SIZE` (unread, unrecorded: `delivery` is null)."
                 ),
                 "422": _outcome("Understood, but not something the LMS can fulfil (unknown SKU, no buyer)."),
+                "429": {
+                    **_outcome(
+                        f"Over {rejections.LIMIT_PER_MINUTE} requests turned away for this store in the current"
+                        " minute: this one, which failed verification too, was only counted. A correctly signed"
+                        " delivery is never answered 429."
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Seconds until the minute ends.",
+                            "schema": {"type": "integer"},
+                        }
+                    },
+                },
                 "500": _outcome("Recorded and kept for re-drive (an error of the plugin or the LMS); retry later."),
             },
         }

@@ -47,7 +47,8 @@ class WebhookView(View):
         # A failure's reason may quote internals: the source only learns that it was kept for re-drive.
         detail = outcome.reason if outcome.status_code < 500 else "Recorded; it will be re-processed."
         body = {"verdict": outcome.verdict, "delivery": outcome.delivery_id, "detail": detail}
-        return JsonResponse(body, status=outcome.status_code)
+        headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
+        return JsonResponse(body, status=outcome.status_code, headers=headers)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         allowed = super().http_method_not_allowed(request, *args, **kwargs)  # logged as Django does

@@ -2,7 +2,7 @@
 
 from commerce_plugin.models.backfill import BackfillRun
 from commerce_plugin.models.catalog import Product, ProductPrice, ProductSeat, Store
-from commerce_plugin.models.deliveries import WebhookDelivery
+from commerce_plugin.models.deliveries import RejectedTraffic, WebhookDelivery
 from commerce_plugin.models.orders import Order, OrderLine
 from commerce_plugin.models.payments import CheckoutSession, Refund
 
@@ -15,6 +15,7 @@ __all__ = [
     "ProductPrice",
     "ProductSeat",
     "Refund",
+    "RejectedTraffic",
     "Store",
     "WebhookDelivery",
 ]

@@ -62,3 +62,37 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.store.slug} {self.topic or 'delivery'} #{self.pk}"
+
+
+class RejectedTraffic(models.Model):
+    """
+    How many webhook requests to a store were turned away in one clock hour, by the status they got.
+
+    Requests that prove no knowledge of the store's secret (a bad or missing signature, an inactive
+    store, a body over the limit, and the 429s of the rejection limiter) are counted here rather than
+    each stored as a delivery, so what a stranger can post costs one row per store, hour and status
+    whatever its volume (:mod:`commerce_plugin.rejections`); only a few a day are kept whole as
+    rejected deliveries. ``commerce_purge`` deletes hours past the delivery retention.
+
+    .. no_pii: Counts and times only.
+    """
+
+    store = models.ForeignKey(Store, related_name="rejected_traffic", on_delete=models.CASCADE)
+    window_start = models.DateTimeField(help_text=_("Start of the clock hour counted (UTC)."))
+    status_code = models.PositiveSmallIntegerField(help_text=_("The HTTP status the requests got."))
+    count = models.PositiveIntegerField(default=0)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "window_start", "status_code"], name="commerce_rejected_store_window_status"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="commerce_rejected_window")]
+        ordering = ["-window_start", "store", "status_code"]
+        verbose_name = _("rejected webhook traffic")
+        verbose_name_plural = _("rejected webhook traffic")
+
+    def __str__(self):
+        return f"{self.store.slug} {self.window_start:%Y-%m-%d %H}:00 {self.status_code} ×{self.count}"

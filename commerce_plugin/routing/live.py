@@ -1,7 +1,7 @@
 """
 The runtime picture's figures: each configured store, and what came of its last 24 hours — orders
-received, lines failed, webhook deliveries turned away (rejected or invalid). Four aggregate queries
-whatever the number of stores or orders.
+received, lines failed, webhook deliveries turned away (rejected, counted by the hour, or invalid).
+Five aggregate queries whatever the number of stores or orders.
 """
 
 from datetime import timedelta
@@ -11,11 +11,10 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from commerce_plugin import data
+from commerce_plugin import data, rejections
 from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
 
 WINDOW = timedelta(hours=24)
-TURNED_AWAY = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID)
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -51,8 +50,8 @@ def store_figures(now=None) -> list:
     since = (now or timezone.now()) - WINDOW
     orders = _by_store(Order.objects.filter(created__gte=since), "store_id")
     failed = _by_store(OrderLine.objects.filter(status=data.FAILED, modified__gte=since), "order__store_id")
-    turned_away = WebhookDelivery.objects.filter(created__gte=since, verdict__in=TURNED_AWAY)
-    rejected = _by_store(turned_away, "store_id")
+    invalid = _by_store(WebhookDelivery.objects.filter(created__gte=since, verdict=WebhookDelivery.INVALID), "store_id")
+    rejected = rejections.counted_by_store(since)
     return [
         StoreFigures(
             slug=store.slug,
@@ -61,7 +60,7 @@ def store_figures(now=None) -> list:
             active=store.active,
             orders=orders.get(store.pk, 0),
             failed=failed.get(store.pk, 0),
-            rejected=rejected.get(store.pk, 0),
+            rejected=rejected.get(store.pk, 0) + invalid.get(store.pk, 0),
         )
         for store in Store.objects.only("slug", "name", "kind", "active").order_by("slug")
     ]

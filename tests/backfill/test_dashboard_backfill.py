@@ -153,4 +153,5 @@ def test_the_figures_cost_the_same_queries_for_one_store_or_ten(woo):
         past_run(store, hours_ago=2)
         webhook(store, hours_ago=3)
 
-    assert queries() == few == 5  # the stores' activity (once each), health's two aggregates, v1 signers
+    # The stores' activity (once each), health's two aggregates, the hourly rejection counts, v1 signers.
+    assert queries() == few == 6
