@@ -2,16 +2,20 @@
 
 from datetime import timedelta
 from io import StringIO
+from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from commerce_plugin import orders, retention
+from commerce_plugin import orders, rejections, retention
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.delivery_actions import HELD
-from commerce_plugin.models import Order, WebhookDelivery
+from commerce_plugin.models import Order, RejectedTraffic, WebhookDelivery
+from commerce_plugin.settings import common
 from tests.factories import StoreFactory
+from tests.stores.senders import post
 
 pytestmark = pytest.mark.django_db
 
@@ -106,18 +110,88 @@ def test_the_periodic_task_purges_with_the_setting(woo, settings):
     assert retention.purge_expired_deliveries() == 1
 
 
-def test_the_purge_is_scheduled_only_when_an_interval_is_set(settings):
-    settings.CELERYBEAT_SCHEDULE, settings.CELERY_BEAT_SCHEDULE = {}, {}
-    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = None
-    retention.schedule_purge()
-    assert settings.CELERY_BEAT_SCHEDULE == {}
+def test_the_purge_is_scheduled_daily_by_default_and_not_when_the_interval_is_none(settings):
+    class Defaults:
+        pass
 
-    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = 86400
+    common.plugin_settings(Defaults)
+    settings.CELERYBEAT_SCHEDULE, settings.CELERY_BEAT_SCHEDULE = {}, {}
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = Defaults.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS
     retention.schedule_purge()
 
     entry = {"task": "commerce_plugin.retention.purge_expired_deliveries", "schedule": 86400.0}
     assert settings.CELERY_BEAT_SCHEDULE == {"commerce_plugin.purge": entry}
     assert settings.CELERYBEAT_SCHEDULE == {"commerce_plugin.purge": entry}
+
+    settings.CELERYBEAT_SCHEDULE, settings.CELERY_BEAT_SCHEDULE = {}, {}
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = None
+    retention.schedule_purge()
+    assert settings.CELERY_BEAT_SCHEDULE == {}
+
+
+def test_hourly_counts_of_rejected_requests_go_with_the_deliveries(woo, settings):
+    settings.COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS = 30
+    now = timezone.now()
+    for days, hours in ((31, 1), (31, 2), (29, 0)):
+        rejections.count(woo, 401, now=now - timedelta(days=days, hours=hours))
+    assert retention.purge_deliveries(dry_run=True).counts == 2
+
+    out, _ = run()
+
+    assert out.strip() == "deleted 0 deliveries older than 30 days and 2 hourly counts of rejected requests"
+    assert list(RejectedTraffic.objects.values_list("count", flat=True)) == [1]
+
+
+@pytest.fixture
+def queued_purges(settings):
+    """The purge as the webhook endpoint queues it on a platform with a broker (no beat, as in Tutor)."""
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = 86400
+    with (
+        mock.patch.object(retention.enqueue, "runs_inline", return_value=False),
+        mock.patch.object(retention.purge_expired_deliveries, "apply_async") as apply_async,
+    ):
+        yield apply_async
+
+
+def test_deliveries_queue_the_purge_once_an_interval_where_no_beat_runs(client, woo, queued_purges):
+    for _ in range(3):
+        post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+
+    assert queued_purges.call_count == 1
+    assert queued_purges.call_args.kwargs["queue"] is None  # the LMS's default queue, as fulfillment
+
+    cache.delete(retention.PURGE_DUE_KEY)  # the interval has passed
+    post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+    assert queued_purges.call_count == 2
+
+
+def test_a_purge_run_by_beat_spares_the_endpoint_queuing_another(client, woo, queued_purges):
+    retention.purge_expired_deliveries()
+
+    post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+
+    assert queued_purges.call_count == 0
+
+
+def test_a_broker_that_is_down_leaves_the_purge_to_a_later_delivery(client, woo, queued_purges):
+    queued_purges.side_effect = ConnectionError("broker down")
+    response = post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+    queued_purges.side_effect = None
+
+    post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+
+    assert response.status_code == 401
+    assert queued_purges.call_count == 2
+
+
+def test_no_purge_is_queued_without_an_interval_or_inside_the_request(client, woo, settings, queued_purges):
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = None
+    post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = 86400
+    with mock.patch.object(retention.enqueue, "runs_inline", return_value=True):  # eager Celery: not in a request
+        post(client, woo.slug, b"{}", {"X-WC-Webhook-Signature": "forged"})
+
+    assert queued_purges.call_count == 0
 
 
 def test_an_order_outlives_the_deliveries_that_made_it(woo, course, learner, settings):

@@ -47,8 +47,9 @@ DEFAULTS = {
     # Never deleted: deliveries still awaiting re-drive (failed, invalid, unfinished) and refunds held
     # for an order that has not arrived; an order keeps its own copy of the request that made it.
     "COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS": 90,
-    # Run the purge from Celery beat every this many seconds (None: only the management command).
-    "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS": None,
+    # Purge every this many seconds: from Celery beat where one runs, else queued by the webhook
+    # endpoint for the workers at most this often (None: only the management command).
+    "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS": 24 * 3600,
     # Backfill: read paid orders and refunds back from each store's API (stores with API credentials
     # whose adapter can), for webhooks that never came. Run it from Celery beat every this many
     # seconds (None: only commerce_backfill and the store admin's action), reading this far back

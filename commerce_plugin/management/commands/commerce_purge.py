@@ -1,6 +1,7 @@
 """
 ``manage.py commerce_purge [--older-than DAYS] [--dry-run]``: delete webhook deliveries past their
-retention (``COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS``), keeping those an order may still need.
+retention (``COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS``), keeping those an order may still need, and
+the hourly counts of rejected requests as old.
 Safe to run at any time, e.g. from cron; see :mod:`commerce_plugin.retention` for what is kept.
 """
 
@@ -44,6 +45,7 @@ def _summary(result):
     noun = "delivery" if result.total == 1 else "deliveries"
     text = f"{verb} {result.total} {noun} older than {result.days} days"
     text += f" ({by_verdict})" if by_verdict else ""
+    text += f" and {result.counts} hourly counts of rejected requests" if result.counts else ""
     kept = {
         "awaiting re-drive": result.redrivable,
         "unfinished": result.unfinished,
