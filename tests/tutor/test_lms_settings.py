@@ -38,6 +38,14 @@ def test_lms_uses_the_real_lms_backend_and_the_queue_tutors_worker_consumes(defa
     assert settings["COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS"] is None
 
 
+@pytest.mark.parametrize("relative", SETTINGS)
+def test_old_webhook_deliveries_are_purged_daily_by_default_though_tutor_runs_no_beat(default_root, relative):
+    # The LMS plugin's webhook endpoint queues the purge for lms-worker this often (tests/test_retention.py).
+    settings = commerce_settings(default_root, relative)
+
+    assert settings["COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS"] == 86400
+
+
 def test_fulfillment_queue_is_one_the_lms_worker_container_listens_to(default_root):
     compose = default_root.file("env/local/docker-compose.prod.yml")
     worker = compose.split("lms-worker:", 1)[1].split("cms-worker:", 1)[0]

@@ -53,6 +53,9 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_CELERY_QUEUE": LMS_DEFAULT_QUEUE,
     # None: no periodic sweep (Tutor runs no Celery beat); see the README for cron.
     "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS": None,
+    # Purge old webhook deliveries daily: with no Celery beat, the webhook endpoint queues the purge
+    # for lms-worker at most this often. null: only `commerce_purge` (from cron).
+    "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS": 24 * 3600,
     # Stripe checkout: the LMS's Upgrade buttons lead to the plugin, which takes the payment.
     "COMMERCE_PLUGIN_STRIPE_CHECKOUT": False,
     "COMMERCE_PLUGIN_STRIPE_API_KEY": "",
