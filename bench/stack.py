@@ -1,6 +1,7 @@
 """
 Everything the benchmark starts, and its clean-up: a throwaway MariaDB database, a Redis broker
-database claimed like the integration tests claim theirs (so a concurrent test run never shares it),
+database claimed as the integration tests claim theirs (one of ``COMMERCE_REDIS_DBS`` that is empty
+or the project's, so a concurrent test run never shares it and no one else's is emptied),
 gunicorn serving the sandbox, and Celery prefork workers. Without MariaDB or Redis it falls back to
 SQLite with tasks run in-process, and says so: those figures are not the Tutor-like ones.
 
@@ -15,13 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from demo import redis_databases
 from demo.processes import REPO, Process, Sandbox, free_port, http, redis_answers, wait_for
 
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "passwd": ""}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-# The integration tests' pool and claim key: whoever claims a database first owns it for the run.
-REDIS_DBS = range(5, 16)
-CLAIM_KEY = "commerce_plugin_it:claimed"
 # One server configuration for the plugin and the baseline alike: a worker per core, threads for waits.
 GUNICORN_WORKERS, GUNICORN_THREADS = 2, 8
 STORE, SKU = "bench-shop", "BENCH-SKU"
@@ -49,15 +48,8 @@ def probe_services():
 
 
 def claim_redis_db():
-    """``(client, db)`` of a Redis database from the pool no one else has claimed, now ours."""
-    import redis  # pylint: disable=import-outside-toplevel
-
-    token = secrets.token_hex(8)
-    for db in REDIS_DBS:
-        client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db)
-        if client.set(CLAIM_KEY, token, nx=True, ex=3600):
-            return client, db
-    raise RuntimeError(f"every Redis database {REDIS_DBS.start}-{REDIS_DBS.stop - 1} is claimed by another run")
+    """A Redis database of ``COMMERCE_REDIS_DBS`` that is empty or the project's, now this run's."""
+    return redis_databases.claim(redis_databases.pool(), REDIS_HOST, REDIS_PORT, redis_databases.POOL_SETTING)
 
 
 def _gunicorn(app, port):
@@ -83,7 +75,8 @@ class Stack:
         self.real, self.fallback_reason = probe_services()
         self.database = f"commerce_plugin_bench_{secrets.token_hex(4)}"
         self.secret = secrets.token_urlsafe(32)
-        self.redis = self.redis_db = None
+        self.redis = self.redis_db = self.broker = None
+        self.created = False
         self.processes = []
         self.base_url = self.server = None
         WORKDIR.mkdir(parents=True, exist_ok=True)
@@ -97,6 +90,7 @@ class Stack:
         if self.real:
             with contextlib.closing(_mysql()) as connection:
                 connection.cursor().execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4")
+            self.created = True
             self._claim_redis_db()
             env = {
                 "SANDBOX_DB": "mysql",
@@ -124,8 +118,8 @@ class Stack:
         return f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}" if self.redis_db is not None else None
 
     def _claim_redis_db(self):
-        self.redis, self.redis_db = claim_redis_db()
-        self.flush_broker()
+        self.broker = claim_redis_db()  # emptied as it is claimed
+        self.redis, self.redis_db = self.broker.client, self.broker.db
 
     def flush_broker(self):
         """
@@ -134,10 +128,8 @@ class Stack:
         lines from the database, not only from the broker, so the acceptance phase's thousands of
         lines (accepted with the workers off) would otherwise be drained inside the next phase.
         """
-        if self.redis is not None:
-            for key in self.redis.scan_iter():
-                if key != CLAIM_KEY.encode():
-                    self.redis.delete(key)
+        if self.broker is not None:
+            self.broker.empty()
         from django.apps import apps  # pylint: disable=import-outside-toplevel
 
         if apps.ready:
@@ -234,11 +226,12 @@ class Stack:
 
             connections.close_all()
         if self.real:
-            with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
-                connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
-            if self.redis is not None:
+            if self.created:
+                with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
+                    connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
+            if self.broker is not None:
                 with contextlib.suppress(Exception):
-                    self.redis.flushdb()
+                    self.broker.release()
         else:
             with contextlib.suppress(OSError):
                 Path(WORKDIR / f"{self.database}.sqlite3").unlink()
@@ -256,7 +249,8 @@ class Coordinator:
     def __init__(self, stack):
         self.stack = stack
         self.database = f"{stack.database}_coordinator"
-        self.redis = self.redis_db = None
+        self.redis = self.redis_db = self.broker = None
+        self.created = False
         self.server = self.worker = None
         self.base_url = None
         self.env = None
@@ -264,8 +258,9 @@ class Coordinator:
     def start(self):
         with contextlib.closing(_mysql()) as connection:
             connection.cursor().execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4")
-        self.redis, self.redis_db = claim_redis_db()
-        self.flush_broker()
+        self.created = True
+        self.broker = claim_redis_db()  # emptied as it is claimed
+        self.redis, self.redis_db = self.broker.client, self.broker.db
         self.env = {
             **self.stack.sandbox.env,
             "DJANGO_SETTINGS_MODULE": "bench.coordinator.settings",
@@ -329,9 +324,7 @@ class Coordinator:
         self.worker = None
 
     def flush_broker(self):
-        for key in self.redis.scan_iter():
-            if key != CLAIM_KEY.encode():
-                self.redis.delete(key)
+        self.broker.empty()
 
     def close(self):
         """Stop both processes, drop the database, empty and release the broker db; never raises."""
@@ -339,8 +332,9 @@ class Coordinator:
             if process is not None and not process.stopped:
                 with contextlib.suppress(Exception):
                     process.stop()
-        with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
-            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
-        if self.redis is not None:
+        if self.created:
+            with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
+                connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
+        if self.broker is not None:
             with contextlib.suppress(Exception):
-                self.redis.flushdb()
+                self.broker.release()

@@ -242,17 +242,3 @@ class Sandbox:
             if not process.stopped:
                 process.stop()
         self.processes.clear()
-
-
-def redis_flushdb(host, port, db, timeout=2.0):
-    """Empty one Redis database (inline commands over a bare socket)."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(f"SELECT {int(db)}\r\nFLUSHDB\r\n".encode())
-        answer = b""
-        while answer.count(b"\r\n") < 2:
-            chunk = sock.recv(64)
-            if not chunk:
-                break
-            answer += chunk
-    if answer != b"+OK\r\n+OK\r\n":
-        raise RuntimeError(f"Redis FLUSHDB of db {db} answered {answer!r}")

@@ -5,8 +5,10 @@ worker fulfils it, the learner ends up enrolled in the paid mode.
 
 Everything lives in ``.sandbox/demo`` (SQLite, the local LMS stand-in) and is rebuilt on each run.
 With Redis on 127.0.0.1:6379 (``DEMO_REDIS_PORT``) a real ``celery -A sandbox worker`` fulfils the
-order, on broker database ``DEMO_REDIS_DB`` (default 4, emptied first; the integration tests claim
-5-15); without Redis the server runs the tasks eagerly itself.
+order, on broker database 4, or the first of 5-15 that is free (``DEMO_REDIS_DB`` names one): a
+database that is empty or the project's (``demo/redis_databases.py``), emptied before and after.
+Without Redis, or when every one holds someone else's keys (left alone), the server runs the tasks
+eagerly itself, and says why.
 Exits 0 only if the order was fulfilled; stops every process it started either way.
 """
 
@@ -23,13 +25,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: the repository is the import root, as for manage.py
 
-from demo.processes import ORDERS_PATH, Sandbox, redis_answers, redis_flushdb, signed, wait_for  # noqa: E402
+from demo import redis_databases  # noqa: E402
+from demo.processes import ORDERS_PATH, Sandbox, redis_answers, signed, wait_for  # noqa: E402
 
 STORE, SKU = "demo-shop", "PY101-VERIFIED"
 COURSE = "course-v1:DemoX+PY101+2026"
 LEARNER, EMAIL = "ada", "ada@example.com"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", int(os.environ.get("DEMO_REDIS_PORT", "6379"))
-REDIS_DB = int(os.environ.get("DEMO_REDIS_DB", "4"))
+# The broker database: 4, or the first of the tests' 5-15 that is free; DEMO_REDIS_DB=<n> names one.
+REDIS_DBS = redis_databases.parse(os.environ.get("DEMO_REDIS_DB") or "4,5-15")
 FULFIL_TIMEOUT = 60
 DONE = {"fulfilled", "failed", "revoked"}
 
@@ -63,14 +67,14 @@ def main():
         "SANDBOX_BROKER_URL": None,
         "SANDBOX_LOG_LEVEL": "INFO",
     }
-    use_worker = redis_answers(REDIS_HOST, REDIS_PORT) and find_spec("redis") is not None
+    broker, eager_because = claim_broker()
+    use_worker = broker is not None
     if use_worker:
-        env["SANDBOX_BROKER_URL"] = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
-        redis_flushdb(REDIS_HOST, REDIS_PORT, REDIS_DB)  # no stale tasks from an earlier run's database
+        env["SANDBOX_BROKER_URL"] = broker.url
     sandbox = Sandbox(env, log_dir=workdir / "logs")
-    _setup_django(sandbox.env)
 
     try:
+        _setup_django(sandbox.env)
         step(f"Sandbox in {workdir.relative_to(REPO)} (SQLite, local LMS stand-in): migrate")
         sandbox.manage("migrate", "--noinput")
 
@@ -99,7 +103,7 @@ def main():
             worker = sandbox.start_worker()
             print(f"worker: real celery worker on {env['SANDBOX_BROKER_URL']} (celery -A sandbox worker)")
         else:
-            print(f"worker: eager (Redis not reachable on {REDIS_HOST}:{REDIS_PORT}; the server runs tasks itself)")
+            print(f"worker: none, the server runs the tasks itself ({eager_because})")
 
         order_number = f"D-{int(time.time())}"
         payload = {
@@ -147,18 +151,39 @@ def main():
         if not all(line["status"] == "fulfilled" for line in order["lines"]):
             return _fail(sandbox, "a line was not fulfilled")
         step(f"Done in {time.monotonic() - started:.1f}s: order {order_number} fulfilled.")
-        print(reuse_instructions(workdir, secret))
+        print(reuse_instructions(workdir, secret, broker.url if use_worker else None))
         return 0
     finally:
         sandbox.stop_all()
+        if use_worker:
+            broker.release()
 
 
-def reuse_instructions(workdir, secret):
+def claim_broker():
+    """
+    ``(claimed Redis database, "")`` for the worker, or ``(None, why the tasks run eagerly)``.
+
+    A database is used only if it is empty or the project's: one holding anyone else's keys is never
+    emptied, and the demo runs without a worker when none is free.
+    """
+    if not redis_answers(REDIS_HOST, REDIS_PORT):
+        return None, f"Redis is not reachable on {REDIS_HOST}:{REDIS_PORT}"
+    if find_spec("redis") is None:
+        return None, "the redis package is not installed"
+    try:
+        return redis_databases.claim(REDIS_DBS, REDIS_HOST, REDIS_PORT, setting="DEMO_REDIS_DB=<n>"), ""
+    except redis_databases.NoDatabase as exc:
+        return None, str(exc)
+
+
+def reuse_instructions(workdir, secret, broker_url=None):
     """
     How to keep using the demo's sandbox by hand: its store, secret and the commands that serve it.
 
     Shown at the end of a successful run, because the store's secret is generated for each run and
-    printed nowhere else; the sandbox stays until the next ``make demo`` rebuilds it.
+    printed nowhere else; the sandbox stays until the next ``make demo`` rebuilds it. ``broker_url``
+    is the Redis database this run's worker used, if it had one: the last line says where this run's
+    tasks ran, and that the commands shown run them inside the server.
     """
     python = _from_repo(Path(sys.executable))
     gunicorn = _from_repo(Path(sys.executable).parent / "gunicorn")
@@ -174,7 +199,13 @@ def reuse_instructions(workdir, secret):
             f"  # or, several processes: {gunicorn} sandbox.wsgi -b 127.0.0.1:8000 --workers 2",
             "dashboard: http://127.0.0.1:8000/admin/commerce_plugin/ (log in as the superuser)",
             f"orders:    POST http://127.0.0.1:8000{ORDERS_PATH} signed with the secret above",
-            "Tasks run inside the server (no broker); the README's 'Running the sandbox yourself' has more.",
+            (
+                f"This run's tasks went through Redis ({broker_url}) to a celery worker; the commands above run "
+                "them inside the server (no broker, no worker)."
+                if broker_url
+                else "This run's tasks ran inside the server (no broker, no worker), as with the commands above."
+            ),
+            "The README's 'Running the sandbox yourself' has more, a real worker included.",
         ]
     )
 

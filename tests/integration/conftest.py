@@ -18,15 +18,13 @@ import signal
 import MySQLdb
 import MySQLdb.cursors
 import pytest
-import redis
 
+from demo import redis_databases
 from demo.processes import ORDERS_PATH, Sandbox, redis_answers, signed, wait_for
 from tests.integration.helpers import eventually
 
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "passwd": ""}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-REDIS_DBS = range(5, 16)  # one is claimed per run, so two runs on one machine never share a broker
-CLAIM_KEY = "commerce_plugin_it:claimed"
 VISIBILITY_TIMEOUT = 5
 STORE = "it-shop"
 DONE = {"fulfilled", "failed", "revoked"}
@@ -56,16 +54,12 @@ def _mysql(database=None):
 
 
 def _claim_redis_db():
-    token = secrets.token_hex(8)
-    for db in REDIS_DBS:
-        client = redis.Redis(REDIS_HOST, REDIS_PORT, db=db)
-        if client.set(CLAIM_KEY, token, nx=True, ex=3600):
-            for key in client.scan_iter():
-                if key != CLAIM_KEY.encode():
-                    client.delete(key)
-            return db, client
-    _unavailable(f"every Redis database {REDIS_DBS.start}-{REDIS_DBS.stop - 1} is claimed by another run")
-    return None
+    """One of ``COMMERCE_REDIS_DBS`` (default 5-15) that is empty or the project's, for this run alone."""
+    try:
+        return redis_databases.claim(redis_databases.pool(), REDIS_HOST, REDIS_PORT, redis_databases.POOL_SETTING)
+    except redis_databases.NoDatabase as exc:
+        _unavailable(str(exc))
+        return None
 
 
 class Stack:
@@ -187,27 +181,29 @@ def stack(tmp_path_factory):
         _unavailable(f"MariaDB is not reachable on {MYSQL['host']}:{MYSQL['port']} as {MYSQL['user']}: {exc}")
 
     database = f"commerce_plugin_it_{secrets.token_hex(4)}"
-    redis_db, broker = _claim_redis_db()
+    broker = _claim_redis_db()
     workdir = tmp_path_factory.mktemp("sandbox")
     secret = secrets.token_urlsafe(24)
     sandbox = Sandbox(
         {
             "SANDBOX_DB": "mysql",
             "SANDBOX_DB_NAME": database,
-            "SANDBOX_BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
+            "SANDBOX_BROKER_URL": broker.url,
             "SANDBOX_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "SANDBOX_DIR": str(workdir),
             "SANDBOX_LOG_LEVEL": "INFO",
         },
         log_dir=workdir / "logs",
     )
-    stack = Stack(sandbox, database, broker, secret)
+    stack = Stack(sandbox, database, broker.client, secret)
+    created = []
 
     def clean_up():
         sandbox.stop_all()
-        with contextlib.closing(_mysql()) as connection:
-            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
-        broker.flushdb()
+        if created:  # only the database this run made: a CREATE that failed names someone else's
+            with contextlib.closing(_mysql()) as connection:
+                connection.cursor().execute(f"DROP DATABASE IF EXISTS `{database}`")
+        broker.release()
 
     def terminated(signum, frame):  # CI's timeout: leave no worker, server or database behind
         clean_up()
@@ -218,6 +214,7 @@ def stack(tmp_path_factory):
     try:
         with contextlib.closing(_mysql()) as connection:
             connection.cursor().execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
+        created.append(database)
         sandbox.manage("migrate", "--noinput")
         sandbox.shell(SEED.format(store=STORE, secret=secret, learners=LEARNERS, courses=COURSES))
         _, stack.base_url = sandbox.start_server()
