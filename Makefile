@@ -96,13 +96,11 @@ $(BROWSER_STAMP): requirements/browser.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements/browser.txt
 	touch $(BROWSER_STAMP)
 
-browser-env: $(BROWSER_STAMP) ## playwright in .venv, and Debian's chromium (apt-get; sudo if not root) when missing
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
-		$$sudo apt-get update -qq && \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null; \
-	fi
+# Installing chromium changes the machine: the script says what it will run before it runs it, and
+# outside CI refuses to upgrade or remove any package already installed (tests/test_browser_env.py).
+CHROMIUM := /usr/bin/chromium
+browser-env: $(BROWSER_STAMP) ## playwright in .venv, and Debian's chromium when missing (apt-get, sudo if not root; never upgrades installed packages outside CI)
+	@bash tests/browser/install_chromium.sh $(CHROMIUM)
 
 test-browser: browser-env ## real-browser tests (headless chromium): admin dashboard, retry, learner checkout
 	COMMERCE_BROWSER_REQUIRED=1 $(PY) -m pytest -m browser -rs --durations=5 tests/browser
