@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from commerce_plugin import deliveries
 from commerce_plugin.admin import OrderAdmin, ReadOnlyAdmin
 from commerce_plugin.admin_cells import delivery_reason
-from commerce_plugin.models import WebhookDelivery
+from commerce_plugin.models import RejectedTraffic, WebhookDelivery
 
 
 @admin.register(WebhookDelivery)
@@ -119,3 +119,16 @@ class DeliveryInline(admin.TabularInline):
 
 # The order page shows its delivery log (admin.py imports this module after OrderAdmin).
 OrderAdmin.inlines = [*OrderAdmin.inlines, DeliveryInline]
+
+
+@admin.register(RejectedTraffic)
+class RejectedTrafficAdmin(ReadOnlyAdmin):
+    """
+    What was turned away without being stored: one row per store, clock hour and status, so an
+    operator sees a flood (or a store sending with the wrong secret) without a row per request.
+    """
+
+    list_display = ["store", "window_start", "status_code", "count", "last_seen"]
+    list_filter = ["status_code", "store", "window_start"]
+    list_select_related = ["store"]
+    date_hierarchy = "window_start"

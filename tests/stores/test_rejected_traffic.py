@@ -125,3 +125,13 @@ def test_without_a_cache_nothing_is_limited_or_kept_and_everything_is_counted(wo
     assert {response.status_code for response in answers} == {401}
     assert deliveries(woo_store) == []
     assert counts(woo_store) == [(401, LIMIT + 5)]
+
+
+def test_the_operator_sees_the_hourly_counts_in_admin(woocommerce, woo_store, moment, admin_client):
+    forge(woocommerce, 3)
+
+    page = admin_client.get("/admin/commerce_plugin/rejectedtraffic/")
+
+    assert page.status_code == 200
+    row = page.content.decode().split('class="field-status_code">401</td>')[1].split("</tr>")[0]
+    assert '<td class="field-count">3</td>' in row
