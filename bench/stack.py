@@ -19,7 +19,7 @@ from pathlib import Path
 from demo import redis_databases
 from demo.processes import REPO, Process, Sandbox, free_port, http, redis_answers, wait_for
 
-MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "passwd": ""}
+MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 # One server configuration for the plugin and the baseline alike: a worker per core, threads for waits.
 GUNICORN_WORKERS, GUNICORN_THREADS = 2, 8
@@ -29,9 +29,11 @@ WORKDIR = REPO / ".sandbox" / "bench"
 
 
 def _mysql():
-    import MySQLdb  # pylint: disable=import-outside-toplevel
+    from sandbox.mysql_driver import MySQLdb, connect_options  # pylint: disable=import-outside-toplevel
 
-    return MySQLdb.connect(**MYSQL, charset="utf8mb4", autocommit=True, connect_timeout=3)
+    return MySQLdb.connect(
+        **MYSQL, **connect_options(MYSQL["host"]), charset="utf8mb4", autocommit=True, connect_timeout=3
+    )
 
 
 def probe_services():

@@ -60,6 +60,8 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 
 if os.environ.get("SANDBOX_DB", "sqlite") == "mysql":
+    from sandbox.mysql_driver import connect_options  # mysqlclient if installed, else PyMySQL as MySQLdb
+
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.mysql",
@@ -68,7 +70,7 @@ if os.environ.get("SANDBOX_DB", "sqlite") == "mysql":
             "PASSWORD": os.environ.get("SANDBOX_DB_PASSWORD", ""),
             "HOST": os.environ.get("SANDBOX_DB_HOST", "127.0.0.1"),
             "PORT": os.environ.get("SANDBOX_DB_PORT", "3306"),
-            "OPTIONS": {"charset": "utf8mb4"},
+            "OPTIONS": {"charset": "utf8mb4", **connect_options(os.environ.get("SANDBOX_DB_HOST", "127.0.0.1"))},
             "ATOMIC_REQUESTS": True,  # as the LMS runs
             "TEST": {"NAME": os.environ.get("SANDBOX_DB_NAME", "commerce_plugin") + "_test"},
         }

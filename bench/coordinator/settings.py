@@ -7,6 +7,7 @@ the Coordinator obtains its token from the LMS's OAuth2 provider, which signs wi
 
 import os
 
+from sandbox.mysql_driver import connect_options  # mysqlclient (make bench installs it), else PyMySQL
 from sandbox.settings import JWT_AUTH  # noqa: F401  the LMS's issuer, audience and key
 
 SECRET_KEY = "bench-coordinator-not-secret"
@@ -34,7 +35,7 @@ DATABASES = {
         "PASSWORD": "",
         "HOST": "127.0.0.1",
         "PORT": "3306",
-        "OPTIONS": {"charset": "utf8mb4"},
+        "OPTIONS": {"charset": "utf8mb4", **connect_options("127.0.0.1")},
     }
 }
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}

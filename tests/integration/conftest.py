@@ -15,15 +15,14 @@ import re
 import secrets
 import signal
 
-import MySQLdb
-import MySQLdb.cursors
 import pytest
 
 from demo import redis_databases
 from demo.processes import ORDERS_PATH, Sandbox, redis_answers, signed, wait_for
+from sandbox.mysql_driver import MySQLdb, connect_options
 from tests.integration.helpers import eventually
 
-MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "passwd": ""}
+MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 VISIBILITY_TIMEOUT = 5
 STORE = "it-shop"
@@ -50,7 +49,14 @@ def _unavailable(reason):
 
 
 def _mysql(database=None):
-    return MySQLdb.connect(**MYSQL, db=database or "", charset="utf8mb4", autocommit=True, connect_timeout=3)
+    return MySQLdb.connect(
+        **MYSQL,
+        **connect_options(MYSQL["host"]),
+        database=database or "",
+        charset="utf8mb4",
+        autocommit=True,
+        connect_timeout=3,
+    )
 
 
 def _claim_redis_db():

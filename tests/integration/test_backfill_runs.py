@@ -37,7 +37,7 @@ from commerce_plugin import backfill_runs
 from commerce_plugin.models import Store
 
 database = settings.DATABASES["default"]["NAME"]
-watch = MySQLdb.connect(host="127.0.0.1", port=3306, user="root", passwd="", db=database, autocommit=True)
+watch = MySQLdb.connect(host="127.0.0.1", port=3306, user="root", password="", database=database, autocommit=True)
 close_stalled = backfill_runs.close_stalled
 
 
