@@ -98,9 +98,12 @@ def test_mode_changed_since_fulfillment_is_not_downgraded(store, course, learner
     signed_client.post(ORDERS_URL, order_payload())
     LocalEnrollment.objects.filter(user=learner, course=course).update(mode="audit")
 
-    revoke(staff_client)
+    response = revoke(staff_client)
 
-    assert enrollment(learner, course).is_active
+    assert response.status_code == 200
+    assert response.json()["lines"][0]["status"] == "revoked"
+    seat = enrollment(learner, course)
+    assert (seat.mode, seat.is_active) == ("audit", True)
 
 
 def test_revoking_a_queued_line_stops_its_fulfillment(store, course, learner, signed_client, staff_client, no_worker):
