@@ -98,7 +98,10 @@ def test_a_found_order_is_the_order_updated_delivery_its_webhook_would_have_been
 def test_reading_an_unchanged_order_again_gives_the_same_source_id(woo, woo_store):
     woo.orders = [woo_order(727)]
 
-    assert backfill(woo_store) == backfill(woo_store)
+    first = backfill(woo_store)
+
+    assert [f.source_id for f in first] == ["backfill:727:2026-03-02T00:00:00"]
+    assert backfill(woo_store) == first
 
 
 def test_a_429_is_retried_after_the_retry_after_seconds(woo, woo_store):
