@@ -241,5 +241,13 @@ def test_a_broken_adapter_stops_the_app_at_startup(entry_points):
         apps.get_app_config("commerce_plugin").ready()
 
 
-def test_startup_passes_when_every_adapter_is_sound():
-    stores.check_adapters()  # the installed ones, as the app's ready() runs it
+def test_startup_loads_every_installed_adapter_under_its_entry_points_name():
+    stores.adapters.cache_clear()
+
+    apps.get_app_config("commerce_plugin").ready()
+
+    assert stores.adapters.cache_info().currsize == 1  # ready() read the registry, deliveries will not
+    loaded = stores.adapters()
+    assert set(loaded) == {entry_point.name for entry_point in stores._entry_points()}
+    assert {"woocommerce", "shopify", "stripe", "razorpay"} <= set(loaded)
+    assert {kind: adapter.kind for kind, adapter in loaded.items()} == {kind: kind for kind in loaded}
