@@ -1,5 +1,6 @@
 """The LMS settings Tutor renders with the plugin: what the LMS plugin needs to run inside Tutor."""
 
+import ast
 import re
 
 import pytest
@@ -23,10 +24,32 @@ def commerce_settings(root, relative):
     return namespace
 
 
+def module_level_values(text, relative):
+    """Compile the whole rendered file; what its module level finally assigns to each name (literals only)."""
+    tree = compile(text, relative, "exec", flags=ast.PyCF_ONLY_AST)
+    compile(tree, relative, "exec")
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    try:
+                        values[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        values[target.id] = ast.unparse(node.value)
+    return values
+
+
 @pytest.mark.parametrize("relative", SETTINGS)
-def test_rendered_lms_settings_are_valid_python(default_root, stripe_root, relative):
-    for root in (default_root, stripe_root):
-        compile(root.file(relative), relative, "exec")
+def test_rendered_lms_settings_compile_and_end_with_the_plugins_values(default_root, stripe_root, relative):
+    for root, stripe in ((default_root, False), (stripe_root, True)):
+        values = module_level_values(root.file(relative), relative)
+
+        ours = {name: value for name, value in commerce_settings(root, relative).items() if name.isupper()}
+        assert {"COMMERCE_PLUGIN_LMS_BACKEND", "COMMERCE_PLUGIN_CELERY_QUEUE"} <= set(ours)
+        assert set(OVERRIDES) <= set(ours) if stripe else not set(OVERRIDES) & set(ours)
+        assert {name: values.get(name) for name in ours} == ours  # nothing later in the file undoes them
+        assert values["COMMERCE_PLUGIN_LMS_BACKEND"] == "platform"
 
 
 @pytest.mark.parametrize("relative", SETTINGS)
