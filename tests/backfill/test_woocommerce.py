@@ -1,10 +1,13 @@
 """WooCommerce backfill: reading paid and refunded orders from REST API v3, against a local stand-in."""
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 import requests
+from urllib3.util import retry as urllib3_retry
 
 from commerce_plugin.stores import Envelope, Fulfil, Revoke
 from commerce_plugin.stores.woocommerce import ADAPTER
@@ -104,7 +107,15 @@ def test_reading_an_unchanged_order_again_gives_the_same_source_id(woo, woo_stor
     assert backfill(woo_store) == first
 
 
-def test_a_429_is_retried_after_the_retry_after_seconds(woo, woo_store):
+@pytest.fixture
+def waits(monkeypatch):
+    """The pauses the session's retry asks for, in seconds, recorded instead of slept."""
+    asked = []
+    monkeypatch.setattr(urllib3_retry, "time", SimpleNamespace(sleep=asked.append, time=time.time))
+    return asked
+
+
+def test_a_429_is_retried_after_the_retry_after_seconds(woo, woo_store, waits):
     woo.orders = [woo_order(727)]
     woo.throttle, woo.retry_after = 1, "1"
 
@@ -113,19 +124,22 @@ def test_a_429_is_retried_after_the_retry_after_seconds(woo, woo_store):
     assert [f.payload["id"] for f in found] == [727]
     first, retried = woo.requests[:2]
     assert first["query"] == retried["query"]
-    assert retried["at"] - first["at"] >= timedelta(seconds=1)
+    assert waits == [1.0]
 
 
-def test_503s_are_retried_with_backoff(woo, woo_store):
+def test_503s_are_retried_with_backoff(woo, woo_store, waits):
     woo.orders = [woo_order(727)]
     woo.unavailable = 3
+    backoff = 0.05
 
-    found = backfill(woo_store)
+    found = backfill(woo_store, http=http_session(backoff=backoff))
 
     assert [f.payload["id"] for f in found] == [727]
     assert len(woo.requests) == 2 + 3
-    gaps = [later["at"] - earlier["at"] for earlier, later in zip(woo.requests[:3], woo.requests[1:4], strict=True)]
-    assert gaps[2] > gaps[0]  # exponential, not a fixed pause
+    # urllib3 retries the first failure at once, then waits backoff × 2^(n-1) plus up to one backoff of jitter.
+    second, third = waits
+    assert 2 * backoff <= second < 3 * backoff
+    assert 4 * backoff <= third < 5 * backoff  # exponential, not a fixed pause
 
 
 def test_a_failure_that_outlasts_the_retries_raises_a_request_exception(woo, woo_store):
