@@ -6,7 +6,8 @@ pipelines and, when asked, the stores configured with their last day's figures. 
 emitter or receiver the others leave out.
 
 Emitters are code, not configuration: :data:`EMITTERS` declares who sends each event and names the
-function whose code sends it (a test reads that code, so the declaration cannot drift silently).
+function whose code sends it (a test runs each one and sees it send its event, so the declaration
+cannot drift silently).
 """
 
 import attr
