@@ -102,14 +102,11 @@ class StoreSignatureAuthentication(BaseAuthentication):
         if not request_signing.matches(store.secret, text, candidates[request_signing.CURRENT]):
             text = request_signing.v1_text(timestamp, body)
             if not request_signing.matches(store.secret, text, candidates[request_signing.LEGACY]):
-                text = None
-            else:
-                self._check_legacy(request, store)
-        if text is None:
-            raise AuthenticationFailed(
-                f"Invalid signature for store '{slug}': not made with its secret over this exact request "
-                "(v2 signs the timestamp, method, path with query, and body)."
-            )
+                raise AuthenticationFailed(
+                    f"Invalid signature for store '{slug}': not made with its secret over this exact request "
+                    "(v2 signs the timestamp, method, path with query, and body)."
+                )
+            self._check_legacy(request, store)
         if not store.active:
             raise PermissionDenied(f"Store '{slug}' is inactive: an operator must activate it before it may send.")
         if _view_flag(request, "signed_once"):
