@@ -123,7 +123,7 @@ def _kept(result):
     return result.redrivable + result.unfinished + result.held
 
 
-@shared_task(acks_late=True)
+@shared_task(name="commerce_plugin.retention.purge_expired_deliveries", acks_late=True)
 @set_code_owner_attribute
 def purge_expired_deliveries():
     """Periodic purge (every ``COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS``); idempotent."""

@@ -37,7 +37,9 @@ def _backoff(retries):
     )
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(
+    name="commerce_plugin.tasks.fulfill_line", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
 @set_code_owner_attribute
 def fulfill_line(self, line_pk, redrive=None):
     """
@@ -130,7 +132,7 @@ def _retry_line_later(line_pk, exc):
     enqueue.fulfill_line(line_pk, countdown=countdown, retries=1)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="commerce_plugin.tasks.sweep_stuck_lines", acks_late=True)
 @set_code_owner_attribute
 def sweep_stuck_lines():
     """Periodic safety net (enable with ``COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS``)."""
@@ -139,7 +141,9 @@ def sweep_stuck_lines():
     return len(found)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(
+    name="commerce_plugin.tasks.refund_line", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
 @set_code_owner_attribute
 def refund_line(self, line_pk):
     """
@@ -163,7 +167,7 @@ def refund_line(self, line_pk):
     return status
 
 
-@shared_task(acks_late=True)
+@shared_task(name="commerce_plugin.tasks.backfill_stores", acks_late=True)
 @set_code_owner_attribute
 def backfill_stores():
     """
@@ -182,7 +186,7 @@ def backfill_stores():
     return len(stores)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="commerce_plugin.tasks.backfill_store", acks_late=True)
 @set_code_owner_attribute
 def backfill_store(store_pk, window_seconds):
     """
