@@ -39,9 +39,9 @@ setup(
         "lms.djangoapp": ["commerce_plugin = commerce_plugin.apps:CommercePluginConfig"],
         # Store adapters, built-in or from any installed package: <kind> = <module>:<Adapter instance>.
         "commerce_plugin.stores": [
-            "woocommerce = commerce_plugin.stores.woocommerce:ADAPTER",
-            "shopify = commerce_plugin.stores.shopify:ADAPTER",
-            "stripe = commerce_plugin.stores.stripe:ADAPTER",
+            "woocommerce = commerce_plugin.intake.stores.woocommerce:ADAPTER",
+            "shopify = commerce_plugin.intake.stores.shopify:ADAPTER",
+            "stripe = commerce_plugin.intake.stores.stripe:ADAPTER",
         ],
     },
     classifiers=[

@@ -120,8 +120,8 @@ def summarize(cpu_ms, error_ms, requests):
 
 
 def _variants():
-    from commerce_plugin import enqueue, orders  # pylint: disable=import-outside-toplevel
     from commerce_plugin.api.v1 import serializers, views  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import enqueue, orders  # pylint: disable=import-outside-toplevel
     from commerce_plugin.filters import OrderFulfillmentRequested  # pylint: disable=import-outside-toplevel
 
     def queue_directly(order, rows):  # the receiver's work, without the event around it

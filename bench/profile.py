@@ -27,8 +27,8 @@ def main():
         stack.open()
         from django.test import Client  # pylint: disable=import-outside-toplevel
 
+        from commerce_plugin.core.tasks import fulfill_line  # pylint: disable=import-outside-toplevel
         from commerce_plugin.models import OrderLine  # pylint: disable=import-outside-toplevel
-        from commerce_plugin.tasks import fulfill_line  # pylint: disable=import-outside-toplevel
 
         client, prefix = Client(raise_request_exception=True), f"PR-{secrets.token_hex(3)}-"
         buyers = stack.learners(prefix, count + 1)

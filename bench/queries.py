@@ -47,8 +47,8 @@ def _sample(secret):
     from django.test.utils import CaptureQueriesContext  # pylint: disable=import-outside-toplevel
 
     from bench.stack import Stack  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core.tasks import fulfill_line  # pylint: disable=import-outside-toplevel
     from commerce_plugin.models import OrderLine  # pylint: disable=import-outside-toplevel
-    from commerce_plugin.tasks import fulfill_line  # pylint: disable=import-outside-toplevel
 
     client = Client(raise_request_exception=True)
     counts = {"per_order_1_line": [], "per_order_2_lines": [], "per_line": []}

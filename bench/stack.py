@@ -143,7 +143,7 @@ class Stack:
             )
 
     def _seed(self):
-        from commerce_plugin import catalog  # pylint: disable=import-outside-toplevel
+        from commerce_plugin.core import catalog  # pylint: disable=import-outside-toplevel
         from tests.factories import CourseFactory  # pylint: disable=import-outside-toplevel
 
         CourseFactory(course_id=COURSE)

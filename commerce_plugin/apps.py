@@ -31,7 +31,7 @@ class CommercePluginConfig(AppConfig):
         },
         PluginSignals.CONFIG: {
             LMS: {
-                PluginSignals.RELATIVE_PATH: "handlers",
+                PluginSignals.RELATIVE_PATH: "core.handlers",
                 PluginSignals.RECEIVERS: [
                     {
                         PluginSignals.RECEIVER_FUNC_NAME: "fulfill_placed_order",
@@ -52,16 +52,17 @@ class CommercePluginConfig(AppConfig):
 
     def ready(self):
         # Our event definitions must exist before anything connects to them (event bus, routes).
-        from commerce_plugin import handlers, routes, signals  # noqa: F401  pylint: disable=unused-import
+        from commerce_plugin import routes
+        from commerce_plugin.core import handlers  # noqa: F401  pylint: disable=unused-import
         from commerce_plugin.lms import get_backend  # pylint: disable=import-outside-toplevel
 
         routes.connect_configured_routes()
         routes.check_filter_pipelines()
-        from commerce_plugin.stores import check_adapters  # pylint: disable=import-outside-toplevel
+        from commerce_plugin.intake.stores import check_adapters  # pylint: disable=import-outside-toplevel
 
         check_adapters()  # a store adapter package that is broken or misnamed stops startup, naming itself
         routes.schedule_sweeper()
-        from commerce_plugin import backfill, retention  # pylint: disable=import-outside-toplevel  (registers its task)
+        from commerce_plugin.intake import backfill, retention  # pylint: disable=import-outside-toplevel  (registers its task)
 
         retention.schedule_purge()
         backfill.schedule_backfill()

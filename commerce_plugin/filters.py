@@ -18,7 +18,7 @@ class OrderFulfillmentRequested(OpenEdxPublicFilter):
     .. filter_type: org.openedx.commerce.order.fulfillment.requested.v1
     .. filter_name: OrderFulfillmentRequested
     .. filter_description: lets operators transform or refuse an incoming paid order.
-    .. filter_triggered_by: commerce_plugin.orders.accept_order
+    .. filter_triggered_by: commerce_plugin.core.orders.accept_order
     """
 
     filter_type = "org.openedx.commerce.order.fulfillment.requested.v1"
@@ -44,7 +44,7 @@ class CheckoutRequested(OpenEdxPublicFilter):
     .. filter_type: org.openedx.commerce.checkout.requested.v1
     .. filter_name: CheckoutRequested
     .. filter_description: lets operators change the price of, or refuse, a learner's checkout.
-    .. filter_triggered_by: commerce_plugin.checkout.start_checkout
+    .. filter_triggered_by: commerce_plugin.intake.checkout.start_checkout
     """
 
     filter_type = "org.openedx.commerce.checkout.requested.v1"

@@ -1,7 +1,7 @@
 """
 Routing at startup: the plugin's events and filters, and the routes named in settings, connected (and
 checked) when the app is ready, so a typo fails loudly there instead of silently dropping paid orders.
-:mod:`commerce_plugin.routing` draws what this wires.
+:mod:`commerce_plugin.operator.routing` draws what this wires.
 """
 
 from django.conf import settings

@@ -2,11 +2,11 @@
 
 from django.urls import include, path, re_path
 
-from commerce_plugin import checkout_views
 from commerce_plugin.api.coordinator import CoordinatorFulfillView
 from commerce_plugin.api.not_found import not_found
 from commerce_plugin.api.webhooks import WebhookView
-from commerce_plugin.health import HealthView
+from commerce_plugin.intake import checkout_views
+from commerce_plugin.operator.health import HealthView
 
 app_name = "commerce_plugin"
 

@@ -35,7 +35,7 @@ def _empty_cache():
 @pytest.fixture(autouse=True)
 def _fresh_worker_process():
     """Each test is a fresh worker process: no line a batch finished in an earlier test is remembered."""
-    from commerce_plugin import batch_memory  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import batch_memory  # pylint: disable=import-outside-toplevel
 
     batch_memory.forget_all()
 

@@ -8,11 +8,11 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from commerce_plugin import deliveries, stores
 from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.intake import deliveries, stores
+from commerce_plugin.intake.stores import Envelope, Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
-from commerce_plugin.stores import Envelope, Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable
 from tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,5 +1,5 @@
 """
-Store adapters are an extension point: the registry reads the ``commerce_plugin.stores`` entry points,
+Store adapters are an extension point: the registry reads the ``commerce_plugin.intake.stores`` entry points,
 and the example package (examples/commerce-plugin-razorpay), installed only through its entry point,
 becomes a store kind everywhere an operator chooses or sees one, and takes webhooks.
 """
@@ -16,12 +16,12 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
-from commerce_plugin import stores
+from commerce_plugin.admin.stores import StoreForm
+from commerce_plugin.intake import stores
+from commerce_plugin.intake.stores.signing import hex_hmac
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.management.commands.commerce_store import Command as StoreCommand
 from commerce_plugin.models import ProductPrice, Store, WebhookDelivery
-from commerce_plugin.store_admin import StoreForm
-from commerce_plugin.stores.signing import hex_hmac
 from tests.factories import ProductFactory, StoreFactory
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_an_entry_point_that_is_not_an_adapter_is_refused(entry_points):
     entry_points(f"broken = {__name__}:NOT_AN_ADAPTER")
 
     with pytest.raises(
-        ImproperlyConfigured, match="is a NotAnAdapter, not an instance of commerce_plugin.stores.Adapter"
+        ImproperlyConfigured, match="is a NotAnAdapter, not an instance of commerce_plugin.intake.stores.Adapter"
     ):
         stores.adapters()
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from commerce_plugin import orders
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine, Product, Store

@@ -10,10 +10,10 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from commerce_plugin import orders
 from commerce_plugin.api.v1.authentication import sign
 from commerce_plugin.api.v1.parsers import too_large_detail
 from commerce_plugin.api.v1.serializers import _names_two_accounts
+from commerce_plugin.core import orders
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine
 from tests.conftest import ORDERS_URL, SignedClient, order_payload

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from commerce_plugin import backfill, orders
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.intake import backfill
 from commerce_plugin.lms.local.models import LocalCourse, LocalEnrollment
 from commerce_plugin.models import OrderLine, Product, Store
 from tests.factories import ProductFactory

@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from commerce_plugin import dashboard, deliveries, orders, rejections, routing
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.intake import deliveries, rejections
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine, RejectedTraffic, Store, WebhookDelivery
+from commerce_plugin.operator import dashboard, routing
 from tests.factories import CourseFactory, StoreFactory, UserFactory
 
 DASHBOARD = "/admin/commerce_plugin/"

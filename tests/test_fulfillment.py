@@ -6,12 +6,12 @@ from django.db import OperationalError
 from django.utils import timezone
 from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 
-from commerce_plugin import orders
+from commerce_plugin.core import orders
+from commerce_plugin.core.tasks import fulfill_line
 from commerce_plugin.lms import TransientEnrollmentError
 from commerce_plugin.lms.local.backend import LocalBackend
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import OrderLine
-from commerce_plugin.tasks import fulfill_line
 from tests.conftest import ORDERS_URL, order_payload
 from tests.factories import UserFactory
 
@@ -208,7 +208,7 @@ def test_line_revoked_before_its_task_starts_is_neither_counted_nor_enrolled(
 
 
 def test_giving_up_fails_the_line_and_announces_it_once(store, course, learner, signed_client, no_worker, events):
-    from commerce_plugin import fulfillment  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import fulfillment  # pylint: disable=import-outside-toplevel
 
     signed_client.post(ORDERS_URL, order_payload())
     for _ in range(2):  # a redelivered last retry gives up again

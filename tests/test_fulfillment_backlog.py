@@ -11,12 +11,12 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from commerce_plugin import batch_memory, fulfillment, orders
+from commerce_plugin.core import batch_memory, fulfillment, orders
+from commerce_plugin.core.tasks import fulfill_line
 from commerce_plugin.lms import TransientEnrollmentError
 from commerce_plugin.lms.local.backend import LocalBackend
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine
-from commerce_plugin.tasks import fulfill_line
 from tests.conftest import ORDERS_URL, order_payload
 from tests.factories import UserFactory
 
@@ -84,7 +84,7 @@ def test_stale_claim_is_claimed_again(backlog, skip_locked, settings):
 def test_task_fulfils_its_line_then_the_claimed_backlog_each_once(
     backlog, skip_locked, learner, events, django_assert_num_queries
 ):
-    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import tasks  # pylint: disable=import-outside-toplevel
 
     assert fulfillment.fulfill_own(backlog[0].pk, takeover=False)[0] == "fulfilled"
     assert tasks.fulfill_backlog(exclude_pk=backlog[0].pk) == 2
@@ -100,7 +100,7 @@ def test_task_fulfils_its_line_then_the_claimed_backlog_each_once(
 
 
 def test_redelivered_task_takes_back_the_batch_it_claimed_at_once_and_no_other(backlog, skip_locked, learner):
-    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import tasks  # pylint: disable=import-outside-toplevel
 
     claimed = fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-1")  # then its worker died
     assert {line.claimed_by for line in OrderLine.objects.filter(pk__in=[line.pk for line in claimed])} == {"task-1"}
@@ -126,7 +126,7 @@ def test_line_left_to_its_retries_is_no_longer_a_batch_s_to_take_back(backlog, s
 
 def test_lines_a_batch_leaves_waiting_for_registration_are_fulfilled_by_their_later_task(backlog, skip_locked):
     """A batch remembers only the lines it ended: its process must not skip their later tasks."""
-    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import tasks  # pylint: disable=import-outside-toplevel
 
     Order.objects.update(lms_user_id=None, username="", email="newcomer@example.com")  # no account yet
 
@@ -139,7 +139,7 @@ def test_lines_a_batch_leaves_waiting_for_registration_are_fulfilled_by_their_la
 
 
 def test_batch_size_one_claims_nothing(backlog, skip_locked, settings):
-    from commerce_plugin import tasks  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import tasks  # pylint: disable=import-outside-toplevel
 
     settings.COMMERCE_PLUGIN_FULFILL_BATCH_SIZE = 1
 
@@ -150,7 +150,7 @@ def test_batch_size_one_claims_nothing(backlog, skip_locked, settings):
 def test_batch_line_failing_transiently_starts_its_own_retry_and_terminal_refusal_fails_once(
     backlog, skip_locked, monkeypatch, learner, events
 ):
-    from commerce_plugin import enqueue, tasks  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import enqueue, tasks  # pylint: disable=import-outside-toplevel
 
     flaky, closed = backlog[0].course_id, backlog[1].course_id
     real_enroll = LocalBackend.enroll
@@ -182,7 +182,7 @@ def test_batch_line_failing_transiently_starts_its_own_retry_and_terminal_refusa
 
 
 def test_retry_and_sweeper_take_lines_that_look_held(backlog, skip_locked, monkeypatch):
-    from commerce_plugin import enqueue  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import enqueue  # pylint: disable=import-outside-toplevel
 
     published = []
     monkeypatch.setattr(enqueue, "fulfill_line", lambda pk, **options: published.append((pk, options)))

@@ -7,10 +7,12 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from commerce_plugin import deliveries, health, monitoring, orders, rejections
+from commerce_plugin.core import monitoring, orders
 from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.intake import deliveries, rejections
+from commerce_plugin.intake.stores.signing import base64_hmac
 from commerce_plugin.models import OrderLine, Store
-from commerce_plugin.stores.signing import base64_hmac
+from commerce_plugin.operator import health
 from tests.factories import StoreFactory, UserFactory
 
 HEALTH_URL = "/commerce-plugin/api/v1/health/"
@@ -154,7 +156,7 @@ def test_rejections_of_the_last_hour_are_estimated_from_the_hourly_counts(db):
 
 
 def test_the_verdict_is_reported_to_the_apm(staff_client, db):
-    with mock.patch("commerce_plugin.health.set_custom_attribute") as attribute:
+    with mock.patch("commerce_plugin.operator.health.set_custom_attribute") as attribute:
         staff_client.get(HEALTH_URL)
 
     attribute.assert_called_once_with("commerce_plugin.health_status", "ok")
@@ -163,7 +165,7 @@ def test_the_verdict_is_reported_to_the_apm(staff_client, db):
 def test_a_tasks_line_is_named_by_store_order_and_status_never_by_buyer(store):
     (line,) = lines_in(store, "1001", "fulfilled")
 
-    with mock.patch("commerce_plugin.monitoring.set_custom_attribute") as attribute:
+    with mock.patch("commerce_plugin.core.monitoring.set_custom_attribute") as attribute:
         monitoring.set_line_attributes(line.pk)
 
     assert dict(call.args for call in attribute.call_args_list) == {
@@ -177,14 +179,14 @@ def test_a_tasks_line_is_named_by_store_order_and_status_never_by_buyer(store):
 
 
 def test_a_line_that_is_gone_is_named_by_its_id_alone(db):
-    with mock.patch("commerce_plugin.monitoring.set_custom_attribute") as attribute:
+    with mock.patch("commerce_plugin.core.monitoring.set_custom_attribute") as attribute:
         monitoring.set_line_attributes(999)
 
     attribute.assert_called_once_with("commerce_plugin.line_pk", 999)
 
 
 def test_order_attributes_skip_what_is_not_known():
-    with mock.patch("commerce_plugin.monitoring.set_custom_attribute") as attribute:
+    with mock.patch("commerce_plugin.core.monitoring.set_custom_attribute") as attribute:
         monitoring.set_order_attributes(store="shop", status="queued")
 
     assert [call.args for call in attribute.call_args_list] == [

@@ -10,11 +10,13 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce_plugin import dashboard, data, fulfillment, orders
-from commerce_plugin.convert import order_status
+from commerce_plugin import data
+from commerce_plugin.core import fulfillment, orders
+from commerce_plugin.core.convert import order_status
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, OrderLine
+from commerce_plugin.operator import dashboard
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from commerce_plugin import orders, reconcile
+from commerce_plugin.core import orders, reconcile
 from commerce_plugin.lms.local.models import LocalCourseMode, LocalEnrollment
 from commerce_plugin.models import Order, OrderLine
 from tests.conftest import ORDERS_URL, SignedClient, order_payload

@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from commerce_plugin import orders, rejections, retention
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
-from commerce_plugin.delivery_actions import HELD
+from commerce_plugin.intake import rejections, retention
+from commerce_plugin.intake.delivery_actions import HELD
 from commerce_plugin.models import Order, RejectedTraffic, WebhookDelivery
 from commerce_plugin.settings import common
 from tests.factories import StoreFactory

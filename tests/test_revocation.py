@@ -2,7 +2,7 @@
 
 import pytest
 
-from commerce_plugin import orders
+from commerce_plugin.core import orders
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import OrderLine
 from tests.conftest import ORDERS_URL, order_payload

@@ -15,17 +15,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from commerce_plugin import deliveries, fulfillment, orders, refunds, routes, routing
+from commerce_plugin import routes
+from commerce_plugin.core import fulfillment, orders, refunds
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData, RefundData
+from commerce_plugin.intake import deliveries
 from commerce_plugin.lms import EnrollResult, get_backend
 from commerce_plugin.models import Order, OrderLine, Store, WebhookDelivery
-from commerce_plugin.routing import model as routing_model
+from commerce_plugin.operator import routing
+from commerce_plugin.operator.routing import model as routing_model
 from tests.factories import StoreFactory
 
 SVG = "{http://www.w3.org/2000/svg}"
 ORDER_FILTER = "org.openedx.commerce.order.fulfillment.requested.v1"
 CHECKOUT_FILTER = "org.openedx.commerce.checkout.requested.v1"
-REFUND_RECEIVER = "receiver:commerce_plugin.handlers.refund_unenrolled_seat"
+REFUND_RECEIVER = "receiver:commerce_plugin.core.handlers.refund_unenrolled_seat"
 MERMAID_EDGE = re.compile(r'^\s+(n\d+) (-->|-\.->)(?:\|"([^"]*)"\|)? (n\d+)$')
 
 
@@ -117,10 +120,10 @@ def test_the_fulfillment_task_sends_fulfilled_and_failed_and_revocations_send_re
     task = "task:commerce_plugin.tasks.fulfill_line"
     assert model.has_edge(task, "event:org.openedx.commerce.order.line.fulfilled.v1")
     assert model.has_edge(task, "event:org.openedx.commerce.order.line.failed.v1")
-    for sender in ("code:commerce_plugin.orders.revoke_order", REFUND_RECEIVER):
+    for sender in ("code:commerce_plugin.core.orders.revoke_order", REFUND_RECEIVER):
         assert model.has_edge(sender, "event:org.openedx.commerce.order.line.revoked.v1")
     for door in ("revoke-api", "webhooks", "operator"):  # the revoke API, store refunds, the admin
-        assert model.has_edge(door, "code:commerce_plugin.orders.revoke_order")
+        assert model.has_edge(door, "code:commerce_plugin.core.orders.revoke_order")
 
 
 def _refund_announcement(order):
@@ -130,13 +133,13 @@ def _refund_announcement(order):
 
 # How to run each declared emitter on a stored, queued order (``order`` its data, ``line`` its row).
 EMITTER_CALLS = {
-    "commerce_plugin.orders._announce_placed": lambda order, line: orders._announce_placed(order, []),
-    "commerce_plugin.fulfillment._mark_fulfilled": lambda order, line: fulfillment._mark_fulfilled(
+    "commerce_plugin.core.orders._announce_placed": lambda order, line: orders._announce_placed(order, []),
+    "commerce_plugin.core.fulfillment._mark_fulfilled": lambda order, line: fulfillment._mark_fulfilled(
         line, EnrollResult("created", None)
     ),
-    "commerce_plugin.fulfillment.fail": lambda order, line: fulfillment.fail(line, "no such course run"),
-    "commerce_plugin.orders._announce_revoked": lambda order, line: orders._announce_revoked(order),
-    "commerce_plugin.refunds._announce": lambda order, line: _refund_announcement(order),
+    "commerce_plugin.core.fulfillment.fail": lambda order, line: fulfillment.fail(line, "no such course run"),
+    "commerce_plugin.core.orders._announce_revoked": lambda order, line: orders._announce_revoked(order),
+    "commerce_plugin.core.refunds._announce": lambda order, line: _refund_announcement(order),
 }
 
 
@@ -168,12 +171,14 @@ def test_each_declared_emitter_names_code_that_sends_that_event(
 def test_the_refund_path_runs_from_the_lms_unenroll_through_its_listener_to_the_refund_task():
     model = routing.build()
 
-    assert "commerce_plugin.handlers.refund_unenrolled_seat" in [name for name, _task in routing.live_map()["unenroll"]]
+    assert "commerce_plugin.core.handlers.refund_unenrolled_seat" in [
+        name for name, _task in routing.live_map()["unenroll"]
+    ]
     assert model.has_edge("lms", "event:UNENROLL_DONE")
     assert model.has_edge("event:UNENROLL_DONE", REFUND_RECEIVER)
     assert model.has_edge(REFUND_RECEIVER, "task:commerce_plugin.tasks.refund_line")
     assert model.has_edge(REFUND_RECEIVER, "event:org.openedx.commerce.refund.requested.v1")
-    assert "commerce_plugin.handlers.refund_unenrolled_seat" in node_titles(routing.svg(model))
+    assert "commerce_plugin.core.handlers.refund_unenrolled_seat" in node_titles(routing.svg(model))
 
 
 def test_an_lms_door_without_unenroll_listeners_draws_no_refund_path():
@@ -200,7 +205,7 @@ def test_the_call_into_the_lms_is_drawn_from_fulfillment_and_revocation():
 
     assert model.node("lms").kind == routing_model.LMS
     assert model.has_edge("task:commerce_plugin.tasks.fulfill_line", "lms")
-    assert model.has_edge("code:commerce_plugin.orders.revoke_order", "lms")
+    assert model.has_edge("code:commerce_plugin.core.orders.revoke_order", "lms")
     for event in ("org.openedx.learning.course.enrollment.created.v1", "UNENROLL_DONE"):
         assert model.has_edge("lms", f"event:{event}")
 
@@ -313,7 +318,7 @@ def test_commerce_routes_prints_each_format(fmt, opening, capsys):
     out = capsys.readouterr().out
     assert out.startswith(opening)
     assert "org.openedx.commerce.order.placed.v1" in out
-    assert "commerce_plugin.handlers.refund_unenrolled_seat" in out
+    assert "commerce_plugin.core.handlers.refund_unenrolled_seat" in out
 
 
 def test_commerce_routes_writes_the_svg_to_a_file(tmp_path, capsys):

@@ -5,10 +5,11 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from commerce_plugin import routes, routing, signals
+from commerce_plugin import routes, signals
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order
+from commerce_plugin.operator import routing
 from commerce_plugin.settings.common import plugin_settings
 from tests.conftest import ORDERS_URL, order_payload, over_the_bus
 from tests.factories import CourseFactory
@@ -97,7 +98,7 @@ def test_commerce_routes_prints_the_live_map_as_mermaid(capsys):
 
     assert out.startswith("flowchart LR")
     assert "org.openedx.commerce.order.placed.v1" in out
-    assert "commerce_plugin.handlers.fulfill_placed_order" in out
+    assert "commerce_plugin.core.handlers.fulfill_placed_order" in out
     assert "commerce_plugin.tasks.fulfill_line" in out
     assert FILTER in out
 

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from commerce_plugin import routing
+from commerce_plugin.operator import routing
 from tests.factories import StoreFactory
 
 SVG = "{http://www.w3.org/2000/svg}"

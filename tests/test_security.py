@@ -202,7 +202,7 @@ def test_every_plugin_model_has_an_admin_page_checked_here():
 
 
 # The log scanner (tests/log_scan.py) that fails the session when a secret or an email is logged.
-def record(text, logger="commerce_plugin.orders"):
+def record(text, logger="commerce_plugin.core.orders"):
     return (logger, "commerce_plugin/orders.py:1", logging.INFO, text)
 
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.core.management import call_command
 
-from commerce_plugin.tasks import fulfill_line
+from commerce_plugin.core.tasks import fulfill_line
 from tests.test_commands import Terminal, stuck_line  # noqa: F401  (a fixture)
 
 
@@ -64,4 +64,4 @@ def test_sweep_leaves_the_log_levels_as_it_found_them(stuck_line, learner, plugi
     sweep()
 
     assert logging.getLogger("commerce_plugin").level == logging.INFO
-    assert logging.getLogger("commerce_plugin.fulfillment").level == logging.NOTSET
+    assert logging.getLogger("commerce_plugin.core.fulfillment").level == logging.NOTSET

@@ -11,10 +11,10 @@ from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from commerce_plugin import orders
 from commerce_plugin.api.v1.permissions import IsStaffCaller
 from commerce_plugin.api.v1.serializers import check_seat
 from commerce_plugin.api.v1.views import FulfillmentAPIView, order_response
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms import get_backend
 

@@ -22,9 +22,10 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from commerce_plugin import data, rejections
+from commerce_plugin import data
 from commerce_plugin.api.coordinator import CoordinatorFulfillSerializer
 from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer
+from commerce_plugin.intake import rejections
 from commerce_plugin.models import WebhookDelivery
 
 __all__ = ["SchemaView", "openapi_schema", "openapi_yaml", "urlpatterns"]
@@ -214,7 +215,7 @@ class _CoordinatorFulfill(OpenApiViewExtension):
 
 
 class _Health(OpenApiViewExtension):
-    target_class = "commerce_plugin.health.HealthView"
+    target_class = "commerce_plugin.operator.health.HealthView"
     optional = True  # described here only once it is wired
 
     def view_replacement(self):

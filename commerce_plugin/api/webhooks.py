@@ -1,7 +1,7 @@
 """
 ``POST /commerce-plugin/webhooks/<store slug>/``: one endpoint per store, the store's kind picks the
 adapter. The signature IS the authentication, so there is no session, CSRF or DRF auth here; the
-view only hands the raw request to :mod:`commerce_plugin.deliveries` and shapes the answer.
+view only hands the raw request to :mod:`commerce_plugin.intake.deliveries` and shapes the answer.
 """
 
 from django.core.exceptions import RequestDataTooBig
@@ -12,8 +12,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from edx_django_utils.monitoring import set_custom_attribute
 
-from commerce_plugin import deliveries, retention
 from commerce_plugin.api.v1.parsers import too_large_detail
+from commerce_plugin.intake import deliveries, retention
 from commerce_plugin.models import WebhookDelivery
 
 

@@ -75,7 +75,7 @@ def refund_seat(prev_fn, course_enrollment, change_mode=False):
     seats it sold: both would refund one payment. A seat the plugin sold is left to the plugin (an
     empty list: no ecommerce refund opened); any other seat keeps the LMS's answer.
     """
-    from commerce_plugin import refunds  # pylint: disable=import-outside-toplevel
+    from commerce_plugin.core import refunds  # pylint: disable=import-outside-toplevel
 
     if refunds.sold_by_plugin(course_enrollment.user, course_enrollment.course_id):
         log.info(

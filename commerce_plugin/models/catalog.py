@@ -55,7 +55,7 @@ class Store(models.Model):
 
     The signing secret authenticates store-signed requests; it is write-only in admin and never
     logged. The API credentials (``api_url``, ``api_key``, ``api_secret``) let a backfill read paid
-    orders and refunds back from the store's own API (:mod:`commerce_plugin.backfill`); the key and
+    orders and refunds back from the store's own API (:mod:`commerce_plugin.intake.backfill`); the key and
     secret are write-only too, never logged and never shown on the dashboard. All three secrets are
     encrypted in the database (:mod:`commerce_plugin.models.fields`), so they cannot be filtered on.
 
@@ -63,7 +63,7 @@ class Store(models.Model):
     """
 
     # The kinds are ``generic`` (API v1) and every installed adapter's
-    # (:func:`commerce_plugin.stores.kind_choices`): a package adds one, so the column has no choices.
+    # (:func:`commerce_plugin.intake.stores.kind_choices`): a package adds one, so the column has no choices.
     GENERIC = "generic"
     WOOCOMMERCE = "woocommerce"
     SHOPIFY = "shopify"
@@ -124,7 +124,7 @@ class Store(models.Model):
     def secret_problem(cls, kind, secret):
         """
         Why ``secret`` cannot sign a ``kind`` store's requests, or None. Checked where a secret is
-        typed (``commerce_store``, admin, :func:`commerce_plugin.catalog.save_store`) rather than in
+        typed (``commerce_store``, admin, :func:`commerce_plugin.core.catalog.save_store`) rather than in
         :meth:`clean`: a stored secret is never in admin's form, and a store kept from before may still
         be renamed.
         """

@@ -71,7 +71,7 @@ class RejectedTraffic(models.Model):
     Requests that prove no knowledge of the store's secret (a bad or missing signature, an inactive
     store, a body over the limit, and the 429s of the rejection limiter) are counted here rather than
     each stored as a delivery, so what a stranger can post costs one row per store, hour and status
-    whatever its volume (:mod:`commerce_plugin.rejections`); only a few a day are kept whole as
+    whatever its volume (:mod:`commerce_plugin.intake.rejections`); only a few a day are kept whole as
     rejected deliveries. ``commerce_purge`` deletes hours past the delivery retention.
 
     .. no_pii: Counts and times only.

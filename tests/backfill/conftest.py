@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from commerce_plugin.stores import Found
-from commerce_plugin.stores.woocommerce import WooCommerceAdapter
+from commerce_plugin.intake.stores import Found
+from commerce_plugin.intake.stores.woocommerce import WooCommerceAdapter
 from tests.factories import ProductFactory, StoreFactory
 from tests.stores.senders import PY101, fixture
 
@@ -55,8 +55,8 @@ def fake_adapter(monkeypatch):
     def get_adapter(kind):
         return fake if kind == "woocommerce" else None
 
-    monkeypatch.setattr("commerce_plugin.deliveries.get_adapter", get_adapter)
-    monkeypatch.setattr("commerce_plugin.backfill.get_adapter", get_adapter)
+    monkeypatch.setattr("commerce_plugin.intake.deliveries.get_adapter", get_adapter)
+    monkeypatch.setattr("commerce_plugin.intake.backfill.get_adapter", get_adapter)
     return fake
 
 

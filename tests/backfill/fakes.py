@@ -25,11 +25,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from django.test import override_settings
 from stripe._http_client import HTTPClient
 
-from commerce_plugin import backfill
+from commerce_plugin.intake import backfill
 
 
 def http_session(retries=5, backoff=0.05):
-    """The session a backfill run gives adapters (``commerce_plugin.backfill.http_session``), test-sized."""
+    """The session a backfill run gives adapters (``commerce_plugin.intake.backfill.http_session``), test-sized."""
     with override_settings(
         COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES=retries, COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS=backoff
     ):

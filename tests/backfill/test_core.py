@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from commerce_plugin import backfill, deliveries
+from commerce_plugin.intake import backfill, deliveries
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import BackfillRun, Order, WebhookDelivery
 from tests.backfill.conftest import API_KEY, API_SECRET, found, paid_order, read_orders

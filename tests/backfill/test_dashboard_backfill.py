@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce_plugin import backfill, backfill_view, dashboard, health
+from commerce_plugin.intake import backfill
 from commerce_plugin.models import BackfillRun, WebhookDelivery
+from commerce_plugin.operator import backfill_view, dashboard, health
 from tests.backfill.conftest import API_KEY, API_SECRET, found, paid_order
 from tests.factories import StoreFactory
 

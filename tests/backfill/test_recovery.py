@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commerce_plugin import backfill
+from commerce_plugin.core import stripe_client
+from commerce_plugin.intake import backfill
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
-from commerce_plugin.payments import stripe_client
 from tests.backfill.fakes import FakeShopify, FakeStripeEvents, FakeWooCommerce
 from tests.factories import ProductFactory, StoreFactory
 from tests.stores.senders import DS201, PY101, SHOP_DOMAIN, Stripe, fixture

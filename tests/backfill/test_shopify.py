@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from commerce_plugin.stores import Envelope, Fulfil, Ignore, Revoke
-from commerce_plugin.stores.shopify import ADAPTER
+from commerce_plugin.intake.stores import Envelope, Fulfil, Ignore, Revoke
+from commerce_plugin.intake.stores.shopify import ADAPTER
 from tests.backfill.fakes import FakeShopify, http_session
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
 from tests.stores.senders import DS201, PY101, SHOP_DOMAIN, fixture

@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from commerce_plugin import backfill, catalog
+from commerce_plugin.core import catalog
+from commerce_plugin.intake import backfill
 from commerce_plugin.models import BackfillRun, Store
 from tests.backfill.fakes import FakeShopify, FakeWooCommerce
 from tests.factories import StoreFactory

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from commerce_plugin.payments import stripe_client
-from commerce_plugin.stores import Envelope, Fulfil, Revoke
-from commerce_plugin.stores.stripe import ADAPTER
+from commerce_plugin.core import stripe_client
+from commerce_plugin.intake.stores import Envelope, Fulfil, Revoke
+from commerce_plugin.intake.stores.stripe import ADAPTER
 from tests.backfill.fakes import FakeStripeEvents
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
 from tests.payments import conftest as payments

@@ -9,8 +9,8 @@ import pytest
 import requests
 from urllib3.util import retry as urllib3_retry
 
-from commerce_plugin.stores import Envelope, Fulfil, Revoke
-from commerce_plugin.stores.woocommerce import ADAPTER
+from commerce_plugin.intake.stores import Envelope, Fulfil, Revoke
+from commerce_plugin.intake.stores.woocommerce import ADAPTER
 from tests.backfill.fakes import FakeWooCommerce, http_session
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
 from tests.stores.senders import DS201, PY101, fixture

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from commerce_plugin import orders
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalCourse
 from commerce_plugin.models import OrderLine

@@ -10,8 +10,9 @@ import itertools
 import pytest
 from django.test import Client
 
-from commerce_plugin import orders, routing
+from commerce_plugin.core import orders
 from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.operator import routing
 from tests.browser.conftest import log_in_to_admin, screenshot
 from tests.factories import CourseFactory, StoreFactory
 from tests.stores.conftest import WooCommerce, fixture

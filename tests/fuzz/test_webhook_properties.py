@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commerce_plugin.intake.stores.signing import base64_hmac
 from commerce_plugin.models import Order, RejectedTraffic, WebhookDelivery
-from commerce_plugin.stores.signing import base64_hmac
 from tests.factories import CourseFactory, ProductFactory, StoreFactory, UserFactory
 from tests.fuzz.conftest import bounded
 from tests.fuzz.invariants import assert_every_order_is_whole, assert_rows_fit_their_columns

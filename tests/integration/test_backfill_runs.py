@@ -33,7 +33,7 @@ import MySQLdb
 from django.conf import settings
 from django.utils import timezone
 
-from commerce_plugin import backfill_runs
+from commerce_plugin.intake import backfill_runs
 from commerce_plugin.models import Store
 
 database = settings.DATABASES["default"]["NAME"]
@@ -64,7 +64,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from commerce_plugin import backfill_runs
+from commerce_plugin.intake import backfill_runs
 from commerce_plugin.models import Store
 
 try:

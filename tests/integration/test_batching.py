@@ -301,7 +301,7 @@ def test_every_task_sent_three_times_still_fulfils_each_line_once(batching):
     count = place_orders(stack, "D", orders=50)
     pks = [line["id"] for line in lines_of(stack, "D")]
     stack.sandbox.shell(
-        "from commerce_plugin.tasks import fulfill_line\n"
+        "from commerce_plugin.core.tasks import fulfill_line\n"
         f"for pk in {pks!r}:\n"
         "    fulfill_line.delay(pk)\n"
         "    fulfill_line.delay(pk)\n"

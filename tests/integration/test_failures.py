@@ -5,7 +5,7 @@ from itertools import islice
 import pytest
 from kombu.utils.functional import fxrange
 
-from commerce_plugin.enqueue import PUBLISH_RETRY_POLICY
+from commerce_plugin.core.enqueue import PUBLISH_RETRY_POLICY
 from demo.processes import free_port
 from tests.integration.conftest import COURSES, order
 from tests.integration.helpers import eventually

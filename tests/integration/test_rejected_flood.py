@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from commerce_plugin.rejections import LIMITED_STEP, SAMPLE_PER_DAY
-from commerce_plugin.stores.signing import base64_hmac
+from commerce_plugin.intake.rejections import LIMITED_STEP, SAMPLE_PER_DAY
+from commerce_plugin.intake.stores.signing import base64_hmac
 from demo.processes import wait_for
 from tests.integration.helpers import log_matches
 from tests.stores.senders import SHOP_DOMAIN, fixture, stripe_signature

@@ -13,8 +13,8 @@ import time
 import pytest
 import stripe
 
+from commerce_plugin.core import stripe_client
 from commerce_plugin.models import Store
-from commerce_plugin.payments import stripe_client
 from commerce_plugin.signals import REFUND_REQUESTED
 from tests.conftest import over_the_bus
 from tests.factories import StoreFactory

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from commerce_plugin import data, orders
+from commerce_plugin import data
+from commerce_plugin.core import orders
 from commerce_plugin.lms.local.models import LocalCourseMode
 from commerce_plugin.models import CheckoutSession, ProductPrice
 from tests.factories import CourseFactory, ProductFactory, UserFactory

@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils.module_loading import import_string
 
-from commerce_plugin import health
 from commerce_plugin.lms.local.backend import learner_unenroll
 from commerce_plugin.lms.overrides import refund_seat
+from commerce_plugin.operator import health
 from tests.factories import StoreFactory, UserFactory
 from tests.payments.test_refunds import COURSE, OTHER, fulfil
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commerce_plugin import data, handlers, orders, refunds
+from commerce_plugin import data
+from commerce_plugin.core import handlers, orders, refunds
 from commerce_plugin.lms.local.backend import learner_unenroll
 from commerce_plugin.models import Order, OrderLine, Refund, Store
 from commerce_plugin.signals import REFUND_REQUESTED

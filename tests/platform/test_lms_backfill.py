@@ -17,7 +17,7 @@ from common.djangoapps.student.tests.factories import UserFactory  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from opaque_keys.edx.keys import CourseKey  # noqa: E402
 
-from commerce_plugin import backfill  # noqa: E402
+from commerce_plugin.intake import backfill  # noqa: E402
 from commerce_plugin.models import Order, Product, Store, WebhookDelivery  # noqa: E402
 from tests.backfill.fakes import FakeWooCommerce  # noqa: E402
 from tests.stores.senders import DS201, PY101, fixture  # noqa: E402

@@ -25,8 +25,8 @@ from django.urls import reverse  # noqa: E402
 from lms.djangoapps.commerce.models import CommerceConfiguration  # noqa: E402
 from lms.djangoapps.commerce.utils import EcommerceService  # noqa: E402
 
+from commerce_plugin.core import stripe_client  # noqa: E402
 from commerce_plugin.models import CheckoutSession, Order, Product, ProductPrice, ProductSeat, Store  # noqa: E402
-from commerce_plugin.payments import stripe_client  # noqa: E402
 from tests.payments.recording import RecordingStripe  # noqa: E402
 from tests.stores import senders  # noqa: E402
 

@@ -20,9 +20,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from commerce_plugin import batch_memory, fulfillment, orders, tasks  # noqa: E402
+from commerce_plugin.core import batch_memory, fulfillment, orders, tasks  # noqa: E402
+from commerce_plugin.core.tasks import fulfill_line  # noqa: E402
 from commerce_plugin.models import OrderLine  # noqa: E402
-from commerce_plugin.tasks import fulfill_line  # noqa: E402
 
 REGISTRATION_URL = "/api/user/v1/account/registration/"
 

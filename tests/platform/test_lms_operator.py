@@ -227,9 +227,9 @@ class ManagementCommandsTest(PluginLmsTestCase):
         assert text.lstrip().startswith(("flowchart", "graph"))
         for name in ("order.placed", "order.line.fulfilled", "refund.requested", "fulfill_line"):
             assert name in text, name
-        assert "commerce_plugin.handlers.fulfill_placed_order" in text
+        assert "commerce_plugin.core.handlers.fulfill_placed_order" in text
         # The refund path: the LMS's UNENROLL_DONE reaches this listener through the platform door.
-        assert "commerce_plugin.handlers.refund_unenrolled_seat" in text
+        assert "commerce_plugin.core.handlers.refund_unenrolled_seat" in text
         assert "commerce_plugin.tasks.refund_line" in text
         assert "LMS door: enrollment API, in-process" in text
         assert "POST /commerce-plugin/webhooks/" in text and "POST /commerce-plugin/coordinator/fulfill/" in text

@@ -40,7 +40,7 @@ class UnenrollRefundTest(PluginLmsTestCase):
         UserFactory(username=settings.ECOMMERCE_SERVICE_WORKER_USERNAME)
         self.stripe = mock.MagicMock()
         self.stripe.v1.refunds.create.return_value = SimpleNamespace(id="re_test_1", amount=4900, currency="usd")
-        patcher = mock.patch("commerce_plugin.payments.stripe_client.get_client", return_value=self.stripe)
+        patcher = mock.patch("commerce_plugin.core.stripe_client.get_client", return_value=self.stripe)
         patcher.start()
         self.addCleanup(patcher.stop)
 

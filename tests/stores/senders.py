@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from commerce_plugin.stores.signing import base64_hmac
+from commerce_plugin.intake.stores.signing import base64_hmac
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PY101 = "course-v1:Org+PY101+2026"

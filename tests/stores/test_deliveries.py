@@ -6,7 +6,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.urls import reverse
 
-from commerce_plugin import orders
+from commerce_plugin.core import orders
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
 from tests.factories import ProductFactory, StoreFactory

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from commerce_plugin import rejections
+from commerce_plugin.intake import rejections
 from commerce_plugin.models import Order, RejectedTraffic, WebhookDelivery
 from tests.stores.conftest import deliveries, fixture
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from commerce_plugin import deliveries as deliveries_api
+from commerce_plugin.intake import deliveries as deliveries_api
 from commerce_plugin.models import Order, WebhookDelivery
 from tests.stores.conftest import deliveries, fixture, post
 

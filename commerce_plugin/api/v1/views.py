@@ -17,11 +17,11 @@ from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce_plugin import monitoring, orders
 from commerce_plugin.api.v1.authentication import StoreSignatureAuthentication
 from commerce_plugin.api.v1.parsers import JsonBodyNegotiation, JsonBodyParser, too_large_detail
 from commerce_plugin.api.v1.permissions import CanFulfillOrders, signing_store
 from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer, order_representation
+from commerce_plugin.core import monitoring, orders
 from commerce_plugin.lms import TransientEnrollmentError
 
 

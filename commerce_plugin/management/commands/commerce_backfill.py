@@ -1,7 +1,7 @@
 """
 ``manage.py commerce_backfill <store> [--since 3d]``: read the store's paid orders and refunds of the
 last days back from its API and act on those whose webhook never came (see
-:mod:`commerce_plugin.backfill`). Safe to run again: what is already here is only counted.
+:mod:`commerce_plugin.intake.backfill`). Safe to run again: what is already here is only counted.
 
 Exits non-zero for an unknown store, one that cannot be backfilled (a generic store, an adapter
 without backfill, no API credentials), or when reading the store's API stopped early.
@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from commerce_plugin import backfill
+from commerce_plugin.intake import backfill
 from commerce_plugin.management.progress import Progress
 from commerce_plugin.models import Store
 

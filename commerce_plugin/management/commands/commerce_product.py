@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce_plugin import catalog
+from commerce_plugin.core import catalog
 
 
 def parse_seat(value):

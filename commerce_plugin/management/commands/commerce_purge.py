@@ -2,13 +2,13 @@
 ``manage.py commerce_purge [--older-than DAYS] [--dry-run]``: delete webhook deliveries past their
 retention (``COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS``), keeping those an order may still need, and
 the hourly counts of rejected requests as old.
-Safe to run at any time, e.g. from cron; see :mod:`commerce_plugin.retention` for what is kept.
+Safe to run at any time, e.g. from cron; see :mod:`commerce_plugin.intake.retention` for what is kept.
 """
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce_plugin import retention
+from commerce_plugin.intake import retention
 from commerce_plugin.management.progress import Progress
 
 

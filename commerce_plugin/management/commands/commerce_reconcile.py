@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
-from commerce_plugin import reconcile
+from commerce_plugin.core import reconcile
 from commerce_plugin.management.progress import Progress
 from commerce_plugin.models import Store
 

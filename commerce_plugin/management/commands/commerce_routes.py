@@ -10,7 +10,7 @@ adds the stores configured in the database and their last 24 hours, as the dashb
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce_plugin import routing
+from commerce_plugin.operator import routing
 
 RENDERERS = {"mermaid": routing.mermaid, "dot": routing.dot, "svg": routing.svg}
 

@@ -25,9 +25,9 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce_plugin import catalog
+from commerce_plugin.core import catalog
+from commerce_plugin.intake.stores import kind_choices
 from commerce_plugin.models import Store
-from commerce_plugin.stores import kind_choices
 
 SECRET_VARIABLE = "COMMERCE_STORE_SECRET"
 API_VARIABLES = {"api_key": "COMMERCE_STORE_API_KEY", "api_secret": "COMMERCE_STORE_API_SECRET"}

@@ -8,7 +8,7 @@ at ``-v 2``, warnings (a broker that is down) always.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce_plugin import orders
+from commerce_plugin.core import orders
 from commerce_plugin.management.progress import Progress, log_detail
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from commerce_plugin import catalog
+from commerce_plugin.core import catalog
+from commerce_plugin.intake.stores.signing import hex_hmac
 from commerce_plugin.lms.local.models import LocalCourse, LocalCourseMode
-from commerce_plugin.stores.signing import hex_hmac
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PY101 = "course-v1:Org+PY101+2026"

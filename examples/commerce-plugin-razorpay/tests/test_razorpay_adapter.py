@@ -6,9 +6,9 @@ import pytest
 from commerce_plugin_razorpay import ADAPTER
 from conftest import PY101, event
 
+from commerce_plugin.intake.stores import Envelope, Fulfil, Ignore, Revoke, Unparseable, get_adapter
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
-from commerce_plugin.stores import Envelope, Fulfil, Ignore, Revoke, Unparseable, get_adapter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,55 @@
+"""Handing work to Celery without ever losing an accepted order to a broker outage."""
+
+import functools
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+# A broker that does not answer quickly is treated as down: the line stays queued in the database
+# and the sweeper re-queues it later, so the store's request is never held up or refused.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+def fulfill_line(line_pk, on_commit=False, redrive_at=None, countdown=None, retries=0):
+    """
+    Queue the fulfillment task for one line (after the current transaction commits, if asked).
+    ``redrive_at`` (the sweeper, the admin's retry: the time they stamped on the line): the task
+    takes the line even though it looks held, unless a batch claimed it after that; ``countdown``
+    and ``retries`` start the retry chain of a line a batch could not finish.
+    """
+    redrive = redrive_at.isoformat() if redrive_at else None
+    publish = functools.partial(_publish, line_pk, redrive=redrive, countdown=countdown, retries=retries)
+    if on_commit:
+        transaction.on_commit(publish)
+        return None
+    return publish()
+
+
+def runs_inline():
+    """True when Celery runs tasks in the caller's process (``task_always_eager``) instead of queueing them."""
+    from commerce_plugin.core.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
+
+    return bool(task.app.conf.task_always_eager)
+
+
+def _publish(line_pk, redrive=None, countdown=None, retries=0):
+    from commerce_plugin.core.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
+
+    try:
+        task.apply_async(
+            args=(line_pk,),
+            # Only when set, so a plain message stays readable by workers that predate the argument.
+            kwargs={"redrive": redrive} if redrive else None,
+            countdown=countdown,
+            retries=retries,
+            queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE,
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+    except Exception as exc:  # pylint: disable=broad-except
+        log.warning("commerce line %s not queued (%s); the sweeper will re-queue it", line_pk, type(exc).__name__)
+        return False
+    return True

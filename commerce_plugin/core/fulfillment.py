@@ -1,0 +1,364 @@
+"""
+Turning one order line into an LMS enrollment, and undoing it on revocation.
+
+Every status change is a conditional UPDATE (``WHERE status IN (...)``), so a redelivered task, a
+concurrent retry and a revocation can race without a line being fulfilled, failed or announced twice.
+That single statement is atomic on its own and runs in autocommit: a transaction is opened only where
+several statements must stand or fall together (taking back the seat of a line revoked meanwhile).
+The events are still sent only once the change is durable (``transaction.on_commit`` runs at once
+outside a transaction, after the committed UPDATE; inside a caller's transaction, at its commit).
+
+Under a backlog a task also claims more queued lines (:func:`claim_backlog`). A claim is the attempt
+counted before enrolling, with ``modified`` stamped: a queued line counted less than
+``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago is *held*, and other tasks leave it alone, so the line's
+own task finds it taken (or finished) and exits. A claim is never a lock that must be released: it
+names the claiming task (``claimed_by``), whose redelivery after its worker died takes the batch
+back at once; otherwise the lines are held only until the claim is stale, when any later batch or
+the sweeper takes them again. The conditional status update still lets only one attempt fulfil a
+line.
+"""
+
+import logging
+from datetime import UTC, timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connections, router, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from commerce_plugin import data
+from commerce_plugin.core import monitoring
+from commerce_plugin.core.convert import order_to_data
+from commerce_plugin.lms import TerminalEnrollmentError, get_backend
+from commerce_plugin.models import OrderLine
+from commerce_plugin.signals import ORDER_LINE_FAILED, ORDER_LINE_FULFILLED
+
+log = logging.getLogger(__name__)
+
+# Lines a fulfillment attempt may act on.
+ACTIONABLE = (data.QUEUED, data.PENDING_REGISTRATION)
+# What enrollment did for the line (see ``EnrollResult.action``); only these are undone on revocation.
+GRANTING = ("created", "upgraded")
+# The LMS reads ``order:date_placed`` in this format for its refund window.
+LMS_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# What a fulfillment attempt loads of a line, its order and its store: what finding the buyer, the
+# enrollment's attributes, ``order_to_data`` (the events), ``release_seat`` and ``log_state`` read.
+# Any other field read from them would cost a query of its own.
+LINE_FIELDS = (
+    "line_id",
+    "sku",
+    "course_id",
+    "mode",
+    "status",
+    "attempts",
+    "last_error",
+    "granted",
+    "previous_mode",
+    "modified",
+)
+ORDER_FIELDS = ("order_number", "email", "username", "lms_user_id", "date_placed", "created", "currency", "total")
+LOADED = (*LINE_FIELDS, *(f"order__{name}" for name in ORDER_FIELDS), "order__store__slug")
+
+
+def find_buyer(backend, order):
+    """The buyer's LMS account: by user id, else username, else email (``None`` if there is none)."""
+    return backend.find_user(user_id=order.lms_user_id, username=order.username or None, email=order.email or None)
+
+
+def enrollment_attributes(order):
+    placed = order.date_placed or order.created
+    return {
+        "order:order_number": order.order_number,
+        "order:date_placed": placed.astimezone(UTC).strftime(LMS_DATE_FORMAT),
+    }
+
+
+def fulfill(line_pk, final_attempt=False, takeover=True, redriven_at=None):
+    """
+    Make the line's buyer an active learner in the line's mode; return the line's new status.
+
+    Raises the LMS door's transient errors (and database errors) for the task to retry; terminal
+    refusals end as ``failed`` with a readable reason. A buyer without an active account is
+    pre-registered and the line waits as ``pending-registration``.
+    """
+    return fulfill_own(line_pk, takeover, redriven_at)[0]
+
+
+class Outcome(NamedTuple):
+    """What a line's own task did: the line's status, whether it attempted it, and for how long the
+    line had waited since its order was accepted (``None`` when not attempted)."""
+
+    status: str | None
+    attempted: bool
+    waited: float | None = None
+
+
+def fulfill_own(line_pk, takeover=True, redriven_at=None):
+    """
+    :func:`fulfill` for a line's own task: returns an :class:`Outcome`. Without ``takeover`` (a
+    task's first delivery) a line another task's batch holds is left to it (not attempted, its status
+    returned as is); with ``redriven_at`` (the sweeper's or the admin's re-drive) only a hold taken
+    after that moment.
+    """
+    # The line is read first: a task whose line is done or held exits after this one query. The
+    # attempt is then counted (and committed) before the LMS is asked, so an attempt whose worker
+    # dies mid-enrollment still shows; the count is conditional on the same state, so of two tasks
+    # racing for the line only one goes on, and a line revoked or finished meanwhile is left alone.
+    line = _load(line_pk)
+    if line is None:
+        log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
+        return Outcome(None, False)
+    if line.status not in ACTIONABLE or not _claim(line, takeover, redriven_at):
+        return Outcome(line.status, False)
+    waited = (line.modified - line.order.created).total_seconds()
+    return Outcome(attempt(line, get_backend()), True, waited)
+
+
+def attempt(line, backend):
+    """
+    One counted attempt at a claimed line (loaded by :func:`_load` or :func:`claim_backlog`) through
+    the LMS door ``backend``; returns the line's new status. Raises transient errors, as :func:`fulfill`.
+    """
+    order = line.order
+    monitoring.set_order_attributes(store=order.store.slug, order_number=order.order_number)
+    try:
+        user = find_buyer(backend, order)
+        if user is None or not user.is_active:
+            return _await_registration(backend, line)
+        if order.lms_user_id != user.id:
+            type(order).objects.filter(pk=order.pk).update(lms_user_id=user.id)
+            order.lms_user_id = user.id
+        result = backend.enroll(user, line.course_id, line.mode, enrollment_attributes(order))
+    except TerminalEnrollmentError as exc:
+        return fail(line, str(exc))
+    return _mark_fulfilled(line, result)
+
+
+def _held():
+    """Queued lines a task claimed less than ``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago."""
+    cutoff = timezone.now() - timedelta(seconds=float(settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS))
+    return Q(status=data.QUEUED, attempts__gt=0, modified__gte=cutoff)
+
+
+def _claim(line, takeover, redriven_at=None):
+    """
+    Count an attempt at ``line`` if it is still actionable and, unless ``takeover``, not held (by a
+    claim later than ``redriven_at``, when given); one conditional UPDATE, reflected on ``line``.
+    """
+    if not takeover and _is_held(line, redriven_at):
+        return False
+    lines = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE)
+    if not takeover:
+        held = _held() if redriven_at is None else _held() & Q(modified__gt=redriven_at)
+        lines = lines.exclude(held)
+    now = timezone.now()
+    if not lines.update(attempts=F("attempts") + 1, modified=now):
+        return False
+    line.attempts += 1
+    line.modified = now
+    return True
+
+
+def _is_held(line, redriven_at=None):
+    """What :func:`_held` says of an already loaded line, without asking the database."""
+    if line.status != data.QUEUED or not line.attempts:
+        return False
+    cutoff = timezone.now() - timedelta(seconds=float(settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS))
+    return line.modified >= cutoff and (redriven_at is None or line.modified > redriven_at)
+
+
+def claim_backlog(limit, exclude_pk=None, token="", own=False):
+    """
+    Claim up to ``limit`` queued lines no task holds, in one transaction, for the task ``token``
+    (its Celery task id, stamped on each line) and return them loaded as :func:`attempt` needs them
+    (oldest first). With ``own``, the queued lines ``token`` itself claimed before instead, held or
+    not: a task delivered again because its worker died takes back the batch it was killed in (with
+    ``FOR UPDATE``, waiting for other claimers, so none of its lines is skipped).
+    ``SELECT … FOR UPDATE SKIP LOCKED`` gives concurrent claimers disjoint lines; a database without
+    it (SQLite, MariaDB before 10.6) claims nothing here, and each line is fulfilled by its own
+    task, one at a time.
+    """
+    if limit < 1 or not connections[router.db_for_write(OrderLine)].features.has_select_for_update_skip_locked:
+        return []
+    if own:
+        if not token:
+            return []
+        free = OrderLine.objects.filter(status=data.QUEUED, claimed_by=token)
+    else:
+        free = OrderLine.objects.filter(status=data.QUEUED).exclude(_held())
+    if exclude_pk is not None:
+        free = free.exclude(pk=exclude_pk)
+    with transaction.atomic():
+        # Only the lines' own rows are locked: no join, so orders and stores stay free. A claimer
+        # scanning for queued lines locks each row it looks at for a moment, even one it leaves; a
+        # task taking its own lines back waits for such a moment to pass rather than skip them.
+        locked = free.select_for_update(skip_locked=not own)
+        pks = list(locked.order_by("pk").values_list("pk", flat=True)[:limit])
+        if not pks:
+            return []
+        OrderLine.objects.filter(pk__in=pks).update(
+            attempts=F("attempts") + 1, modified=timezone.now(), claimed_by=token[:64]
+        )
+        return list(OrderLine.objects.select_related("order__store").only(*LOADED).filter(pk__in=pks).order_by("pk"))
+
+
+def _load(line_pk):
+    """
+    The line with its order and store in one query by primary key (no ORDER BY from the models'
+    default orderings), or ``None``. Only the columns fulfillment, its events and its log read
+    (:data:`LOADED`): not the order's raw request (a store's whole webhook payload) nor the store's
+    signing secret.
+    """
+    try:
+        return OrderLine.objects.select_related("order__store").only(*LOADED).get(pk=line_pk)
+    except OrderLine.DoesNotExist:
+        return None
+
+
+def _await_registration(backend, line):
+    order = line.order
+    if not order.email:
+        return fail(line, "The buyer has no LMS account and the order has no email to pre-register.")
+    backend.pre_enroll(order.email, line.course_id, line.mode)
+    OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(
+        status=data.PENDING_REGISTRATION, last_error="", modified=timezone.now()
+    )
+    log_state(line, data.PENDING_REGISTRATION)
+    return data.PENDING_REGISTRATION
+
+
+def _mark_fulfilled(line, result):
+    changes = {
+        "status": data.FULFILLED,
+        "granted": result.action,
+        "previous_mode": result.previous_mode or "",
+        "last_error": "",
+        "fulfilled_at": timezone.now(),
+        "modified": timezone.now(),
+    }
+    if _transition(line, changes):
+        log_state(line, data.FULFILLED)
+        _announce(ORDER_LINE_FULFILLED, line)
+    elif line.status == data.REVOKED and result.action in GRANTING:
+        # Revoked while we were enrolling: take back the seat we just granted.
+        line.granted = result.action
+        with transaction.atomic():
+            release_seat(line.order, line)
+    return line.status
+
+
+def fail(line, reason):
+    """End the line as failed with ``reason`` (shown to operators) and announce it once."""
+    changes = {"status": data.FAILED, "last_error": reason[:2000], "modified": timezone.now()}
+    if _transition(line, changes):
+        log_state(line, data.FAILED)
+        _announce(ORDER_LINE_FAILED, line)
+    return line.status
+
+
+def _transition(line, changes):
+    """
+    Apply ``changes`` only if the line is still actionable (the conditional UPDATE is the lock);
+    keep the in-memory line in step either way, reading it back only when someone else won.
+    """
+    if OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(**changes):
+        for name, value in changes.items():
+            setattr(line, name, value)
+        return True
+    line.refresh_from_db(fields=["status", "granted", "last_error"])
+    return False
+
+
+def record_transient_error(line_pk, exc):
+    """
+    Note a retryable error on the line (it stays queued, its retries own it: no batch's claim is
+    left on it); best effort, the database may be down.
+    """
+    try:
+        OrderLine.objects.filter(pk=line_pk, status__in=ACTIONABLE).update(
+            last_error=f"retrying after {type(exc).__name__}: {exc}"[:2000], claimed_by=""
+        )
+    except Exception:  # pylint: disable=broad-except
+        log.warning("commerce line %s: could not record %s", line_pk, type(exc).__name__)
+
+
+def give_up(line_pk, exc, attempts):
+    """Transient errors outlasted the retry limit: fail the line rather than retry forever."""
+    line = _load(line_pk)
+    if line is not None:
+        fail(line, f"Gave up after {attempts} attempts; last error {type(exc).__name__}: {exc}")
+
+
+def revoke_line(order, line):
+    """Mark ``line`` revoked and release the seat it granted (runs inside the caller's transaction)."""
+    was_fulfilled = line.status == data.FULFILLED
+    line.status = data.REVOKED
+    line.revoked_at = timezone.now()
+    line.save(update_fields=["status", "revoked_at", "modified"])
+    if was_fulfilled:
+        release_seat(order, line)
+    log_state(line, data.REVOKED)
+
+
+def release_seat(order, line):
+    """
+    Deactivate the learner's seat that ``line`` paid for, when :func:`seat_to_release` says it is
+    the plugin's to take back; ``True`` if it was.
+    """
+    backend = get_backend()
+    user = find_buyer(backend, order)
+    if user is None or not seat_to_release(line, user, backend.get_enrollment(user, line.course_id)):
+        return False
+    backend.deactivate(user, line.course_id)
+    return True
+
+
+def seat_to_release(line, user, enrollment):
+    """
+    Whether ``user``'s ``enrollment`` is the seat ``line`` paid for and no longer should hold: it is
+    active in the line's mode (a mode changed since is someone else's decision), no other fulfilled
+    line still pays for it, and the plugin granted it (a seat the learner had before any order stays).
+    Used by revocation and by reconciliation, so both follow the same rules.
+    """
+    if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
+        return False
+    same_seat = (
+        OrderLine.objects.filter(course_id=line.course_id)
+        .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
+        .exclude(pk=line.pk)
+    )
+    if same_seat.filter(status=data.FULFILLED).exists():
+        return False
+    return line.granted in GRANTING or same_seat.filter(granted__in=GRANTING).exists()
+
+
+def claimable_pending_lines(limit=500):
+    """Pending-registration lines whose buyer now has an active LMS account."""
+    backend = get_backend()
+    pending = OrderLine.objects.filter(status=data.PENDING_REGISTRATION).select_related("order")[:limit]
+    found = []
+    for line in pending:
+        user = find_buyer(backend, line.order)
+        if user is not None and user.is_active:
+            found.append(line.pk)
+    return found
+
+
+def _announce(signal, line):
+    order = order_to_data(line.order, lines=[line])
+    event = data.OrderLineEventData(order=data.OrderEventData.from_order(order), line=order.lines[0])
+    transaction.on_commit(lambda: signal.send_event(order_line=event))
+
+
+def log_state(line, status):
+    """One structured log line per state change of a line; ids only, never the buyer."""
+    log.info(
+        "commerce line state store=%s order=%s line=%s course=%s status=%s attempts=%s",
+        line.order.store.slug,
+        line.order.order_number,
+        line.line_id,
+        line.course_id,
+        status,
+        line.attempts,
+    )

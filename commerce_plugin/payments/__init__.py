@@ -1,1 +1,0 @@
-"""Payment processors the plugin talks to itself (today: Stripe, for checkout and refunds)."""
