@@ -20,7 +20,7 @@ from commerce_plugin.signals import (
 )
 from tests.factories import CourseFactory, StoreFactory, UserFactory
 
-pytest_plugins = ["tests.log_scan"]
+pytest_plugins = ["tests.log_scan", "tests.stripe_fixtures"]
 ORDERS_URL = "/commerce-plugin/api/v1/orders/"
 
 

@@ -19,8 +19,7 @@ from commerce_plugin.api.v1.authentication import sign
 from commerce_plugin.models import Order, OrderLine, WebhookDelivery
 from tests.conftest import ORDERS_URL, SignedClient, order_payload
 from tests.factories import ProductFactory, StoreFactory, UserFactory
-from tests.log_scan import LogCollector, find_leaks
-from tests.stores.conftest import (
+from tests.intake.stores.conftest import (
     PY101,
     SHOP_DOMAIN,
     Shopify,
@@ -31,6 +30,7 @@ from tests.stores.conftest import (
     post,
     stripe_signature,
 )
+from tests.log_scan import LogCollector, find_leaks
 
 DETAIL = f"{ORDERS_URL}shop/1001/"
 REVOKE = f"{ORDERS_URL}shop/1001/revoke/"

@@ -4,7 +4,7 @@ the browser never leaves the live server), back to "processing", and "enrolled" 
 webhook arrives.
 
 The Checkout Session is created through the real ``stripe`` library, answered by the same recorded
-Stripe responses the payment tests use (``tests/payments/conftest.py``), inside the live server.
+Stripe responses the payment tests use (``tests/stripe_fixtures.py``), inside the live server.
 """
 
 import html
@@ -20,8 +20,8 @@ from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import CheckoutSession, ProductPrice
 from tests.browser.conftest import log_in_as, screenshot
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
-from tests.payments.conftest import recorded_stripe  # noqa: F401  (the payment tests' fixture, reused)
-from tests.stores.conftest import Stripe, fixture
+from tests.intake.stores.conftest import Stripe, fixture
+from tests.stripe_fixtures import recorded_stripe  # noqa: F401  (the payment tests' fixture, reused)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from commerce_plugin.lms.local.models import LocalCourse
 from commerce_plugin.models import OrderLine
 from tests.browser.conftest import log_in_as, log_in_to_admin, screenshot
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
-from tests.stores.conftest import WooCommerce, fixture
+from tests.intake.stores.conftest import WooCommerce, fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,7 @@ from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.operator import routing
 from tests.browser.conftest import log_in_to_admin, screenshot
 from tests.factories import CourseFactory, StoreFactory
-from tests.stores.conftest import WooCommerce, fixture
+from tests.intake.stores.conftest import WooCommerce, fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

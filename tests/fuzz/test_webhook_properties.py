@@ -17,7 +17,7 @@ from tests.factories import CourseFactory, ProductFactory, StoreFactory, UserFac
 from tests.fuzz.conftest import bounded
 from tests.fuzz.invariants import assert_every_order_is_whole, assert_rows_fit_their_columns
 from tests.fuzz.mutations import JUNK, SCALARS, mutated
-from tests.stores.conftest import DS201, PY101, SHOP_DOMAIN, encode, fixture, post, stripe_signature
+from tests.intake.stores.conftest import DS201, PY101, SHOP_DOMAIN, encode, fixture, post, stripe_signature
 
 SECRETS = {
     "woocommerce": "woo-fuzz-secret-0123456789",

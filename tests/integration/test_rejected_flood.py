@@ -25,8 +25,8 @@ import requests
 from commerce_plugin.intake.rejections import LIMITED_STEP, SAMPLE_PER_DAY
 from commerce_plugin.intake.stores.signing import base64_hmac
 from demo.processes import wait_for
+from tests.intake.stores.senders import SHOP_DOMAIN, fixture, stripe_signature
 from tests.integration.helpers import log_matches
-from tests.stores.senders import SHOP_DOMAIN, fixture, stripe_signature
 
 pytestmark = pytest.mark.integration
 

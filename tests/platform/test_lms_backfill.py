@@ -19,8 +19,8 @@ from opaque_keys.edx.keys import CourseKey  # noqa: E402
 
 from commerce_plugin.intake import backfill  # noqa: E402
 from commerce_plugin.models import Order, Product, Store, WebhookDelivery  # noqa: E402
-from tests.backfill.fakes import FakeWooCommerce  # noqa: E402
-from tests.stores.senders import DS201, PY101, fixture  # noqa: E402
+from tests.intake.backfill.fakes import FakeWooCommerce  # noqa: E402
+from tests.intake.stores.senders import DS201, PY101, fixture  # noqa: E402
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
 KEY, SECRET = "ck_lms_suite_0123456789abcdef", "cs_lms_suite_0123456789abcdef"

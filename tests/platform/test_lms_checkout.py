@@ -27,8 +27,8 @@ from lms.djangoapps.commerce.utils import EcommerceService  # noqa: E402
 
 from commerce_plugin.core import stripe_client  # noqa: E402
 from commerce_plugin.models import CheckoutSession, Order, Product, ProductPrice, ProductSeat, Store  # noqa: E402
-from tests.payments.recording import RecordingStripe  # noqa: E402
-from tests.stores import senders  # noqa: E402
+from tests.intake.stores import senders  # noqa: E402
+from tests.stripe_recording import RecordingStripe  # noqa: E402
 
 CHECKOUT_PATH = "/commerce-plugin/checkout/"
 ECOMMERCE_ROOT = "https://ecommerce.example.com"

@@ -17,7 +17,7 @@ from common.djangoapps.student.tests.factories import UserFactory  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from commerce_plugin.models import Order, Product, ProductSeat, Store, WebhookDelivery  # noqa: E402
-from tests.stores import senders  # noqa: E402
+from tests.intake.stores import senders  # noqa: E402
 
 
 class StoreWebhookTestCase(PluginLmsTestCase):
