@@ -18,7 +18,7 @@ from django.http import HttpResponseRedirect
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from commerce_plugin.admin import FULFILL_PERMISSION
+from commerce_plugin.admin.base import FULFILL_PERMISSION
 from commerce_plugin.core import orders
 from commerce_plugin.operator import dashboard, routing
 

@@ -15,8 +15,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from commerce_plugin.admin import OrderAdmin, ReadOnlyAdmin
+from commerce_plugin.admin.base import ReadOnlyAdmin
 from commerce_plugin.admin.cells import delivery_reason
+from commerce_plugin.admin.orders import OrderAdmin
 from commerce_plugin.intake import deliveries
 from commerce_plugin.models import RejectedTraffic, WebhookDelivery
 

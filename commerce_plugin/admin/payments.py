@@ -10,7 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from commerce_plugin.admin import FULFILL_PERMISSION, OrderAdmin, ReadOnlyAdmin
+from commerce_plugin.admin.base import FULFILL_PERMISSION, ReadOnlyAdmin
+from commerce_plugin.admin.orders import OrderAdmin
 from commerce_plugin.core import refunds
 from commerce_plugin.models import CheckoutSession, ProductPrice, Refund
 

@@ -11,7 +11,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from commerce_plugin.admin import ReadOnlyAdmin
+from commerce_plugin.admin.base import ReadOnlyAdmin
 from commerce_plugin.core import catalog
 from commerce_plugin.intake import backfill
 from commerce_plugin.intake.stores import kind_choices
