@@ -1,16 +1,17 @@
-"""The delivery log itself: unknown and inactive stores, re-drive from admin, redeliveries, races."""
-
-import threading
+"""
+The delivery log itself: unknown and inactive stores, re-drive from admin, redeliveries. Concurrent
+deliveries race for real on MariaDB: tests/integration/test_webhook_duplicates.py.
+"""
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.urls import reverse
 
 from commerce_plugin.core import orders
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
 from tests.factories import ProductFactory, StoreFactory
-from tests.intake.stores.conftest import DS201, WooCommerce, deliveries, fixture
+from tests.intake.stores.conftest import deliveries, fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -134,26 +135,6 @@ def test_the_admin_shows_headers_body_and_order_but_never_the_signature(admin_cl
     assert b"/admin/commerce_plugin/order/" in page
     assert woocommerce.store.secret.encode() not in page
     assert "order.updated" in listing
-
-
-@pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite's shared in-memory test database locks whole tables")
-def test_concurrent_duplicate_deliveries_make_one_order(client, woo_store, learner):
-    payload, start = fixture("woocommerce", "order_processing"), threading.Barrier(6)
-    answers = []
-
-    def send(n):
-        start.wait()
-        answers.append(WooCommerce(client.__class__(), woo_store).send(payload, delivery_id=f"d{n % 2}").status_code)
-
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert set(answers) <= {200, 409}
-    assert Order.objects.count() == 1
-    assert LocalEnrollment.objects.filter(user=learner, course__course_id=DS201).count() == 1
 
 
 def test_stores_of_other_kinds_never_see_each_others_deliveries(woocommerce, woo_store, learner):
