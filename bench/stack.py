@@ -144,11 +144,12 @@ class Stack:
 
     def _seed(self):
         from commerce_plugin.core import catalog  # pylint: disable=import-outside-toplevel
+        from commerce_plugin.intake.stores import config as store_config  # pylint: disable=import-outside-toplevel
         from tests.factories import CourseFactory  # pylint: disable=import-outside-toplevel
 
         CourseFactory(course_id=COURSE)
         CourseFactory(course_id=SKU_COURSE)
-        catalog.save_store(STORE, name="Bench shop", secret=self.secret)
+        store_config.save_store(STORE, name="Bench shop", secret=self.secret)
         catalog.map_product(STORE, SKU, [(SKU_COURSE, "verified")])
         self.learners("bench-buyer", 1)
 

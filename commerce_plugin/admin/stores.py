@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from commerce_plugin.admin.base import ReadOnlyAdmin
-from commerce_plugin.core import catalog
 from commerce_plugin.intake import backfill
+from commerce_plugin.intake.stores import config as store_config
 from commerce_plugin.intake.stores import kind_choices
 from commerce_plugin.models import BackfillRun, Store
 from commerce_plugin.models.catalog import api_url_problem
@@ -106,7 +106,7 @@ class StoreForm(forms.ModelForm):
         url = cleaned.get("api_url")
         if url and api_url_problem(url):
             return cleaned  # the model's validation says why on the field (HTTPS only)
-        if "api_url" in cleaned and catalog.credentials_kept_for_new_host(self.instance, api_changes(cleaned)):
+        if "api_url" in cleaned and store_config.credentials_kept_for_new_host(self.instance, api_changes(cleaned)):
             self.add_error(
                 "api_url",
                 _(
@@ -159,7 +159,7 @@ class StoreAdmin(admin.ModelAdmin):
         return ["slug", "api_credentials"] if obj is not None else ["api_credentials"]
 
     def save_model(self, request, obj, form, change):
-        store, _generated = catalog.save_store(
+        store, _generated = store_config.save_store(
             obj.slug,
             kind=obj.kind,
             name=obj.name,
@@ -205,7 +205,7 @@ class StoreAdmin(admin.ModelAdmin):
 
 
 def api_changes(cleaned_data):
-    """What the form changes of the API credentials, as :func:`catalog.save_store` takes it: only what was typed."""
+    """What the form changes of the API credentials, as ``save_store`` takes it: only what was typed."""
     if cleaned_data.get("clear_api_credentials"):
         return {"api_url": "", "api_key": "", "api_secret": ""}
     api = {"api_url": cleaned_data.get("api_url") or ""}

@@ -116,7 +116,7 @@ class Store(models.Model):
         return self.slug
 
     def clean(self):
-        """An API URL is checked wherever a store is validated: admin, ``commerce_store``, ``catalog.save_store``."""
+        """An API URL is checked wherever a store is validated: admin, ``commerce_store``, ``save_store``."""
         if self.api_url and (problem := api_url_problem(self.api_url)):
             raise ValidationError({"api_url": problem})
 
@@ -124,7 +124,7 @@ class Store(models.Model):
     def secret_problem(cls, kind, secret):
         """
         Why ``secret`` cannot sign a ``kind`` store's requests, or None. Checked where a secret is
-        typed (``commerce_store``, admin, :func:`commerce_plugin.core.catalog.save_store`) rather than in
+        typed (``commerce_store``, admin, :func:`commerce_plugin.core.store_config.save_store`) rather than in
         :meth:`clean`: a stored secret is never in admin's form, and a store kept from before may still
         be renamed.
         """

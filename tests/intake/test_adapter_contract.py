@@ -10,7 +10,17 @@ import pytest
 
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.intake import deliveries, stores
-from commerce_plugin.intake.stores import Envelope, Fulfil, Ignore, Rejected, Revoke, Unmappable, Unparseable
+from commerce_plugin.intake.stores import (
+    Envelope,
+    Fulfil,
+    Ignore,
+    Rejected,
+    Revoke,
+    Unmappable,
+    Unparseable,
+    contract,
+    registry,
+)
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, WebhookDelivery
 from tests.factories import StoreFactory
@@ -66,7 +76,7 @@ ADAPTER = Scripted()
 def scripted(monkeypatch):
     """The scripted adapter is the one installed adapter, through the registry's entry points."""
     entry_point = EntryPoint("scripted", f"{__name__}:ADAPTER", "commerce_plugin.stores")
-    monkeypatch.setattr(stores, "_entry_points", lambda: [entry_point])
+    monkeypatch.setattr(registry, "_entry_points", lambda: [entry_point])
     stores.adapters.cache_clear()
     ADAPTER.script = {}
     yield ADAPTER
@@ -266,7 +276,7 @@ def test_no_installed_adapter_lists_a_signing_header(monkeypatch):
     monkeypatch.undo()  # the real entry points: the built-ins and the example
     stores.adapters.cache_clear()
     for kind, adapter in stores.adapters().items():
-        assert not [name for name in adapter.kept_headers if stores._signs(name)], kind
+        assert not [name for name in adapter.kept_headers if contract._signs(name)], kind
 
 
 def test_the_source_id_makes_a_redelivery_a_duplicate(client, store, learner):

@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 
 from commerce_plugin.admin.stores import StoreForm
 from commerce_plugin.intake import stores
+from commerce_plugin.intake.stores import registry
 from commerce_plugin.intake.stores.signing import hex_hmac
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.management.commands.commerce_store import Command as StoreCommand
@@ -36,7 +37,7 @@ def entry_points(monkeypatch):
 
     def install(*specs):
         found = [EntryPoint(*(part.strip() for part in spec.split("=")), GROUP) for spec in specs]
-        monkeypatch.setattr(stores, "_entry_points", lambda: found)
+        monkeypatch.setattr(registry, "_entry_points", lambda: found)
         stores.adapters.cache_clear()
 
     yield install
@@ -204,7 +205,7 @@ def test_an_entry_point_that_is_not_an_adapter_is_refused(entry_points):
     entry_points(f"broken = {__name__}:NOT_AN_ADAPTER")
 
     with pytest.raises(
-        ImproperlyConfigured, match="is a NotAnAdapter, not an instance of commerce_plugin.intake.stores.Adapter"
+        ImproperlyConfigured, match="is a NotAnAdapter, not an instance of commerce_plugin.stores.Adapter"
     ):
         stores.adapters()
 
@@ -224,10 +225,10 @@ def test_a_kind_registered_twice_is_refused(entry_points):
 
 
 def test_the_package_of_an_installed_entry_point_is_named(entry_points, monkeypatch):
-    (installed,) = [ep for ep in stores._entry_points() if ep.name == "razorpay"]
+    (installed,) = [ep for ep in registry._entry_points() if ep.name == "razorpay"]
     # The installed entry point, pointed at a name its module lacks (``_for`` keeps its package).
     broken = EntryPoint("razorpay", "commerce_plugin_razorpay:MISSING", GROUP)._for(installed.dist)
-    monkeypatch.setattr(stores, "_entry_points", lambda: [broken])
+    monkeypatch.setattr(registry, "_entry_points", lambda: [broken])
     stores.adapters.cache_clear()
 
     with pytest.raises(ImproperlyConfigured, match=r"\(package commerce-plugin-razorpay 0.1.0\): AttributeError"):
@@ -248,6 +249,6 @@ def test_startup_loads_every_installed_adapter_under_its_entry_points_name():
 
     assert stores.adapters.cache_info().currsize == 1  # ready() read the registry, deliveries will not
     loaded = stores.adapters()
-    assert set(loaded) == {entry_point.name for entry_point in stores._entry_points()}
+    assert set(loaded) == {entry_point.name for entry_point in registry._entry_points()}
     assert {"woocommerce", "shopify", "stripe", "razorpay"} <= set(loaded)
     assert {kind: adapter.kind for kind, adapter in loaded.items()} == {kind: kind for kind in loaded}

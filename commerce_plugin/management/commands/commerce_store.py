@@ -26,6 +26,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce_plugin.core import catalog
+from commerce_plugin.intake.stores import config as store_config
 from commerce_plugin.intake.stores import kind_choices
 from commerce_plugin.models import Store
 
@@ -87,7 +88,7 @@ class Command(BaseCommand):
         api = _api_credentials(options)
         _check_api_host(options["slug"], api, existing)
         try:
-            store, generated = catalog.save_store(
+            store, generated = store_config.save_store(
                 options["slug"],
                 kind=options["kind"],
                 name=options["name"],
@@ -122,7 +123,7 @@ def _api_credentials(options):
 
 def _check_api_host(slug, api, existing):
     """Refuse to move the stored key and secret to a new host: they were given for the old one."""
-    kept = catalog.credentials_kept_for_new_host(existing, api) if existing is not None else []
+    kept = store_config.credentials_kept_for_new_host(existing, api) if existing is not None else []
     if kept:
         variables = " and ".join(f"${API_VARIABLES[name]}" for name in kept)
         raise CommandError(

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from commerce_plugin.core import catalog
+from commerce_plugin.intake.stores import config as store_config
 from commerce_plugin.intake.stores.signing import hex_hmac
 from commerce_plugin.lms.local.models import LocalCourse, LocalCourseMode
 
@@ -55,7 +56,7 @@ def learner(db):
 
 @pytest.fixture
 def store(db, course):
-    store, _ = catalog.save_store("rzp", kind="razorpay", name="Razorpay", secret=SECRET)
+    store, _ = store_config.save_store("rzp", kind="razorpay", name="Razorpay", secret=SECRET)
     catalog.map_product("rzp", "PY101", [(PY101, "verified")])
     return store
 

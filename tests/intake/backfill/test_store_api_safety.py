@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from commerce_plugin.core import catalog
 from commerce_plugin.intake import backfill
+from commerce_plugin.intake.stores import config as store_config
 from commerce_plugin.models import BackfillRun, Store
 from tests.factories import StoreFactory
 from tests.intake.backfill.fakes import FakeShopify, FakeWooCommerce
@@ -83,7 +84,7 @@ def test_a_redirect_on_the_same_host_is_followed_with_the_token(fast_retries):
 )
 def test_an_api_url_that_is_not_https_is_refused_when_saved(url):
     with pytest.raises(catalog.CatalogError, match=r"^api_url: .*HTTPS"):
-        catalog.save_store("woo", kind="woocommerce", api={"api_url": url})
+        store_config.save_store("woo", kind="woocommerce", api={"api_url": url})
     assert not Store.objects.exists()
 
 
@@ -92,7 +93,7 @@ def test_an_api_url_that_is_not_https_is_refused_when_saved(url):
     ["https://shop.example.com", "http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:80", "http://[::1]:9"],
 )
 def test_https_and_loopback_api_urls_are_taken(url):
-    store, _ = catalog.save_store("woo", kind="woocommerce", api={"api_url": url})
+    store, _ = store_config.save_store("woo", kind="woocommerce", api={"api_url": url})
 
     assert store.api_url == url
 
@@ -137,7 +138,7 @@ def test_the_backfill_session_sends_nothing_over_plain_http_off_loopback(fast_re
 
 @pytest.fixture
 def woo_store():
-    store, _ = catalog.save_store(
+    store, _ = store_config.save_store(
         "woo", kind="woocommerce", api={"api_url": "https://shop.example.com", "api_key": KEY, "api_secret": SECRET}
     )
     return store
@@ -150,22 +151,22 @@ def stored(store):
 
 def test_a_new_api_host_without_new_credentials_is_refused_and_nothing_changes(woo_store):
     with pytest.raises(catalog.CatalogError, match=r"^api_url: .*again"):
-        catalog.save_store("woo", api={"api_url": "https://attacker.example.net"})
+        store_config.save_store("woo", api={"api_url": "https://attacker.example.net"})
     with pytest.raises(catalog.CatalogError, match=r"api_secret"):
-        catalog.save_store("woo", api={"api_url": "https://attacker.example.net", "api_key": NEW_KEY})
+        store_config.save_store("woo", api={"api_url": "https://attacker.example.net", "api_key": NEW_KEY})
 
     assert stored(woo_store) == ("https://shop.example.com", KEY, SECRET)
 
 
 def test_a_new_api_host_with_new_credentials_is_taken(woo_store):
     api = {"api_url": "https://new-shop.example.com", "api_key": NEW_KEY, "api_secret": NEW_SECRET}
-    catalog.save_store("woo", api=api)
+    store_config.save_store("woo", api=api)
 
     assert stored(woo_store) == ("https://new-shop.example.com", NEW_KEY, NEW_SECRET)
 
 
 def test_another_path_on_the_same_host_keeps_the_credentials(woo_store):
-    catalog.save_store("woo", api={"api_url": "https://shop.example.com/shop/"})
+    store_config.save_store("woo", api={"api_url": "https://shop.example.com/shop/"})
 
     assert stored(woo_store) == ("https://shop.example.com/shop/", KEY, SECRET)
 
