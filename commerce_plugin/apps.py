@@ -51,19 +51,21 @@ class CommercePluginConfig(AppConfig):
     }
 
     def ready(self):
-        # Our event definitions must exist before anything connects to them (event bus, routes).
-        from commerce_plugin import routes
-        from commerce_plugin.core import handlers  # noqa: F401  pylint: disable=unused-import
-        from commerce_plugin.lms import get_backend  # pylint: disable=import-outside-toplevel
+        # pylint: disable=import-outside-toplevel  (apps load before their modules may be imported)
+        from commerce_plugin import (
+            routes,
+            tasks,  # noqa: F401  every task registered by name, in every process
+        )
+        from commerce_plugin.core import handlers
+        from commerce_plugin.intake import backfill, retention
+        from commerce_plugin.intake.stores import check_adapters
+        from commerce_plugin.lms import get_backend
 
+        # Our event definitions must exist before anything connects to them (event bus, routes).
         routes.connect_configured_routes()
         routes.check_filter_pipelines()
-        from commerce_plugin.intake.stores import check_adapters  # pylint: disable=import-outside-toplevel
-
         check_adapters()  # a store adapter package that is broken or misnamed stops startup, naming itself
         routes.schedule_sweeper()
-        from commerce_plugin.intake import backfill, retention  # pylint: disable=import-outside-toplevel  (registers its task)
-
         retention.schedule_purge()
         backfill.schedule_backfill()
         # Learner-initiated unenrollments (not the plugin's own revocations) may refund the payment.

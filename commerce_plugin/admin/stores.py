@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from commerce_plugin.admin.base import ReadOnlyAdmin
-from commerce_plugin.intake import backfill
+from commerce_plugin.intake import backfill, backfill_tasks
 from commerce_plugin.intake.stores import config as store_config
 from commerce_plugin.intake.stores import kind_choices
 from commerce_plugin.models import BackfillRun, Store
@@ -175,12 +175,12 @@ class StoreAdmin(admin.ModelAdmin):
     @admin.action(description=_("Backfill from the store's API (last 3 days)"))
     def backfill_stores(self, request, queryset):
         """Queued, one task per store: reading a store's API may take minutes, the admin page must not."""
-        from commerce_plugin.core import tasks  # pylint: disable=import-outside-toplevel  (tasks import orders)
-
         chosen = list(queryset)
         ready = backfill.backfillable(chosen)
         for store in ready:
-            transaction.on_commit(lambda pk=store.pk: tasks.backfill_store.delay(pk, ADMIN_BACKFILL_WINDOW_SECONDS))
+            transaction.on_commit(
+                lambda pk=store.pk: backfill_tasks.backfill_store.delay(pk, ADMIN_BACKFILL_WINDOW_SECONDS)
+            )
         if ready:
             self.message_user(
                 request,

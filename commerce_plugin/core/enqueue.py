@@ -3,6 +3,7 @@
 import functools
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
@@ -11,6 +12,17 @@ log = logging.getLogger(__name__)
 # A broker that does not answer quickly is treated as down: the line stays queued in the database
 # and the sweeper re-queues it later, so the store's request is never held up or refused.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+FULFILL_LINE = "commerce_plugin.tasks.fulfill_line"
+REFUND_LINE = "commerce_plugin.tasks.refund_line"
+
+
+def task(name):
+    """
+    The registered task called ``name``. Found by name in Celery's registry (the app imports
+    :mod:`commerce_plugin.tasks` when it is ready), so what enqueues work never imports the tasks,
+    which import it back.
+    """
+    return current_app.tasks[name]
 
 
 def fulfill_line(line_pk, on_commit=False, redrive_at=None, countdown=None, retries=0):
@@ -30,16 +42,12 @@ def fulfill_line(line_pk, on_commit=False, redrive_at=None, countdown=None, retr
 
 def runs_inline():
     """True when Celery runs tasks in the caller's process (``task_always_eager``) instead of queueing them."""
-    from commerce_plugin.core.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
-
-    return bool(task.app.conf.task_always_eager)
+    return bool(task(FULFILL_LINE).app.conf.task_always_eager)
 
 
 def _publish(line_pk, redrive=None, countdown=None, retries=0):
-    from commerce_plugin.core.tasks import fulfill_line as task  # pylint: disable=import-outside-toplevel
-
     try:
-        task.apply_async(
+        task(FULFILL_LINE).apply_async(
             args=(line_pk,),
             # Only when set, so a plain message stays readable by workers that predate the argument.
             kwargs={"redrive": redrive} if redrive else None,

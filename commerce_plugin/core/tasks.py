@@ -4,13 +4,12 @@ whose worker died, and the line's conditional status update makes the second run
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
 from commerce_plugin.core import batch_memory, enqueue, fulfillment, monitoring, orders
@@ -165,46 +164,3 @@ def refund_line(self, line_pk):
     set_custom_attribute("commerce_plugin.refund_status", status)
     monitoring.set_line_attributes(line_pk)
     return status
-
-
-@shared_task(name="commerce_plugin.tasks.backfill_stores", acks_late=True)
-@set_code_owner_attribute
-def backfill_stores():
-    """
-    Periodic backfill (enable with ``COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS``): one task per active
-    store with API credentials whose adapter can read orders back, over the last
-    ``COMMERCE_PLUGIN_BACKFILL_WINDOW_SECONDS``. Runs whose process stopped mid-way are closed first.
-    """
-    from commerce_plugin.intake import backfill, backfill_runs  # pylint: disable=import-outside-toplevel
-    from commerce_plugin.models import Store  # pylint: disable=import-outside-toplevel
-
-    backfill_runs.close_stalled()
-    stores = backfill.backfillable(Store.objects.filter(active=True))
-    seconds = int(backfill.window().total_seconds())
-    for store in stores:
-        backfill_store.delay(store.pk, seconds)
-    return len(stores)
-
-
-@shared_task(name="commerce_plugin.tasks.backfill_store", acks_late=True)
-@set_code_owner_attribute
-def backfill_store(store_pk, window_seconds):
-    """
-    Read one store's paid orders and refunds of the last ``window_seconds`` back from its API. Safe
-    to run twice (what is already here is only counted); a store API that stays down is recorded in
-    the run, not retried here: the next run reads the same window again.
-    """
-    from commerce_plugin.intake import backfill  # pylint: disable=import-outside-toplevel
-    from commerce_plugin.models import Store  # pylint: disable=import-outside-toplevel
-
-    store = Store.objects.filter(pk=store_pk).first()
-    if store is None:
-        return None
-    set_custom_attribute("commerce_plugin.store", store.slug)
-    try:
-        report = backfill.run(store, timezone.now() - timedelta(seconds=window_seconds))
-    except backfill.CannotBackfill as exc:
-        log.info("commerce backfill store=%s skipped: %s", store.slug, type(exc).__name__)
-        return None
-    set_custom_attribute("commerce_plugin.backfill_recovered", report.recovered)
-    return report.run_id

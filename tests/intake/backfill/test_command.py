@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from commerce_plugin.core import tasks
 from commerce_plugin.intake import backfill
+from commerce_plugin.intake import backfill_tasks as tasks
 from commerce_plugin.management.commands.commerce_backfill import duration
 from commerce_plugin.models import BackfillRun, Store
 from tests.factories import StoreFactory

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce_plugin.core import tasks
 from commerce_plugin.intake import backfill, backfill_runs
+from commerce_plugin.intake import backfill_tasks as tasks
 from commerce_plugin.models import BackfillRun
 from commerce_plugin.operator import backfill_view
 from tests.intake.backfill.conftest import found, paid_order
