@@ -18,11 +18,10 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from commerce_plugin import data
-from commerce_plugin.core import fulfillment, stripe_client
+from commerce_plugin.core import enqueue, fulfillment, stripe_client
 from commerce_plugin.core.convert import order_to_data
 from commerce_plugin.models import OrderLine, Refund, Store
 from commerce_plugin.signals import ORDER_LINE_REVOKED, REFUND_REQUESTED
@@ -58,7 +57,7 @@ def learner_unenrolled(user, course_id, refundable):
     returns the primary keys of the lines refunded now (a repeated signal returns none).
     Outside the window the purchase stands: nothing is recorded and nothing is announced.
     """
-    paid = _paid_lines(user, course_id).filter(status=data.FULFILLED)
+    paid = OrderLine.objects.paid_for(user, course_id).filter(status=data.FULFILLED)
     if not refundable:
         if paid.exists():
             log.info("commerce unenroll outside the refund window user=%s course=%s: no refund", user.id, course_id)
@@ -70,19 +69,9 @@ def learner_unenrolled(user, course_id, refundable):
     return refunded
 
 
-def _paid_lines(user, course_id):
-    return OrderLine.objects.filter(course_id=str(course_id)).filter(
-        Q(order__lms_user_id=user.id) | Q(order__lms_user_id__isnull=True, order__email__iexact=user.email or "-")
-    )
-
-
 def sold_by_plugin(user, course_id):
-    """
-    Whether the plugin sold ``user`` their seat in ``course_id``: a line still holds it, or the
-    plugin recorded its refund. Such a seat's money goes back through the plugin, never also
-    through the LMS's ecommerce refund (``commerce_plugin.lms.overrides.refund_seat``).
-    """
-    return _paid_lines(user, course_id).filter(Q(status=data.FULFILLED) | Q(refunds__isnull=False)).exists()
+    """Whether the plugin sold ``user`` their seat in ``course_id`` (see ``OrderLine.objects.sold_to``)."""
+    return OrderLine.objects.sold_to(user, course_id)
 
 
 def _record(line_pk):
@@ -165,10 +154,8 @@ def _announce(revoked, event):
 
 
 def _enqueue(line_pk):
-    from commerce_plugin.core.tasks import refund_line as task  # pylint: disable=import-outside-toplevel
-
     try:
-        task.apply_async(args=(line_pk,), queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE)
+        enqueue.task(enqueue.REFUND_LINE).apply_async(args=(line_pk,), queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE)
     except Exception as exc:  # pylint: disable=broad-except
         # The Refund row stays "requested": re-drivable from admin.
         log.warning("commerce refund of line %s not queued (%s)", line_pk, type(exc).__name__)

@@ -75,9 +75,10 @@ def refund_seat(prev_fn, course_enrollment, change_mode=False):
     seats it sold: both would refund one payment. A seat the plugin sold is left to the plugin (an
     empty list: no ecommerce refund opened); any other seat keeps the LMS's answer.
     """
-    from commerce_plugin.core import refunds  # pylint: disable=import-outside-toplevel
+    # Imported here: the LMS loads this module with its settings, before apps are ready.
+    from commerce_plugin.models import OrderLine  # pylint: disable=import-outside-toplevel
 
-    if refunds.sold_by_plugin(course_enrollment.user, course_enrollment.course_id):
+    if OrderLine.objects.sold_to(course_enrollment.user, course_enrollment.course_id):
         log.info(
             "commerce seat in %s sold by the plugin: its refund goes through the plugin, not ecommerce",
             course_enrollment.course_id,

@@ -42,6 +42,27 @@ class Order(models.Model):
         return f"{self.store.slug}/{self.order_number}"
 
 
+class OrderLineQuerySet(models.QuerySet):
+    def paid_for(self, user, course_id):
+        """The lines that bought ``user`` a seat in ``course_id``: by account, or by email before it existed."""
+        return self.filter(course_id=str(course_id)).filter(
+            models.Q(order__lms_user_id=user.id)
+            | models.Q(order__lms_user_id__isnull=True, order__email__iexact=user.email or "-")
+        )
+
+    def sold_to(self, user, course_id):
+        """
+        Whether the plugin sold ``user`` their seat in ``course_id``: a line still holds it, or the
+        plugin recorded its refund. Such a seat's money goes back through the plugin, never also
+        through the LMS's ecommerce refund (``commerce_plugin.lms.overrides.refund_seat``).
+        """
+        return (
+            self.paid_for(user, course_id)
+            .filter(models.Q(status=data.FULFILLED) | models.Q(refunds__isnull=False))
+            .exists()
+        )
+
+
 class OrderLine(models.Model):
     """
     One seat of an order and where its fulfillment stands.
@@ -83,6 +104,8 @@ class OrderLine(models.Model):
         editable=False,
         help_text=_("The fulfillment task whose batch last claimed this line (its Celery task id)."),
     )
+
+    objects = OrderLineQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "line_id"], name="commerce_line_order_line")]
