@@ -126,9 +126,10 @@ test-lms: ## the in-LMS suite in a real openedx-platform: LMS_ROOT=<checkout> LM
 
 test-all: $(TUTOR_STAMP) browser-env test test-browser test-integration test-eventbus ## unit suite (Tutor plugin included), browser tests, the integration suite, then the event bus on openedx-events 11 and 10
 
-quality: $(STAMP) ## ruff lint and format check
+quality: $(STAMP) ## ruff lint and format check, and the package's layer contracts (.importlinter: no import circles)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 extract_translations: $(STAMP) ## regenerate commerce_plugin/conf/locale/en/LC_MESSAGES/django.po (needs gettext)
 	@command -v xgettext >/dev/null || { \
