@@ -112,17 +112,32 @@ test-browser: browser-env ## real-browser tests (headless chromium): admin dashb
 LMS_LINK = commerce_plugin_lms_tests
 # One file or test instead of the whole suite: LMS_TESTS=commerce_plugin_lms_tests/test_lms_orders.py
 LMS_TESTS ?= $(LMS_LINK)
-test-lms: ## the in-LMS suite in a real openedx-platform: LMS_ROOT=<checkout> LMS_VENV=<its venv> [ARGS=...]
+.PHONY: lms-plugin footprint-lms
+lms-plugin:
 	@[ -n "$(LMS_ROOT)" ] && [ -f "$(LMS_ROOT)/lms/envs/test.py" ] || { \
 		echo "LMS_ROOT must name an openedx-platform checkout (lms/envs/test.py not found in '$(LMS_ROOT)')" >&2; exit 2; }
 	@[ -x "$(LMS_VENV)/bin/python" ] && "$(LMS_VENV)/bin/python" -c "import django, xmodule" 2>/dev/null || { \
 		echo "LMS_VENV must name the virtualenv the LMS's test requirements are installed in ('$(LMS_VENV)')" >&2; exit 2; }
 	"$(LMS_VENV)/bin/python" -m pip freeze --exclude-editable | grep -v " @ " > "$(LMS_VENV)/commerce-plugin-lms-pins.txt"
 	"$(LMS_VENV)/bin/python" -m pip install --quiet -c "$(LMS_VENV)/commerce-plugin-lms-pins.txt" -e .
+
+# After a passing suite, test-lms also measures the plugin's footprint (FOOTPRINT_RUNS=0 skips it).
+test-lms: lms-plugin ## the in-LMS suite in a real openedx-platform, then footprint-lms: LMS_ROOT=<checkout> LMS_VENV=<its venv> [ARGS=...]
 	mkdir -p "$(LMS_ROOT)/test_root/log"
 	ln -sfn "$(CURDIR)/tests/platform" "$(LMS_ROOT)/$(LMS_LINK)"
 	cd "$(LMS_ROOT)" && PYTHONHASHSEED=$${PYTHONHASHSEED:-0} "$(LMS_VENV)/bin/python" -m pytest $(LMS_TESTS) \
 		--create-db -p no:cacheprovider -W ignore::DeprecationWarning -W ignore::PendingDeprecationWarning $(ARGS); status=$$?; rm -f "$(LMS_ROOT)/$(LMS_LINK)"; exit $$status
+	$(if $(filter-out 0,$(FOOTPRINT_RUNS)),$(FOOTPRINT))
+
+# What installing the plugin adds to one LMS process (issue 19, item 4), with no Stripe store: the
+# resident memory after django.setup() and the URLconf under lms.envs.test, against the same start-up
+# with the plugin's entry points hidden, and the -X importtime self time of the modules only the
+# plugin imports (its own and what they alone pull in), naming the top ones and who imports stripe.
+# Prints PASS/FAIL against 5 MB and 100 ms; fails only when the measurement itself breaks.
+FOOTPRINT_RUNS ?= 3
+FOOTPRINT = cd "$(LMS_ROOT)" && "$(LMS_VENV)/bin/python" "$(CURDIR)/tests/platform/footprint.py" --runs $(FOOTPRINT_RUNS)
+footprint-lms: lms-plugin ## what the plugin adds to one LMS process (RSS, import time, stripe?): LMS_ROOT=... LMS_VENV=... [FOOTPRINT_RUNS=3]
+	$(FOOTPRINT)
 
 test-all: $(TUTOR_STAMP) browser-env test test-browser test-integration test-eventbus ## unit suite (Tutor plugin included), browser tests, the integration suite, then the event bus on openedx-events 11 and 10
 
