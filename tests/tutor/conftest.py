@@ -6,7 +6,8 @@ Tutor runs in subprocesses, never in the pytest process: its hooks are process-w
 lives in a virtualenv of its own because its dependencies' pins clash with the LMS plugin's (see
 ``requirements/tutor.txt``). The Python that has tutor and the plugin is ``$COMMERCE_TUTOR_PYTHON``,
 else ``.venv-tutor/bin/python``, else the one running pytest. Without one, every test here is
-skipped, saying why; a ``$COMMERCE_TUTOR_PYTHON`` that does not work is an error, not a skip.
+skipped, saying why; a ``$COMMERCE_TUTOR_PYTHON`` that does not work is an error, not a skip, and so
+is a missing or broken ``.venv-tutor`` where ``CI=true`` (``make test-all`` builds it first).
 """
 
 import json
@@ -16,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.services import unavailable
 
 HERE = Path(__file__).parent
 REPOSITORY = HERE.parents[1]
@@ -46,14 +49,22 @@ def _tutor_python():
     return python, probe.stdout.strip()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def tutor_python():
+def working_tutor_python():
+    """
+    The Python to run tutor with. Without one the test is skipped, saying why, except where it must
+    run: a ``$COMMERCE_TUTOR_PYTHON`` that does not work, or ``CI=true``, fails it instead.
+    """
     python, detail = _tutor_python()
     if python is None and os.environ.get(PYTHON_VARIABLE):
         pytest.fail(detail)
     if python is None:
-        pytest.skip(detail)
+        unavailable(detail)
     return python
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tutor_python():
+    return working_tutor_python()
 
 
 class TutorRoot:
