@@ -41,7 +41,6 @@ import time
 from decimal import Decimal
 
 import requests
-import stripe
 from django.conf import settings
 from django.db.models import Q
 
@@ -108,8 +107,8 @@ class StripeAdapter(Adapter):
             raise Rejected("Missing Stripe-Signature header.")
         tolerance = settings.COMMERCE_PLUGIN_SIGNATURE_TOLERANCE_SECONDS
         try:
-            stripe.WebhookSignature.verify_header(body, header, store.secret, tolerance=tolerance)
-        except stripe.SignatureVerificationError as exc:
+            stripe_client.library().WebhookSignature.verify_header(body, header, store.secret, tolerance=tolerance)
+        except stripe_client.SignatureVerificationError as exc:
             raise Rejected(f"Stripe-Signature: {exc.user_message or exc}")
         # The library checks only a signature's age; one dated in the future is refused too.
         stamps = [part[2:] for part in header.split(",") if part.strip().startswith("t=")]
@@ -215,7 +214,7 @@ class StripeAdapter(Adapter):
                 params = {"type": kind, "created": {"gte": int(since.timestamp())}, "limit": 100}
                 for event in sorted(_every_event(client, params), key=lambda event: event.created):
                     yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
-        except stripe.StripeError as exc:
+        except stripe_client.StripeError as exc:
             raise requests.RequestException(stripe_client.describe(exc)) from exc
 
 
@@ -262,7 +261,7 @@ def _after_rate_limits(call):
     while True:
         try:
             return call()
-        except stripe.RateLimitError:
+        except stripe_client.RateLimitError:
             if attempt >= retries:
                 raise
             factor = float(settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS)
