@@ -5,10 +5,13 @@ Stripe-format responses for Checkout Sessions (which localstripe does not implem
 interface.
 """
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import stripe
@@ -18,9 +21,13 @@ from commerce_plugin.models import Store
 from commerce_plugin.signals import REFUND_REQUESTED
 from tests.conftest import over_the_bus
 from tests.factories import StoreFactory
+from tests.services import unavailable
 from tests.stripe_recording import RecordingStripe
 
 API_KEY = "sk_test_commerce_plugin_0123456789"
+# How localstripe is started: the Stripe-compatible server requirements/test.txt installs.
+LOCALSTRIPE = (sys.executable, "-m", "localstripe")
+START_SECONDS = 20
 
 
 def _free_port():
@@ -37,30 +44,53 @@ def _accepts(port):
         return False
 
 
-@pytest.fixture(scope="session")
-def localstripe_url():
-    """A localstripe server of our own on a free loopback port, stopped after the session."""
+def start_localstripe(log_path, command=LOCALSTRIPE, timeout=START_SECONDS):
+    """
+    ``command`` serving on a free loopback port, its output in ``log_path``: ``(process, url)``.
+    If it cannot start or does not answer within ``timeout`` seconds the test is skipped, saying
+    why, or failed where ``CI=true`` (:func:`tests.services.unavailable`).
+    """
     port = _free_port()
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        pytest.skip(f"localstripe cannot start: {exc}")
-    deadline = time.monotonic() + 20
+    with open(log_path, "w") as log:
+        try:
+            process = subprocess.Popen(
+                [*command, "--port", str(port), "--from-scratch"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            unavailable(f"localstripe cannot start ({exc}); pip install localstripe")
+    deadline = time.monotonic() + timeout
     while not _accepts(port):
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.skip("localstripe did not start (is it installed? pip install localstripe)")
+            _stop(process)
+            output = Path(log_path).read_text(errors="replace").strip()[-1000:]
+            unavailable(f"localstripe did not answer on port {port} (pip install localstripe?); its output: {output}")
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory):
+    """
+    The session's one localstripe server, on a free loopback port, stopped after the session; every
+    test that pays on localstripe uses it (take it by this name: importing the fixture into a test
+    module would start a second one).
+    """
+    process, url = start_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    yield url
+    _stop(process)
 
 
 @pytest.fixture

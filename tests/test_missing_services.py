@@ -1,14 +1,15 @@
 """
-A service a test needs and cannot have — a ``.venv-tutor`` without a working tutor — skips the test on
-a developer's machine, saying why, and fails it where ``CI=true``, so CI cannot pass by running
-nothing.
+A service a test needs and cannot have — localstripe that does not start, a ``.venv-tutor`` without a
+working tutor — skips the test on a developer's machine, saying why, and fails it where ``CI=true``,
+so CI cannot pass by running nothing.
 """
 
 import re
+import sys
 
 import pytest
 
-from tests import services
+from tests import services, stripe_fixtures
 from tests.tutor import conftest as tutor
 
 SKIPPED, FAILED = pytest.skip.Exception, pytest.fail.Exception
@@ -27,6 +28,18 @@ def ci(request, monkeypatch):
 def test_an_unavailable_service_skips_or_fails_where_ci_is_true(ci):
     with pytest.raises(ci, match="the service does not answer"):
         services.unavailable("the service does not answer")
+
+
+def test_localstripe_that_does_not_start_skips_or_fails_where_ci_is_true(ci, tmp_path):
+    command = (sys.executable, "-c", "import sys; sys.exit('this localstripe cannot start')")
+
+    with pytest.raises(ci, match="localstripe did not answer.*this localstripe cannot start"):
+        stripe_fixtures.start_localstripe(tmp_path / "localstripe.log", command=command)
+
+
+def test_localstripe_that_cannot_be_run_skips_or_fails_where_ci_is_true(ci, tmp_path):
+    with pytest.raises(ci, match="localstripe cannot start"):
+        stripe_fixtures.start_localstripe(tmp_path / "localstripe.log", command=(str(tmp_path / "missing"),))
 
 
 def test_a_broken_tutor_venv_skips_or_fails_where_ci_is_true(ci, tmp_path, monkeypatch):

@@ -15,13 +15,9 @@ import requests
 from commerce_plugin.core import stripe_client
 from commerce_plugin.intake.stores import Envelope, Fulfil, Revoke
 from commerce_plugin.intake.stores.stripe import ADAPTER
-from tests import stripe_fixtures as payments
 from tests.factories import CourseFactory, ProductFactory, StoreFactory
 from tests.intake.backfill.fakes import FakeStripeEvents
 from tests.intake.stores.senders import PY101, fixture
-
-# localstripe, started once for the session by the payments tests' fixture.
-localstripe_url, on_localstripe = payments.localstripe_url, payments.on_localstripe
 
 RESTRICTED_KEY = "rk_test_backfill_0123456789abcdef"
 CONFIGURED_KEY = "sk_test_configured_0123456789abcdef"

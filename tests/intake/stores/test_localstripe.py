@@ -7,10 +7,6 @@ and the refunded Charge as localstripe returns it is delivered as Stripe would (
 """
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -27,60 +23,30 @@ CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": 
 DECLINED = {**CARD, "number": "4000000000000341"}  # localstripe's "charge declined" test card
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory):
-    """A localstripe server on a free port, with the stripe library pointed at it."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("w")
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        pytest.skip(f"localstripe cannot start: {exc}")
-    deadline = time.monotonic() + 20
-    while not _answers(port):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.skip(f"localstripe did not answer on port {port} (see {log.name})")
-        time.sleep(0.1)
-    saved = stripe.api_key, stripe.api_base
-    stripe.api_key, stripe.api_base = "sk_test_localstripe", f"http://127.0.0.1:{port}"
-    yield f"http://127.0.0.1:{port}"
-    stripe.api_key, stripe.api_base = saved
-    os.killpg(process.pid, 15)
-    process.wait(timeout=10)
-    log.close()
+@pytest.fixture
+def localstripe(localstripe_url, monkeypatch):
+    """The session's localstripe server (:mod:`tests.stripe_fixtures`), with the stripe library pointed at it."""
+    monkeypatch.setattr(stripe, "api_key", "sk_test_localstripe")
+    monkeypatch.setattr(stripe, "api_base", localstripe_url)
+    return localstripe_url
 
 
 @pytest.fixture
 def delivered_to_plugin(localstripe, live_server, stripe_store):
-    """localstripe sends its signed events to the store's webhook endpoint, as Stripe's dashboard would."""
-    response = requests.post(
-        f"{localstripe}/_config/webhooks/plugin",
-        json={"url": f"{live_server.url}/commerce-plugin/webhooks/{stripe_store.slug}/", "secret": stripe_store.secret},
-        timeout=10,
-    )
-    response.raise_for_status()
+    """
+    localstripe sends its signed events to the store's webhook endpoint, as Stripe's dashboard would,
+    for this test only: the server is the session's, so afterwards it sends nothing more there.
+    """
+    url = f"{localstripe}/_config/webhooks/plugin"
+    endpoint = {
+        "url": f"{live_server.url}/commerce-plugin/webhooks/{stripe_store.slug}/",
+        "secret": stripe_store.secret,
+    }
+    requests.post(url, json=endpoint, timeout=10).raise_for_status()
     yield live_server
-    requests.delete(f"{localstripe}/_config/data", timeout=10)
+    # localstripe cannot delete a webhook: it is left subscribed to no event type.
+    requests.post(url, json={**endpoint, "events": []}, timeout=10).raise_for_status()
+    requests.delete(f"{localstripe}/_config/data", timeout=10).raise_for_status()
 
 
 def wait_for(check, timeout=20):
