@@ -5,6 +5,7 @@ becomes a store kind everywhere an operator chooses or sees one, and takes webho
 """
 
 import json
+import re
 import subprocess
 import sys
 from importlib.metadata import EntryPoint
@@ -168,16 +169,27 @@ def test_a_razorpay_delivery_with_a_bad_signature_is_401(client, razorpay_store,
     assert not LocalEnrollment.objects.exists()
 
 
-def test_the_examples_own_tests_pass_on_their_own():
+def test_the_examples_tests_stand_on_the_examples_own_configuration():
+    """
+    ``make test`` runs the example's tests (so they pass) in this repository's session, where this
+    repository's pytest configuration and test plugins are loaded, and their fixtures are found too.
+    A package of its own has only its own ``pytest.ini`` (the command its README gives): under it,
+    every test module still imports and every fixture each test asks for is found. ``--setup-plan``
+    resolves them all without running the suite a second time.
+    """
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", str(EXAMPLE / "tests")],
+        [sys.executable, "-m", "pytest", "--setup-plan", "-p", "no:randomly", str(EXAMPLE / "tests")],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,
         timeout=300,
     )
 
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert f"rootdir: {EXAMPLE}\nconfigfile: pytest.ini\n" in output, output[:1000]
+    planned = re.findall(r"^ +tests/test_\w+\.py::\S+ \(fixtures used: ", output, re.MULTILINE)
+    assert planned and f"collected {len(planned)} items" in output, output[-3000:]
 
 
 # The registry fails loudly, naming the entry point (and its package when it has one).
