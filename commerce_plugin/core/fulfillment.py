@@ -1,5 +1,5 @@
 """
-Turning one order line into an LMS enrollment, and undoing it on revocation.
+Turning one order line into an LMS enrollment (taking the seat back on revocation: :mod:`commerce_plugin.core.seats`).
 
 Every status change is a conditional UPDATE (``WHERE status IN (...)``), so a redelivered task, a
 concurrent retry and a revocation can race without a line being fulfilled, failed or announced twice.
@@ -8,62 +8,29 @@ several statements must stand or fall together (taking back the seat of a line r
 The events are still sent only once the change is durable (``transaction.on_commit`` runs at once
 outside a transaction, after the committed UPDATE; inside a caller's transaction, at its commit).
 
-Under a backlog a task also claims more queued lines (:func:`claim_backlog`). A claim is the attempt
-counted before enrolling, with ``modified`` stamped: a queued line counted less than
-``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago is *held*, and other tasks leave it alone, so the line's
-own task finds it taken (or finished) and exits. A claim is never a lock that must be released: it
-names the claiming task (``claimed_by``), whose redelivery after its worker died takes the batch
-back at once; otherwise the lines are held only until the claim is stale, when any later batch or
-the sweeper takes them again. The conditional status update still lets only one attempt fulfil a
-line.
+Under a backlog a task also claims more queued lines: :mod:`commerce_plugin.core.claims`.
 """
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import NamedTuple
 
-from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.utils import timezone
 
 from commerce_plugin import data
 from commerce_plugin.core import monitoring
+from commerce_plugin.core.claims import ACTIONABLE, LOADED, claim
 from commerce_plugin.core.convert import order_to_data
+from commerce_plugin.core.seats import GRANTING, find_buyer, release_seat
 from commerce_plugin.lms import TerminalEnrollmentError, get_backend
 from commerce_plugin.models import OrderLine
 from commerce_plugin.signals import ORDER_LINE_FAILED, ORDER_LINE_FULFILLED
 
 log = logging.getLogger(__name__)
 
-# Lines a fulfillment attempt may act on.
-ACTIONABLE = (data.QUEUED, data.PENDING_REGISTRATION)
-# What enrollment did for the line (see ``EnrollResult.action``); only these are undone on revocation.
-GRANTING = ("created", "upgraded")
 # The LMS reads ``order:date_placed`` in this format for its refund window.
 LMS_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# What a fulfillment attempt loads of a line, its order and its store: what finding the buyer, the
-# enrollment's attributes, ``order_to_data`` (the events), ``release_seat`` and ``log_state`` read.
-# Any other field read from them would cost a query of its own.
-LINE_FIELDS = (
-    "line_id",
-    "sku",
-    "course_id",
-    "mode",
-    "status",
-    "attempts",
-    "last_error",
-    "granted",
-    "previous_mode",
-    "modified",
-)
-ORDER_FIELDS = ("order_number", "email", "username", "lms_user_id", "date_placed", "created", "currency", "total")
-LOADED = (*LINE_FIELDS, *(f"order__{name}" for name in ORDER_FIELDS), "order__store__slug")
-
-
-def find_buyer(backend, order):
-    """The buyer's LMS account: by user id, else username, else email (``None`` if there is none)."""
-    return backend.find_user(user_id=order.lms_user_id, username=order.username or None, email=order.email or None)
 
 
 def enrollment_attributes(order):
@@ -109,7 +76,7 @@ def fulfill_own(line_pk, takeover=True, redriven_at=None):
     if line is None:
         log.warning("commerce line %s no longer exists; nothing to fulfil", line_pk)
         return Outcome(None, False)
-    if line.status not in ACTIONABLE or not _claim(line, takeover, redriven_at):
+    if line.status not in ACTIONABLE or not claim(line, takeover, redriven_at):
         return Outcome(line.status, False)
     waited = (line.modified - line.order.created).total_seconds()
     return Outcome(attempt(line, get_backend()), True, waited)
@@ -117,7 +84,7 @@ def fulfill_own(line_pk, takeover=True, redriven_at=None):
 
 def attempt(line, backend):
     """
-    One counted attempt at a claimed line (loaded by :func:`_load` or :func:`claim_backlog`) through
+    One counted attempt at a claimed line (loaded by :func:`_load` or by ``claims.claim_backlog``) through
     the LMS door ``backend``; returns the line's new status. Raises transient errors, as :func:`fulfill`.
     """
     order = line.order
@@ -133,74 +100,6 @@ def attempt(line, backend):
     except TerminalEnrollmentError as exc:
         return fail(line, str(exc))
     return _mark_fulfilled(line, result)
-
-
-def _held():
-    """Queued lines a task claimed less than ``COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS`` ago."""
-    cutoff = timezone.now() - timedelta(seconds=float(settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS))
-    return Q(status=data.QUEUED, attempts__gt=0, modified__gte=cutoff)
-
-
-def _claim(line, takeover, redriven_at=None):
-    """
-    Count an attempt at ``line`` if it is still actionable and, unless ``takeover``, not held (by a
-    claim later than ``redriven_at``, when given); one conditional UPDATE, reflected on ``line``.
-    """
-    if not takeover and _is_held(line, redriven_at):
-        return False
-    lines = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE)
-    if not takeover:
-        held = _held() if redriven_at is None else _held() & Q(modified__gt=redriven_at)
-        lines = lines.exclude(held)
-    now = timezone.now()
-    if not lines.update(attempts=F("attempts") + 1, modified=now):
-        return False
-    line.attempts += 1
-    line.modified = now
-    return True
-
-
-def _is_held(line, redriven_at=None):
-    """What :func:`_held` says of an already loaded line, without asking the database."""
-    if line.status != data.QUEUED or not line.attempts:
-        return False
-    cutoff = timezone.now() - timedelta(seconds=float(settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS))
-    return line.modified >= cutoff and (redriven_at is None or line.modified > redriven_at)
-
-
-def claim_backlog(limit, exclude_pk=None, token="", own=False):
-    """
-    Claim up to ``limit`` queued lines no task holds, in one transaction, for the task ``token``
-    (its Celery task id, stamped on each line) and return them loaded as :func:`attempt` needs them
-    (oldest first). With ``own``, the queued lines ``token`` itself claimed before instead, held or
-    not: a task delivered again because its worker died takes back the batch it was killed in (with
-    ``FOR UPDATE``, waiting for other claimers, so none of its lines is skipped).
-    ``SELECT … FOR UPDATE SKIP LOCKED`` gives concurrent claimers disjoint lines; a database without
-    it (SQLite, MariaDB before 10.6) claims nothing here, and each line is fulfilled by its own
-    task, one at a time.
-    """
-    if limit < 1 or not connections[router.db_for_write(OrderLine)].features.has_select_for_update_skip_locked:
-        return []
-    if own:
-        if not token:
-            return []
-        free = OrderLine.objects.filter(status=data.QUEUED, claimed_by=token)
-    else:
-        free = OrderLine.objects.filter(status=data.QUEUED).exclude(_held())
-    if exclude_pk is not None:
-        free = free.exclude(pk=exclude_pk)
-    with transaction.atomic():
-        # Only the lines' own rows are locked: no join, so orders and stores stay free. A claimer
-        # scanning for queued lines locks each row it looks at for a moment, even one it leaves; a
-        # task taking its own lines back waits for such a moment to pass rather than skip them.
-        locked = free.select_for_update(skip_locked=not own)
-        pks = list(locked.order_by("pk").values_list("pk", flat=True)[:limit])
-        if not pks:
-            return []
-        OrderLine.objects.filter(pk__in=pks).update(
-            attempts=F("attempts") + 1, modified=timezone.now(), claimed_by=token[:64]
-        )
-        return list(OrderLine.objects.select_related("order__store").only(*LOADED).filter(pk__in=pks).order_by("pk"))
 
 
 def _load(line_pk):
@@ -299,50 +198,6 @@ def revoke_line(order, line):
     if was_fulfilled:
         release_seat(order, line)
     log_state(line, data.REVOKED)
-
-
-def release_seat(order, line):
-    """
-    Deactivate the learner's seat that ``line`` paid for, when :func:`seat_to_release` says it is
-    the plugin's to take back; ``True`` if it was.
-    """
-    backend = get_backend()
-    user = find_buyer(backend, order)
-    if user is None or not seat_to_release(line, user, backend.get_enrollment(user, line.course_id)):
-        return False
-    backend.deactivate(user, line.course_id)
-    return True
-
-
-def seat_to_release(line, user, enrollment):
-    """
-    Whether ``user``'s ``enrollment`` is the seat ``line`` paid for and no longer should hold: it is
-    active in the line's mode (a mode changed since is someone else's decision), no other fulfilled
-    line still pays for it, and the plugin granted it (a seat the learner had before any order stays).
-    Used by revocation and by reconciliation, so both follow the same rules.
-    """
-    if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
-        return False
-    same_seat = (
-        OrderLine.objects.filter(course_id=line.course_id)
-        .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
-        .exclude(pk=line.pk)
-    )
-    if same_seat.filter(status=data.FULFILLED).exists():
-        return False
-    return line.granted in GRANTING or same_seat.filter(granted__in=GRANTING).exists()
-
-
-def claimable_pending_lines(limit=500):
-    """Pending-registration lines whose buyer now has an active LMS account."""
-    backend = get_backend()
-    pending = OrderLine.objects.filter(status=data.PENDING_REGISTRATION).select_related("order")[:limit]
-    found = []
-    for line in pending:
-        user = find_buyer(backend, line.order)
-        if user is not None and user.is_active:
-            found.append(line.pk)
-    return found
 
 
 def _announce(signal, line):

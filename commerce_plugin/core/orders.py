@@ -12,13 +12,21 @@ import logging
 import attr
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from commerce_plugin import data
 from commerce_plugin.core import enqueue, fulfillment
 from commerce_plugin.core.convert import line_rows, order_fields, order_to_data, storage_problem
+from commerce_plugin.core.errors import InvalidOrder, OrderConflict, OrderNotFound, OrderRefused, UnknownLines
+from commerce_plugin.core.redrive import (
+    claim_pending_seats,
+    release_held_lines,
+    release_revoked_seat,
+    reopen_lines,
+    retry_lines,
+    sweep_stuck_lines,
+)
+from commerce_plugin.core.seats import line_enrollments
 from commerce_plugin.filters import OrderFulfillmentRequested
-from commerce_plugin.lms import get_backend
 from commerce_plugin.models import Order, OrderLine, Store
 from commerce_plugin.signals import ORDER_LINE_REVOKED, ORDER_PLACED
 
@@ -45,30 +53,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class OrderConflict(Exception):
-    """The store reused an order number for different content."""
-
-
-class OrderNotFound(Exception):
-    """No such order in that store."""
-
-
-class InvalidOrder(ValueError):
-    """The order does not fit what can be stored (too long, not an email, not an amount)."""
-
-
-class OrderRefused(Exception):
-    """A filter pipeline step refused the order; ``str(exc)`` is the step's message."""
-
-
-class UnknownLines(Exception):
-    """Line ids named for revocation that the order does not have."""
-
-    def __init__(self, line_ids):
-        super().__init__(", ".join(line_ids))
-        self.line_ids = line_ids
 
 
 def default_store():
@@ -187,19 +171,6 @@ def get_order(store_slug, order_number) -> data.OrderData:
     return order_to_data(lines[0].order, lines=lines)
 
 
-def line_enrollments(order: data.OrderData) -> dict:
-    """``{line_id: Enrollment or None}``: each line's course run as the LMS reports it for the buyer."""
-    backend = get_backend()
-    user = fulfillment.find_buyer(backend, order)
-    if user is None:
-        return {line.line_id: None for line in order.lines}
-    by_course = {}
-    for line in order.lines:
-        if line.course_id not in by_course:
-            by_course[line.course_id] = backend.get_enrollment(user, line.course_id)
-    return {line.line_id: by_course[line.course_id] for line in order.lines}
-
-
 def queue_placed_order(order: data.OrderData):
     """
     Start fulfillment of a placed order's queued lines (the ``order.placed`` receiver calls this);
@@ -308,105 +279,3 @@ def _announce_revoked(order):
     event_order = data.OrderEventData.from_order(order)
     for line in order.lines:
         ORDER_LINE_REVOKED.send_event(order_line=data.OrderLineEventData(order=event_order, line=line))
-
-
-def retry_lines(line_pks):
-    """Put failed (or stuck) lines back in the queue; returns how many were re-queued."""
-    lines = OrderLine.objects.filter(pk__in=line_pks, status__in=[data.FAILED, data.QUEUED])
-    chosen = list(lines.select_related("order__store"))
-    now = timezone.now()
-    OrderLine.objects.filter(pk__in=[line.pk for line in chosen]).update(
-        status=data.QUEUED, last_error="", modified=now
-    )
-    for line in chosen:
-        fulfillment.log_state(line, data.QUEUED)
-        # Counted before and just stamped, the line looks held by a batch: its task takes it anyway.
-        enqueue.fulfill_line(line.pk, on_commit=True, redrive_at=now)
-    return len(chosen)
-
-
-def reopen_lines(line_pks):
-    """
-    Fulfil paid lines again (reconciliation found their seat gone): ``fulfilled`` lines go back to
-    ``queued`` and, with the ``queued`` ones, to the fulfillment task, which enrolls and announces
-    ``fulfilled`` again. Locked and conditional, as every status change: a line revoked or failed
-    meanwhile stays so. Returns how many were queued.
-    """
-    with transaction.atomic():
-        pks = list(
-            OrderLine.objects.select_for_update()
-            .filter(pk__in=line_pks, status__in=[data.FULFILLED, data.QUEUED])
-            .values_list("pk", flat=True)
-        )
-        OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(status=data.QUEUED, modified=timezone.now())
-        return retry_lines(pks)
-
-
-def release_held_lines(line_pks):
-    """
-    Fulfil lines held for review (the payment did not cover them, or could not be checked) once an
-    operator has looked and accepts them: ``held`` lines go to ``queued`` and to the fulfillment
-    task. Locked and conditional, as every status change: a line revoked meanwhile stays revoked.
-    Returns how many were queued.
-    """
-    with transaction.atomic():
-        pks = list(
-            OrderLine.objects.select_for_update().filter(pk__in=line_pks, status=data.HELD).values_list("pk", flat=True)
-        )
-        OrderLine.objects.filter(pk__in=pks, status=data.HELD).update(status=data.QUEUED, modified=timezone.now())
-        return retry_lines(pks)
-
-
-def release_revoked_seat(line_pk):
-    """
-    Take back the seat of a revoked line that is still active (reconciliation found it), under the
-    rules of :func:`commerce_plugin.core.fulfillment.seat_to_release`; ``True`` if it was released.
-    """
-    with transaction.atomic():
-        line = (
-            OrderLine.objects.select_for_update()
-            .select_related("order__store")
-            .filter(pk=line_pk, status=data.REVOKED)
-            .first()
-        )
-        return line is not None and fulfillment.release_seat(line.order, line)
-
-
-def claim_pending_seats(email, course_id=None):
-    """
-    A newly active learner appeared (the LMS enrolled them from a pre-registration): queue the
-    pending-registration lines bought with their email so they get the *paid* mode.
-    """
-    if not email:
-        return 0
-    pending = OrderLine.objects.filter(status=data.PENDING_REGISTRATION, order__email__iexact=email)
-    if course_id:
-        pending = pending.filter(course_id=str(course_id))
-    pks = list(pending.values_list("pk", flat=True))
-    for pk in pks:
-        enqueue.fulfill_line(pk, on_commit=True)
-    return len(pks)
-
-
-def sweep_stuck_lines(older_than_seconds=None, dry_run=False, progress=None):
-    """
-    Re-queue what could otherwise be lost: lines still queued long after their last change (the
-    broker was down, a task was dropped) and pending-registration lines whose learner now has an
-    active account. Returns the line primary keys found.
-    """
-    if older_than_seconds is None:
-        older_than_seconds = settings.COMMERCE_PLUGIN_SWEEP_AFTER_SECONDS
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    stuck = list(
-        OrderLine.objects.filter(status=data.QUEUED, modified__lt=cutoff).order_by("pk").values_list("pk", flat=True)
-    )
-    stuck += fulfillment.claimable_pending_lines()
-    now = timezone.now()
-    for pk in stuck:
-        if not dry_run:
-            OrderLine.objects.filter(pk=pk, status=data.QUEUED).update(modified=now)
-            # Stamped so the next sweep waits; its task takes it even though it now looks held.
-            enqueue.fulfill_line(pk, redrive_at=now)
-        if progress:
-            progress(pk)
-    return stuck

@@ -15,7 +15,7 @@ Enrollments are read through the LMS door only, so this works against the real L
 stand-in. Fixing goes through the plugin's public surface: lines are reopened for the fulfillment
 task (:func:`commerce_plugin.core.orders.reopen_lines`) and seats released by
 :func:`commerce_plugin.core.orders.release_revoked_seat`, under the same rules as a revocation
-(:func:`commerce_plugin.core.fulfillment.seat_to_release`), checked again at that moment.
+(:func:`commerce_plugin.core.seats.seat_to_release`), checked again at that moment.
 """
 
 import logging
@@ -26,7 +26,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from commerce_plugin import data
-from commerce_plugin.core import fulfillment, orders
+from commerce_plugin.core import orders, seats
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import OrderLine
 
@@ -116,7 +116,7 @@ class _Lms:
 
     def buyer(self, order):
         if order.pk not in self._buyers:
-            self._buyers[order.pk] = fulfillment.find_buyer(self.backend, order)
+            self._buyers[order.pk] = seats.find_buyer(self.backend, order)
         return self._buyers[order.pk]
 
     def enrollment(self, user, course_id):
@@ -158,14 +158,14 @@ def _stuck(lines, now):
 
 
 def _still_enrolled(revoked, lms, progress):
-    # Read with the rules revocation acts on (fulfillment.seat_to_release), without acting.
+    # Read with the rules revocation acts on (seats.seat_to_release), without acting.
     found = []
     total = revoked.count()
     for done, line in enumerate(revoked.iterator(chunk_size=500), start=1):
         progress(done, total, "revoked lines: enrollments checked")
         user = lms.buyer(line.order)
         enrollment = lms.enrollment(user, line.course_id) if user else None
-        if user and fulfillment.seat_to_release(line, user, enrollment):
+        if user and seats.seat_to_release(line, user, enrollment):
             found.append(_discrepancy(ENROLLED_BUT_REVOKED, line, f"active {enrollment.mode}"))
     return found
 

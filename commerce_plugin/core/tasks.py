@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin.core import batch_memory, enqueue, fulfillment, monitoring, orders
+from commerce_plugin.core import batch_memory, claims, enqueue, fulfillment, monitoring, orders, refunds
 from commerce_plugin.lms import TransientEnrollmentError, get_backend
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def fulfill_backlog(exclude_pk=None, token="", reclaim=False):
     claimed = 0
     for own in (True, False) if reclaim else (False,):
         try:
-            lines = fulfillment.claim_backlog(more, exclude_pk=exclude_pk, token=token or "", own=own)
+            lines = claims.claim_backlog(more, exclude_pk=exclude_pk, token=token or "", own=own)
         except TRANSIENT_ERRORS as exc:  # nothing was claimed: the claim is one transaction
             log.info("commerce backlog not claimed: %s", type(exc).__name__)
             return claimed
@@ -151,8 +151,6 @@ def refund_line(self, line_pk):
     Safe to run twice: the refund row changes status only from ``requested`` and Stripe gets the
     same idempotency key every time. Stripe outages retry with exponential backoff and jitter.
     """
-    from commerce_plugin.core import refunds  # pylint: disable=import-outside-toplevel
-
     set_custom_attribute("commerce_plugin.line_pk", line_pk)
     try:
         status = refunds.refund_line(line_pk)

@@ -11,7 +11,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from commerce_plugin.core import batch_memory, fulfillment, orders
+from commerce_plugin.core import batch_memory, claims, fulfillment, orders
 from commerce_plugin.core.tasks import fulfill_line
 from commerce_plugin.lms import TransientEnrollmentError
 from commerce_plugin.lms.local.backend import LocalBackend
@@ -48,22 +48,22 @@ def skip_locked(monkeypatch):
 
 
 def test_without_skip_locked_a_task_claims_no_backlog(backlog):
-    assert fulfillment.claim_backlog(10) == []
+    assert claims.claim_backlog(10) == []
     assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [0, 0, 0]
 
 
 def test_backlog_claim_counts_the_attempt_before_enrolling_and_holds_the_lines(backlog, skip_locked, learner):
-    claimed = fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk)
+    claimed = claims.claim_backlog(10, exclude_pk=backlog[0].pk)
 
     assert [line.pk for line in claimed] == [line.pk for line in backlog[1:]]
     assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [0, 1, 1]
     assert not LocalEnrollment.objects.filter(user=learner).exists()  # counted, nothing enrolled yet
-    assert fulfillment.claim_backlog(10) == [OrderLine.objects.get(pk=backlog[0].pk)]  # held ones are skipped
+    assert claims.claim_backlog(10) == [OrderLine.objects.get(pk=backlog[0].pk)]  # held ones are skipped
 
 
 def test_line_held_by_a_batch_is_left_by_its_own_task_and_taken_on_redelivery(backlog, skip_locked, learner):
     held = backlog[1]
-    fulfillment.claim_backlog(1, exclude_pk=backlog[0].pk)  # a batch holds line 2 and dies
+    claims.claim_backlog(1, exclude_pk=backlog[0].pk)  # a batch holds line 2 and dies
 
     assert fulfillment.fulfill_own(held.pk, takeover=False)[:2] == ("queued", False)  # not attempted: no batch either
     assert OrderLine.objects.get(pk=held.pk).attempts == 1  # the first delivery of its task: untouched
@@ -73,11 +73,11 @@ def test_line_held_by_a_batch_is_left_by_its_own_task_and_taken_on_redelivery(ba
 
 
 def test_stale_claim_is_claimed_again(backlog, skip_locked, settings):
-    fulfillment.claim_backlog(10)
+    claims.claim_backlog(10)
     settings.COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS = 60
     OrderLine.objects.update(modified=timezone.now() - timezone.timedelta(seconds=61))
 
-    assert len(fulfillment.claim_backlog(10)) == 3
+    assert len(claims.claim_backlog(10)) == 3
     assert [line.attempts for line in OrderLine.objects.order_by("pk")] == [2, 2, 2]
 
 
@@ -102,10 +102,10 @@ def test_task_fulfils_its_line_then_the_claimed_backlog_each_once(
 def test_redelivered_task_takes_back_the_batch_it_claimed_at_once_and_no_other(backlog, skip_locked, learner):
     from commerce_plugin.core import tasks  # pylint: disable=import-outside-toplevel
 
-    claimed = fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-1")  # then its worker died
+    claimed = claims.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-1")  # then its worker died
     assert {line.claimed_by for line in OrderLine.objects.filter(pk__in=[line.pk for line in claimed])} == {"task-1"}
-    assert fulfillment.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-2") == []  # held from others
-    assert fulfillment.claim_backlog(10, token="task-2", own=True) == []  # and not task-2's to take back
+    assert claims.claim_backlog(10, exclude_pk=backlog[0].pk, token="task-2") == []  # held from others
+    assert claims.claim_backlog(10, token="task-2", own=True) == []  # and not task-2's to take back
 
     assert tasks.fulfill_backlog(exclude_pk=backlog[0].pk, token="task-1", reclaim=True) == 2  # long before stale
 
@@ -116,10 +116,10 @@ def test_redelivered_task_takes_back_the_batch_it_claimed_at_once_and_no_other(b
 
 
 def test_line_left_to_its_retries_is_no_longer_a_batch_s_to_take_back(backlog, skip_locked):
-    fulfillment.claim_backlog(10, token="task-1")
+    claims.claim_backlog(10, token="task-1")
     fulfillment.record_transient_error(backlog[1].pk, OperationalError("lock wait timeout"))
 
-    taken_back = fulfillment.claim_backlog(10, token="task-1", own=True)
+    taken_back = claims.claim_backlog(10, token="task-1", own=True)
 
     assert [line.pk for line in taken_back] == [backlog[0].pk, backlog[2].pk]
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commerce_plugin import data
-from commerce_plugin.core import fulfillment, orders
+from commerce_plugin.core import claims, orders
 from commerce_plugin.core.convert import order_status
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
@@ -56,7 +56,7 @@ def test_held_lines_are_never_swept_retried_or_claimed_by_a_batch(store, course,
 
     assert orders.sweep_stuck_lines(older_than_seconds=0) == []
     assert orders.retry_lines(list(OrderLine.objects.values_list("pk", flat=True))) == 0
-    assert fulfillment.claim_backlog(10, token="task-1") == []
+    assert claims.claim_backlog(10, token="task-1") == []
     assert OrderLine.objects.get(line_id="2").status == "held"
     assert enrolled(learner) == [PY101]
 

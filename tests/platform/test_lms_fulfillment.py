@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from commerce_plugin.core import batch_memory, fulfillment, orders, tasks  # noqa: E402
+from commerce_plugin.core import batch_memory, claims, orders, tasks  # noqa: E402
 from commerce_plugin.core.tasks import fulfill_line  # noqa: E402
 from commerce_plugin.models import OrderLine  # noqa: E402
 
@@ -163,7 +163,7 @@ class BacklogBatchTest(PluginLmsTestCase):
         assert {line.status for line in OrderLine.objects.all()} == {"queued"}
 
     def test_a_batch_its_task_takes_back_enrolls_each_buyer_once_in_the_paid_mode(self):
-        claimed = fulfillment.claim_backlog(10, token="killed-task")  # and then its worker died
+        claimed = claims.claim_backlog(10, token="killed-task")  # and then its worker died
 
         assert [line.claimed_by for line in OrderLine.objects.order_by("pk")] == ["killed-task"] * 3
         assert tasks.fulfill_backlog(token="another-task") == 0  # held: no other task takes them
