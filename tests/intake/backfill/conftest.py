@@ -8,8 +8,11 @@ redaction tests. The store readers' own tests have their fakes in ``fakes.py``.
 
 import http.server
 import threading
+import time
+from types import SimpleNamespace
 
 import pytest
+from urllib3.util import retry as urllib3_retry
 
 from commerce_plugin.intake.stores import Found
 from commerce_plugin.intake.stores.woocommerce import WooCommerceAdapter
@@ -130,3 +133,11 @@ def read_orders(store, since, http):
     response.raise_for_status()
     for order in response.json():
         yield found(order)
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The pauses the backfill session's retry asks for, in seconds, recorded instead of slept."""
+    asked = []
+    monkeypatch.setattr(urllib3_retry, "time", SimpleNamespace(sleep=asked.append, time=time.time))
+    return asked

@@ -1,13 +1,10 @@
 """WooCommerce backfill: reading paid and refunded orders from REST API v3, against a local stand-in."""
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 import requests
-from urllib3.util import retry as urllib3_retry
 
 from commerce_plugin.intake.stores import Envelope, Fulfil, Revoke
 from commerce_plugin.intake.stores.woocommerce import ADAPTER
@@ -105,14 +102,6 @@ def test_reading_an_unchanged_order_again_gives_the_same_source_id(woo, woo_stor
 
     assert [f.source_id for f in first] == ["backfill:727:2026-03-02T00:00:00"]
     assert backfill(woo_store) == first
-
-
-@pytest.fixture
-def waits(monkeypatch):
-    """The pauses the session's retry asks for, in seconds, recorded instead of slept."""
-    asked = []
-    monkeypatch.setattr(urllib3_retry, "time", SimpleNamespace(sleep=asked.append, time=time.time))
-    return asked
 
 
 def test_a_429_is_retried_after_the_retry_after_seconds(woo, woo_store, waits):
