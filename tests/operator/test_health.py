@@ -1,6 +1,6 @@
 """Observability: the staff health JSON, and APM attributes that name orders without naming buyers."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -29,8 +29,10 @@ def lines_in(store, number, *statuses):
 
 
 def age(line, **delta):
+    """Make the line ``delta`` old; returns the moment it now dates from."""
     moment = timezone.now() - timedelta(**delta)
     OrderLine.objects.filter(pk=line.pk).update(created=moment, modified=moment)
+    return moment
 
 
 def woo():
@@ -74,14 +76,16 @@ def test_the_figures_count_what_is_waiting_and_what_went_wrong_recently(staff_cl
     queued_old, queued_new, failed_now, failed_before, pending, done = lines_in(
         store, "1001", "queued", "queued", "failed", "failed", "pending-registration", "fulfilled"
     )
-    age(queued_old, seconds=300)
+    queued_since = age(queued_old, seconds=300)
     age(failed_before, hours=2)
     reject_a_webhook()
 
     body = staff_client.get(HEALTH_URL).json()
 
     assert body["queued"] == 2
-    assert 300 <= body["oldest_queued_seconds"] < 330
+    # The older queued line's age at the moment the figures were taken, in whole seconds.
+    checked_at = datetime.fromisoformat(body["checked_at"])
+    assert body["oldest_queued_seconds"] == int((checked_at - queued_since).total_seconds()) >= 300
     assert body["failed_last_hour"] == 1
     assert body["pending_registration"] == 1
     assert body["deliveries_rejected_last_hour"] == 1
