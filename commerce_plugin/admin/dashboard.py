@@ -20,7 +20,6 @@ from django.utils.translation import gettext
 
 from commerce_plugin.admin.base import FULFILL_PERMISSION
 from commerce_plugin.core import orders
-from commerce_plugin.operator import dashboard, routing
 
 APP_LABEL = "commerce_plugin"
 
@@ -31,6 +30,10 @@ def can_retry(user):
 
 def dashboard_context(request):
     """What ``admin/commerce_plugin/app_index.html`` draws, besides Django's model list."""
+    # Imported when the page is drawn: every LMS process loads the admin at start-up, and the figures
+    # and the routing picture's layout and renderers are only this page's (issue 19: pay for what you use).
+    from commerce_plugin.operator import dashboard, routing  # pylint: disable=import-outside-toplevel
+
     routes = routing.runtime_map()  # one model, with the stores' figures, for the picture and its text
     return {
         "commerce_dashboard": dashboard.summary(),
@@ -49,6 +52,8 @@ def retry_line(request):
         line_pk = int(request.POST.get("line", ""))
     except ValueError:
         line_pk = None
+    from commerce_plugin.operator import dashboard  # pylint: disable=import-outside-toplevel  (as above)
+
     name = dashboard.line_name(line_pk) if line_pk else None
     if name and orders.retry_lines([line_pk]):
         messages.success(request, gettext("Line %(line)s re-queued.") % {"line": name})
