@@ -156,3 +156,22 @@ def test_dotted_paths_named_in_settings_still_import(path):
 
 def test_the_plugin_settings_name_the_refund_override_by_its_kept_path():
     assert settings.OVERRIDE_REFUND_SEAT == "commerce_plugin.lms.overrides.refund_seat"
+
+
+def test_periodic_tasks_keep_their_beat_schedule_names(settings):
+    """Operators override or remove these entries by name in ``CELERYBEAT_SCHEDULE``."""
+    from commerce_plugin.intake import backfill, retention  # pylint: disable=import-outside-toplevel
+
+    settings.CELERYBEAT_SCHEDULE = {}
+    settings.COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS = 60
+    settings.COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS = 3600
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = 86400
+    routes.schedule_sweeper()
+    backfill.schedule_backfill()
+    retention.schedule_purge()
+
+    assert {name: entry["task"] for name, entry in settings.CELERYBEAT_SCHEDULE.items()} == {
+        "commerce_plugin.sweep": "commerce_plugin.tasks.sweep_stuck_lines",
+        "commerce_plugin.backfill": "commerce_plugin.tasks.backfill_stores",
+        "commerce_plugin.purge": "commerce_plugin.retention.purge_expired_deliveries",
+    }
