@@ -1,5 +1,7 @@
 """Everything lives under /commerce-plugin/ (the LMS already owns /commerce/)."""
 
+import functools
+
 from django.urls import include, path, re_path
 
 from commerce_plugin.api.coordinator import CoordinatorFulfillView
@@ -10,10 +12,26 @@ from commerce_plugin.operator.health import HealthView
 
 app_name = "commerce_plugin"
 
+
+def schema(request, *args, **kwargs):
+    """
+    The OpenAPI description, built by drf-spectacular: imported on the first request for it, not
+    by every LMS process that loads these URLs (issue 19: each process pays for what it uses).
+    """
+    return _schema_view()(request, *args, **kwargs)
+
+
+@functools.cache
+def _schema_view():
+    from commerce_plugin.api.schema import SchemaView  # pylint: disable=import-outside-toplevel
+
+    return SchemaView.as_view()
+
+
 urlpatterns = [
     path("api/v1/health/", HealthView.as_view(), name="health"),
     path("api/", include("commerce_plugin.api.urls")),
-    path("api/v1/schema/", include("commerce_plugin.api.schema")),
+    path("api/v1/schema/", schema, name="api-schema"),
     path("coordinator/fulfill/", CoordinatorFulfillView.as_view(), name="coordinator-fulfill"),
     path("webhooks/<slug:store>/", WebhookView.as_view(), name="webhook"),
     path("checkout/", checkout_views.start, name="checkout"),

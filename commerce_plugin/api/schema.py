@@ -24,7 +24,7 @@ from commerce_plugin.api import schema_operations  # noqa: F401  (registers the 
 from commerce_plugin.api.schema_parts import PREFIX
 from commerce_plugin.api.schema_webhook import WEBHOOK_OUTCOME, WEBHOOK_PATH
 
-__all__ = ["SchemaView", "openapi_schema", "openapi_yaml", "urlpatterns"]
+__all__ = ["SchemaView", "openapi_schema", "openapi_yaml"]
 
 # drf-spectacular's post-processing edits what it is given (it moves enums into components): each
 # generation gets its own copy.
@@ -80,6 +80,3 @@ class SchemaView(SpectacularAPIView):
         super().__init__(**kwargs)
         self.patterns = _patterns()
         self.custom_settings = _settings()
-
-
-urlpatterns = [path("", SchemaView.as_view(), name="api-schema")]
