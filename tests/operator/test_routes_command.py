@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from commerce_plugin.operator import routing
+from tests.operator.commands import run
 from tests.operator.route_drawings import node_titles
 
 
@@ -44,3 +45,10 @@ def test_the_default_format_is_still_mermaid(capsys):
     call_command("commerce_routes")
 
     assert capsys.readouterr().out == routing.mermaid()
+
+
+def test_routes_command_prints_the_mermaid_map(db):
+    out, _ = run("commerce_routes", "--format", "mermaid")
+    assert out.startswith("flowchart LR")
+    assert "org.openedx.commerce.order.placed.v1" in out
+    assert "commerce_plugin.tasks.fulfill_line" in out

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from commerce_plugin.core.tasks import fulfill_line
-from tests.operator.test_commands import Terminal, stuck_line  # noqa: F401  (a fixture)
+from tests.operator.commands import Terminal
 
 
 @pytest.fixture

@@ -1,29 +1,18 @@
-"""Management commands an operator (or a Tutor init job) runs: stores, SKUs, the sweeper, the route map."""
+"""
+``commerce_store``, which an operator (or a Tutor init job) runs to create or update a store: its
+signing secret (printed once, or taken from the environment and never shown, refused when short or
+not the kind its source issues), its name, kind and state, its backfill credentials, its Shopify shop
+domain and the mode its SKUs grant.
+"""
 
 import logging
-from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.core.management import CommandError
 
-from commerce_plugin.core import orders
-from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.intake import backfill
-from commerce_plugin.lms.local.models import LocalCourse, LocalEnrollment
-from commerce_plugin.models import OrderLine, Product, Store
-from tests.factories import ProductFactory
-
-PY101 = "course-v1:Org+PY101+2026"
-DS201 = "course-v1:Org+DS201+2026"
-
-
-def run(*args):
-    """Run a command; return (stdout, stderr)."""
-    out, err = StringIO(), StringIO()
-    call_command(*args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
+from commerce_plugin.models import Product, Store
+from tests.operator.commands import PY101, run
 
 
 @pytest.fixture
@@ -181,145 +170,6 @@ def test_store_command_refuses_an_api_url_that_is_no_url(db, no_env_secret):
     with pytest.raises(CommandError, match="api_url"):
         run("commerce_store", "woo", "--kind", "woocommerce", "--api-url", "shop.example.com")
     assert not Store.objects.filter(slug="woo").exists()
-
-
-def test_product_command_maps_a_bundle_in_order(store, course, other_course):
-    out, _ = run(
-        "commerce_product",
-        "shop",
-        "DATA-BUNDLE",
-        "--seat",
-        f"{PY101}:verified",
-        "--seat",
-        f"{DS201}:audit",
-        "--title",
-        "Data bundle",
-    )
-    product = Product.objects.get(store=store, sku="DATA-BUNDLE")
-    assert product.title == "Data bundle"
-    assert list(product.seats.values_list("course_id", "mode")) == [(PY101, "verified"), (DS201, "audit")]
-    assert "DATA-BUNDLE" in out
-
-
-def test_product_command_replaces_the_seats_of_an_existing_sku(store, course, other_course):
-    ProductFactory(store=store, sku="PY", seats=[(PY101, "audit"), (DS201, "audit")])
-    run("commerce_product", "shop", "PY", "--seat", f"{PY101}:verified")
-    assert list(Product.objects.get(sku="PY").seats.values_list("course_id", "mode")) == [(PY101, "verified")]
-
-
-def test_product_command_names_a_mode_the_course_does_not_offer(store, course):
-    with pytest.raises(CommandError, match="'professional'"):
-        run("commerce_product", "shop", "PY", "--seat", f"{PY101}:professional")
-    assert not Product.objects.exists()
-
-
-@pytest.mark.parametrize(
-    "store_slug, seat, message",
-    [
-        ("nope", f"{PY101}:verified", "No store 'nope'"),
-        ("shop", "not-a-key:verified", "not a course run key"),
-        ("shop", "course-v1:Org+NOPE+2026:verified", "does not exist"),
-        ("shop", "verified", "is not <course_id>:<mode>"),
-    ],
-)
-def test_product_command_explains_what_is_wrong(store, course, store_slug, seat, message):
-    with pytest.raises(CommandError, match=message):
-        run("commerce_product", store_slug, "PY", "--seat", seat)
-
-
-@pytest.fixture
-def stuck_line(store, course, learner):
-    """A line accepted while no worker ran (on_commit never fires here) and untouched for an hour."""
-    lines = [OrderLineData("1", PY101, "verified")]
-    orders.accept_order(OrderData(store="shop", order_number="1001", lines=lines, email=learner.email))
-    line = OrderLine.objects.get()
-    OrderLine.objects.filter(pk=line.pk).update(modified=timezone.now() - timedelta(hours=1))
-    return line
-
-
-class Terminal(StringIO):
-    """An output that says it is a terminal, as an operator's shell is."""
-
-    def isatty(self):
-        return True
-
-
-def test_sweep_on_a_terminal_counts_and_summarises_on_stdout_not_as_an_error(stuck_line, learner):
-    out, err = Terminal(), Terminal()
-
-    call_command("commerce_sweep", "--older-than", "600", stdout=out, stderr=err)
-
-    assert err.getvalue() == ""
-    assert "re-queued: 1" in out.getvalue()
-    assert out.getvalue().endswith("1 line re-queued\n")
-
-
-def test_sweep_dry_run_changes_nothing(stuck_line):
-    out, _ = run("commerce_sweep", "--older-than", "600", "--dry-run")
-    assert "would re-queue 1 line" in out
-    stuck_line.refresh_from_db()
-    assert stuck_line.status == "queued"
-    assert not LocalEnrollment.objects.exists()
-
-
-def test_sweep_fulfils_a_line_left_queued(stuck_line, learner):
-    out, _ = run("commerce_sweep", "--older-than", "600")
-    assert "1 line re-queued" in out
-    stuck_line.refresh_from_db()
-    assert stuck_line.status == "fulfilled"
-    assert LocalEnrollment.objects.get(user=learner).mode == "verified"
-
-
-def test_sweep_leaves_recent_lines_alone(stuck_line):
-    out, _ = run("commerce_sweep", "--older-than", "7200")
-    assert "0 lines re-queued" in out
-    stuck_line.refresh_from_db()
-    assert stuck_line.status == "queued"
-
-
-def test_routes_command_prints_the_mermaid_map(db):
-    out, _ = run("commerce_routes", "--format", "mermaid")
-    assert out.startswith("flowchart LR")
-    assert "org.openedx.commerce.order.placed.v1" in out
-    assert "commerce_plugin.tasks.fulfill_line" in out
-
-
-def test_local_course_command_creates_a_run_with_priced_modes(db):
-    out, _ = run(
-        "commerce_local_course",
-        PY101,
-        "--title",
-        "Python",
-        "--mode",
-        "audit",
-        "--mode",
-        "verified:49.00:USD",
-        "--max",
-        "30",
-    )
-    course = LocalCourse.objects.get(course_id=PY101)
-    assert (course.title, course.enrollment_open, course.max_enrollments) == ("Python", True, 30)
-    modes = {mode.mode_slug: (str(mode.price), mode.currency) for mode in course.modes.all()}
-    assert modes == {"audit": ("0.00", "usd"), "verified": ("49.00", "usd")}
-    assert "created" in out
-
-
-def test_local_course_command_updates_a_run(course):
-    run("commerce_local_course", course.course_id, "--closed", "--mode", "professional:99")
-    course.refresh_from_db()
-    assert not course.enrollment_open
-    assert list(course.modes.values_list("mode_slug", flat=True)) == ["professional"]
-    run("commerce_local_course", course.course_id, "--open")
-    course.refresh_from_db()
-    assert course.enrollment_open
-    assert list(course.modes.values_list("mode_slug", flat=True)) == ["professional"]
-
-
-def test_local_course_command_refuses_a_malformed_key_or_price(db):
-    with pytest.raises(CommandError, match="not a course run key"):
-        run("commerce_local_course", "PY101")
-    with pytest.raises(CommandError, match="not a price"):
-        run("commerce_local_course", PY101, "--mode", "verified:cheap")
 
 
 def test_a_new_store_made_by_command_accepts_products(db, no_env_secret, course):
