@@ -231,6 +231,19 @@ def stack(tmp_path_factory):
         clean_up()
 
 
+@pytest.fixture(scope="session")
+def seeded(stack):
+    """
+    The batching tests' learners and courses (tests/integration/backlog.py) on the session's stack,
+    seeded once: the test_batching modules share them, and a second seed would collide with the first.
+    """
+    # Imported here, not at the top: backlog imports this conftest.
+    from tests.integration import backlog  # pylint: disable=import-outside-toplevel
+
+    stack.sandbox.shell(backlog.SEED.format(learners=backlog.LEARNERS, courses=backlog.COURSES_PER_ORDER))
+    return stack
+
+
 @pytest.fixture
 def live(stack):
     """The stack with a worker running (a test before may have killed it on purpose)."""
