@@ -111,7 +111,7 @@ class Stack:
         line is logged just after the committed change a test waits for: wait for the first one.
         """
         pattern = re.compile(
-            rf"INFO commerce_plugin\.fulfillment commerce line state store={STORE} "
+            rf"INFO commerce_plugin\.(?:core\.)?fulfillment commerce line state store={STORE} "
             rf"order={re.escape(order_number)} line={re.escape(line_id)} .*status=fulfilled"
         )
 
