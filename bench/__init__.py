@@ -3,8 +3,9 @@
 prefork workers), each stated as a ratio to a baseline measured in the same run, so they mean the
 same thing on any machine. Not a test: nothing here asserts; it measures, prints and writes JSON.
 
-``run`` drives the phases; ``stack`` owns what it starts (database, broker db, processes, and the
-Coordinator's service); ``load`` is the HTTP load generator (closed and open loop); ``acceptance``,
+``run`` drives the phases; ``stack`` owns what it starts and seeds (database, broker db, processes,
+and the Coordinator's service, which ``coordinator_service`` runs) on the MariaDB and Redis that
+``services`` finds and claims; ``load`` is the HTTP load generator (closed and open loop); ``acceptance``,
 ``endtoend``, ``floor``, ``queries``, ``latency`` (capacity and pay-to-enrolled), ``compare`` (the
 plugin beside the Coordinator), ``memory`` and ``backlog`` measure one thing each; ``coordinator``
 is the Coordinator's architecture as a Django project of its own; ``report`` turns the figures into

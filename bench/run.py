@@ -43,7 +43,8 @@ from bench import (  # noqa: E402
     report,
     table,
 )
-from bench.stack import GUNICORN_THREADS, GUNICORN_WORKERS, Stack  # noqa: E402
+from bench.services import GUNICORN_THREADS, GUNICORN_WORKERS  # noqa: E402
+from bench.stack import Stack  # noqa: E402
 
 # BENCH_RESULTS elsewhere keeps a quick run from overwriting the figures the README quotes.
 RESULTS = Path(os.environ.get("BENCH_RESULTS", REPO / "bench" / "results.json"))

@@ -1,8 +1,8 @@
 """
 Everything the benchmark starts, and its clean-up: a throwaway MariaDB database, a Redis broker
-database claimed as the integration tests claim theirs (one of ``COMMERCE_REDIS_DBS`` that is empty
-or the project's, so a concurrent test run never shares it and no one else's is emptied),
-gunicorn serving the sandbox, and Celery prefork workers. Without MariaDB or Redis it falls back to
+database (``bench.services`` claims it), gunicorn serving the sandbox, Celery prefork workers, and
+the Coordinator's service when the comparison asks for it (``bench.coordinator_service``); and what
+it seeds: the courses, the store, its SKU and the buyer. Without MariaDB or Redis it falls back to
 SQLite with tasks run in-process, and says so: those figures are not the Tutor-like ones.
 
 This process sets Django up on the same database as the servers it starts: seeding, the query
@@ -12,62 +12,15 @@ counts and the direct-call floor run here, through the ORM, against what the ser
 import contextlib
 import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
-from demo import redis_databases
-from demo.processes import REPO, Process, Sandbox, free_port, http, redis_answers, wait_for
+from bench.coordinator_service import Coordinator
+from bench.services import REDIS_HOST, REDIS_PORT, claim_redis_db, gunicorn_command, mysql, probe_services
+from demo.processes import REPO, Process, Sandbox, free_port, http, wait_for
 
-MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-# One server configuration for the plugin and the baseline alike: a worker per core, threads for waits.
-GUNICORN_WORKERS, GUNICORN_THREADS = 2, 8
 STORE, SKU = "bench-shop", "BENCH-SKU"
 COURSE, SKU_COURSE = "course-v1:Bench+B101+2026", "course-v1:Bench+B102+2026"
 WORKDIR = REPO / ".sandbox" / "bench"
-
-
-def _mysql():
-    from sandbox.mysql_driver import MySQLdb, connect_options  # pylint: disable=import-outside-toplevel
-
-    return MySQLdb.connect(
-        **MYSQL, **connect_options(MYSQL["host"]), charset="utf8mb4", autocommit=True, connect_timeout=3
-    )
-
-
-def probe_services():
-    """``(True, "")`` when MariaDB and Redis answer, else ``(False, why)``."""
-    if not redis_answers(REDIS_HOST, REDIS_PORT):
-        return False, f"Redis is not reachable on {REDIS_HOST}:{REDIS_PORT}"
-    try:
-        import redis  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-
-        _mysql().close()
-    except Exception as exc:  # pylint: disable=broad-except
-        return False, f"MariaDB (or its client library) is not usable on 127.0.0.1:3306: {exc}"
-    return True, ""
-
-
-def claim_redis_db():
-    """A Redis database of ``COMMERCE_REDIS_DBS`` that is empty or the project's, now this run's."""
-    return redis_databases.claim(redis_databases.pool(), REDIS_HOST, REDIS_PORT, redis_databases.POOL_SETTING)
-
-
-def _gunicorn(app, port):
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        app,
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={GUNICORN_WORKERS}",
-        f"--threads={GUNICORN_THREADS}",
-        "--worker-class=gthread",
-        "--keep-alive=75",
-        "--backlog=2048",
-        "--log-level=warning",
-    ]
 
 
 class Stack:
@@ -90,7 +43,7 @@ class Stack:
     def open(self):
         """Create the database and broker db, set Django up on them here, migrate and seed."""
         if self.real:
-            with contextlib.closing(_mysql()) as connection:
+            with contextlib.closing(mysql()) as connection:
                 connection.cursor().execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4")
             self.created = True
             self._claim_redis_db()
@@ -175,7 +128,7 @@ class Stack:
         """
         self.stop_server()
         port = free_port()
-        args = _gunicorn("sandbox.wsgi:application", port)
+        args = gunicorn_command("sandbox.wsgi:application", port)
         env = dict(self.sandbox.env)
         if eager:
             env.pop("SANDBOX_BROKER_URL", None)
@@ -230,7 +183,7 @@ class Stack:
             connections.close_all()
         if self.real:
             if self.created:
-                with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
+                with contextlib.suppress(Exception), contextlib.closing(mysql()) as connection:
                     connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
             if self.broker is not None:
                 with contextlib.suppress(Exception):
@@ -238,106 +191,3 @@ class Stack:
         else:
             with contextlib.suppress(OSError):
                 Path(WORKDIR / f"{self.database}.sqlite3").unlink()
-
-
-class Coordinator:
-    """
-    The Coordinator's architecture as a separate service: its own database on the same MariaDB, its
-    own Redis database, its own gunicorn (configured as the LMS's) and Celery prefork worker; its
-    worker calls the stack's LMS server. :meth:`close` stops and drops all of it.
-    """
-
-    PATH = "/fulfillment/order/"
-
-    def __init__(self, stack):
-        self.stack = stack
-        self.database = f"{stack.database}_coordinator"
-        self.redis = self.redis_db = self.broker = None
-        self.created = False
-        self.server = self.worker = None
-        self.base_url = None
-        self.env = None
-
-    def start(self):
-        with contextlib.closing(_mysql()) as connection:
-            connection.cursor().execute(f"CREATE DATABASE `{self.database}` CHARACTER SET utf8mb4")
-        self.created = True
-        self.broker = claim_redis_db()  # emptied as it is claimed
-        self.redis, self.redis_db = self.broker.client, self.broker.db
-        self.env = {
-            **self.stack.sandbox.env,
-            "DJANGO_SETTINGS_MODULE": "bench.coordinator.settings",
-            "COORDINATOR_DB_NAME": self.database,
-            "COORDINATOR_BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}",
-            "COORDINATOR_LMS_URL": self.stack.base_url,
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "django", "migrate", "--verbosity=0", "--no-input"],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        if done.returncode:
-            raise RuntimeError(f"the Coordinator's migrate exited {done.returncode}:\n{done.stdout}{done.stderr}")
-        port = free_port()
-        log_dir = self.stack.sandbox.log_dir
-        self.server = Process(
-            "coordinator-gunicorn",
-            _gunicorn("bench.coordinator.wsgi:application", port),
-            self.env,
-            log_dir / "coordinator-gunicorn.log",
-        )
-        self.base_url = f"http://127.0.0.1:{port}"
-
-        def answers():
-            if not self.server.alive:
-                raise RuntimeError(f"the Coordinator's gunicorn exited:\n{self.server.log()}")
-            try:
-                return http("GET", f"{self.base_url}{self.PATH}", timeout=2)[0] == 401
-            except OSError:
-                return False
-
-        wait_for(answers, 60, "the Coordinator's gunicorn to answer")
-
-    def start_worker(self, concurrency):
-        """``celery -A bench.coordinator.celery worker --pool prefork``, waiting until it is ready."""
-        self.stop_worker()
-        args = [
-            sys.executable, "-m", "celery", "-A", "bench.coordinator.celery", "worker", "--loglevel", "INFO",
-            "--pool", "prefork", "--concurrency", str(concurrency), "--hostname", f"coordinator-{os.getpid()}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        worker = Process("coordinator-worker", args, self.env, self.stack.sandbox.log_dir / "coordinator-worker.log")
-        self.worker = worker
-
-        def ready():
-            if not worker.alive:
-                raise RuntimeError(f"the Coordinator's worker exited:\n{worker.log()}")
-            return " ready." in worker.log()
-
-        wait_for(ready, 60, "the Coordinator's worker to be ready")
-        return worker
-
-    def stop_worker(self):
-        if self.worker is not None and not self.worker.stopped:
-            self.worker.stop()
-        self.worker = None
-
-    def flush_broker(self):
-        self.broker.empty()
-
-    def close(self):
-        """Stop both processes, drop the database, empty and release the broker db; never raises."""
-        for process in (self.worker, self.server):
-            if process is not None and not process.stopped:
-                with contextlib.suppress(Exception):
-                    process.stop()
-        if self.created:
-            with contextlib.suppress(Exception), contextlib.closing(_mysql()) as connection:
-                connection.cursor().execute(f"DROP DATABASE IF EXISTS `{self.database}`")
-        if self.broker is not None:
-            with contextlib.suppress(Exception):
-                self.broker.release()
