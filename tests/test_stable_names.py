@@ -88,6 +88,7 @@ MIGRATIONS = [
     "0009_store_default_mode_held_lines",
     "0010_store_secrets_encrypted",
     "0011_rejected_traffic",
+    "0012_receipts_and_imported_orders",
 ]
 
 # What LMS settings (the plugin's own, Tutor's, an operator's YAML) name by dotted path.

@@ -103,6 +103,10 @@ class Store(models.Model):
             "own fields (line item properties, item meta) never choose the mode."
         ),
     )
+    send_receipts = models.BooleanField(
+        default=True,
+        help_text=_("Email the buyer a receipt (the LMS's edx-ace) once an order's seats are enrolled."),
+    )
     # The last time the store signed with the deprecated scheme (v1: timestamp and body only), so
     # health and the dashboard can name the stores that still have to move to v2.
     legacy_signature_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -29,6 +29,14 @@ class Order(models.Model):
     payment_reference = models.CharField(
         max_length=255, blank=True, db_index=True, help_text="Payment processor id (Stripe PaymentIntent, charge)."
     )
+    # What the buyer saved and paid in tax, where the source says (receipts, order history).
+    discount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # "ecommerce" for an order copied from the ecommerce service (commerce_import_ecommerce): history
+    # only, its seats already granted there, so it is never fulfilled or reconciled here.
+    imported_from = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    # What the import found that the LMS no longer has (a course run, the buyer's account).
+    import_flags = models.CharField(max_length=255, blank=True, editable=False)
     raw_request = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     modified = models.DateTimeField(auto_now=True)
@@ -87,6 +95,10 @@ class OrderLine(models.Model):
     sku = models.CharField(max_length=128, blank=True)
     course_id = models.CharField(max_length=255, db_index=True)
     mode = models.CharField(max_length=100)
+    # What the line cost (in the order's currency) and its title as the source named it, where known:
+    # the receipt shows them, and the title stands in for a course run the LMS no longer has.
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    title = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=32, choices=STATUSES, default=data.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
