@@ -46,6 +46,14 @@ class LmsBackend:
         """
         raise NotImplementedError
 
+    def course_titles(self, course_ids):
+        """
+        ``{course_id: display name}`` for the runs among ``course_ids`` the LMS knows (one query for
+        them all): the learner's receipts and order history name courses as the LMS does. A run the
+        LMS does not know, or one without a name, is left out; callers fall back to what the order said.
+        """
+        raise NotImplementedError
+
     def course_mode_price(self, course_id, mode):
         """
         ``(Decimal amount, currency, sku)`` of the course run's mode as the LMS prices it, or

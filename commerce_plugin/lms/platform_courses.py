@@ -55,3 +55,15 @@ class PlatformCourses:
         if found is None:
             return None
         return Decimal(found.min_price), (found.currency or "usd").lower(), found.sku or None
+
+    def course_titles(self, course_ids):
+        from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+        keys = {key: str(course_id) for course_id in set(course_ids) if (key := course_key(course_id)) is not None}
+        if not keys:
+            return {}
+        with lms_errors():
+            rows = CourseOverview.objects.filter(id__in=list(keys)).values_list("id", "display_name")
+            # Keyed back by the text the order holds, which may spell the key differently than the LMS.
+            named = {str(key): name for key, name in rows if name}
+        return {original: named[str(key)] for key, original in keys.items() if str(key) in named}

@@ -167,6 +167,10 @@ class LocalBackend(LmsBackend):
             row.save(update_fields=["is_active"])
             transaction.on_commit(lambda: emit(COURSE_ENROLLMENT_CHANGED, row))
 
+    def course_titles(self, course_ids):
+        rows = LocalCourse.objects.filter(course_id__in={str(course_id) for course_id in course_ids})
+        return {course_id: title for course_id, title in rows.values_list("course_id", "title") if title}
+
     def course_mode_price(self, course_id, mode):
         row = LocalCourseMode.objects.filter(course__course_id=str(course_id), mode_slug=mode).first()
         if row is None:
