@@ -24,9 +24,7 @@ closed) is :mod:`commerce_plugin.intake.backfill_runs`; what operators see of it
 :mod:`commerce_plugin.intake.backfill_http`.
 """
 
-import contextlib
 import logging
-import re
 from datetime import timedelta
 
 import attr
@@ -36,7 +34,7 @@ from django.utils import timezone
 
 from commerce_plugin import routes
 from commerce_plugin.intake import backfill_runs, deliveries
-from commerce_plugin.intake.backfill_http import UnsafeRequest, http_session
+from commerce_plugin.intake.backfill_http import UnsafeRequest, http_session, redact, redacting
 from commerce_plugin.intake.stores import get_adapter
 from commerce_plugin.models import BackfillRun, WebhookDelivery
 from commerce_plugin.models.catalog import api_url_problem
@@ -61,9 +59,6 @@ CREDENTIALS = {
     "stripe": ("api_key",),
 }
 DEFAULT_CREDENTIALS = ("api_key",)
-# Query parameters that carry credentials in some stores' APIs (WooCommerce's consumer_key/secret).
-SECRET_PARAMETERS = re.compile(r"((?:consumer_)?(?:key|secret)|(?:access_)?token|password)=[^&\s'\")]+", re.I)
-HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
 ERROR_CHARS = 2000
 
 
@@ -152,7 +147,7 @@ def run(store, since, progress=None) -> BackfillReport:
     counts = {"found": 0, "recovered": 0, "already_known": 0, "ignored": 0, "failed": 0}
     errors = []
     secrets = [value for value in (store.api_key, store.api_secret) if value]
-    with _redacting(secrets), http_session() as http:
+    with redacting(secrets), http_session() as http:
         try:
             for found in adapter.backfill(store, since, http):
                 counts["found"] += 1
@@ -161,7 +156,7 @@ def run(store, since, progress=None) -> BackfillReport:
                 if progress:
                     progress(counts["found"])
         except Exception as exc:  # the store's API, or anything else: reported, the next run tries again
-            errors.append(_redact(f"Reading stopped after {counts['found']} items: {_describe(exc)}", secrets))
+            errors.append(redact(f"Reading stopped after {counts['found']} items: {_describe(exc)}", secrets))
     record.status = BackfillRun.FAILED if errors else BackfillRun.FINISHED
     record.finished_at = timezone.now()
     record.error = "\n".join(errors)[:ERROR_CHARS]
@@ -202,41 +197,6 @@ def _describe(exc):
     if isinstance(exc, requests.RequestException):
         return f"the store's API could not be read ({type(exc).__name__}: {exc})"
     return f"{type(exc).__name__}: {exc}"
-
-
-def _redact(text, secrets):
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return SECRET_PARAMETERS.sub(lambda match: f"{match.group(1)}=***", text)
-
-
-class _RedactingFilter(logging.Filter):
-    """Rewrites the HTTP libraries' records (their URLs may carry credentials) before any handler sees them."""
-
-    def __init__(self, secrets):
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record):
-        try:
-            message = record.getMessage()
-        except Exception:  # pylint: disable=broad-except
-            message = str(record.msg)
-        record.msg, record.args = _redact(message, self.secrets), None
-        return True
-
-
-@contextlib.contextmanager
-def _redacting(secrets):
-    redactor = _RedactingFilter(secrets)
-    loggers = [logging.getLogger(name) for name in HTTP_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(redactor)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(redactor)
 
 
 def window():

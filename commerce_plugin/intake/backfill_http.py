@@ -6,8 +6,13 @@ The session retries 429s and 5xx answers with exponential backoff and jitter (ho
 ``Retry-After``); what outlasts the retries raises, and :func:`commerce_plugin.intake.backfill.run` ends
 the run as ``failed`` with the reason. It sends nothing over plain HTTP off this machine and follows
 a redirect only to the same scheme, host and port (:class:`UnsafeRequest` otherwise).
+:func:`redacting` keeps credentials out of the HTTP libraries' log lines while a session is used,
+and :func:`redact` out of the error text a caller shows.
 """
 
+import contextlib
+import logging
+import re
 from urllib.parse import urljoin
 
 import requests
@@ -17,10 +22,13 @@ from urllib3.util import Retry
 
 from commerce_plugin.models.catalog import api_origin, api_url_problem
 
-__all__ = ["UnsafeRequest", "http_session"]
+__all__ = ["UnsafeRequest", "http_session", "redact", "redacting"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 BACKOFF_MAX_SECONDS = 120
+# Query parameters that carry credentials in some stores' APIs (WooCommerce's consumer_key/secret).
+SECRET_PARAMETERS = re.compile(r"((?:consumer_)?(?:key|secret)|(?:access_)?token|password)=[^&\s'\")]+", re.I)
+HTTP_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -76,12 +84,13 @@ class _StoreSession(requests.Session):
         return target
 
 
-def http_session():
+def http_session(user_agent="commerce-plugin-backfill", methods=("GET",)):
     """
-    A ``requests.Session`` that retries GETs on connection errors, 429 and 5xx with exponential
-    backoff and jitter, honouring ``Retry-After``, at most ``COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES``
-    times; what outlasts them raises ``requests.RequestException``. It refuses (:class:`UnsafeRequest`)
-    plain HTTP off this machine and a redirect to another scheme, host or port.
+    A ``requests.Session`` that retries ``methods`` (GETs) on connection errors, 429 and 5xx with
+    exponential backoff and jitter, honouring ``Retry-After``, at most
+    ``COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES`` times; what outlasts them raises
+    ``requests.RequestException``. It refuses (:class:`UnsafeRequest`) plain HTTP off this machine and
+    a redirect to another scheme, host or port.
     """
     retry = _Retry(
         total=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES,
@@ -89,12 +98,49 @@ def http_session():
         backoff_max=BACKOFF_MAX_SECONDS,
         backoff_jitter=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
+        allowed_methods=frozenset(methods),
         respect_retry_after_header=True,
     )
     adapter = _TimeoutAdapter(max_retries=retry, timeout=settings.COMMERCE_PLUGIN_BACKFILL_HTTP_TIMEOUT_SECONDS)
     session = _StoreSession()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    session.headers["User-Agent"] = "commerce-plugin-backfill"
+    session.headers["User-Agent"] = user_agent
     return session
+
+
+def redact(text, secrets):
+    """``text`` with each of ``secrets`` and any credential-like query parameter's value as ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return SECRET_PARAMETERS.sub(lambda match: f"{match.group(1)}=***", text)
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites the HTTP libraries' records (their URLs may carry credentials) before any handler sees them."""
+
+    def __init__(self, secrets):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record):
+        try:
+            message = record.getMessage()
+        except Exception:  # pylint: disable=broad-except
+            message = str(record.msg)
+        record.msg, record.args = redact(message, self.secrets), None
+        return True
+
+
+@contextlib.contextmanager
+def redacting(secrets):
+    """While the block runs, the HTTP libraries' log records have ``secrets`` redacted (:func:`redact`)."""
+    redactor = _RedactingFilter(secrets)
+    loggers = [logging.getLogger(name) for name in HTTP_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redactor)
