@@ -17,7 +17,9 @@ class CommercePluginConfig(AppConfig):
         PluginURLs.CONFIG: {
             LMS: {
                 PluginURLs.NAMESPACE: "commerce_plugin",
-                PluginURLs.REGEX: r"^commerce-plugin/",
+                # The root: urls.py puts the learner's two ecommerce paths there and all else
+                # under commerce-plugin/, as before.
+                PluginURLs.REGEX: r"^",
                 PluginURLs.RELATIVE_PATH: "urls",
             }
         },

@@ -1,42 +1,23 @@
-"""Everything lives under /commerce-plugin/ (the LMS already owns /commerce/)."""
+"""
+The plugin's URLs, mounted at the LMS's root by the plugin framework (``apps.py``: no prefix, the
+``commerce_plugin`` namespace), after the LMS's own patterns.
 
-import functools
+Two paths sit at the root because the ecommerce service served them there and the LMS and
+frontend-app-ecommerce still ask for them there (``<base>`` being the LMS's root URL):
+``/api/v2/orders/`` (the learner's order history) and ``/checkout/receipt/`` (a receipt). Neither is
+a path the LMS serves. Everything else lives under ``/commerce-plugin/`` (:mod:`.plugin_urls`), whose
+JSON catch-all 404 answers only there: any other path is left to the LMS.
+"""
 
-from django.urls import include, path, re_path
+from django.urls import include, path
 
-from commerce_plugin.api.coordinator import CoordinatorFulfillView
-from commerce_plugin.api.not_found import not_found
-from commerce_plugin.api.webhooks import WebhookView
-from commerce_plugin.intake import checkout_views
-from commerce_plugin.operator.health import HealthView
+from commerce_plugin.learner import pages
+from commerce_plugin.learner.api import OrderHistoryView
 
 app_name = "commerce_plugin"
 
-
-def schema(request, *args, **kwargs):
-    """
-    The OpenAPI description, built by drf-spectacular: imported on the first request for it, not
-    by every LMS process that loads these URLs (issue 19: each process pays for what it uses).
-    """
-    return _schema_view()(request, *args, **kwargs)
-
-
-@functools.cache
-def _schema_view():
-    from commerce_plugin.api.schema import SchemaView  # pylint: disable=import-outside-toplevel
-
-    return SchemaView.as_view()
-
-
 urlpatterns = [
-    path("api/v1/health/", HealthView.as_view(), name="health"),
-    path("api/", include("commerce_plugin.api.urls")),
-    path("api/v1/schema/", schema, name="api-schema"),
-    path("coordinator/fulfill/", CoordinatorFulfillView.as_view(), name="coordinator-fulfill"),
-    path("webhooks/<slug:store>/", WebhookView.as_view(), name="webhook"),
-    path("checkout/", checkout_views.start, name="checkout"),
-    path("checkout/success/", checkout_views.success, name="checkout-success"),
-    path("checkout/status/", checkout_views.status, name="checkout-status"),
-    # Last: whatever else is asked under /commerce-plugin/ is a JSON 404, never Django's HTML page.
-    re_path(r"^(?P<unmatched>.*)$", not_found),
+    path("api/v2/orders/", OrderHistoryView.as_view(), name="order-history-api"),
+    path("checkout/receipt/", pages.receipt, name="receipt"),
+    path("commerce-plugin/", include("commerce_plugin.plugin_urls")),
 ]

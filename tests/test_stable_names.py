@@ -41,6 +41,11 @@ URLS = {
     ("commerce_plugin:checkout", ()): "/commerce-plugin/checkout/",
     ("commerce_plugin:checkout-success", ()): "/commerce-plugin/checkout/success/",
     ("commerce_plugin:checkout-status", ()): "/commerce-plugin/checkout/status/",
+    # At the LMS's root, where the ecommerce service served them (issue 20): frontend-app-ecommerce
+    # and the LMS's EcommerceService ask for these paths on the LMS's root URL.
+    ("commerce_plugin:order-history-api", ()): "/api/v2/orders/",
+    ("commerce_plugin:receipt", ()): "/checkout/receipt/",
+    ("commerce_plugin:order-history", ()): "/commerce-plugin/orders/",
 }
 
 ADMIN_MODELS = [
@@ -153,6 +158,12 @@ def test_entry_point_groups_are_unchanged():
 @pytest.mark.parametrize("path", DOTTED_PATHS)
 def test_dotted_paths_named_in_settings_still_import(path):
     assert callable(import_string(path))
+
+
+def test_the_lms_order_history_link_the_plugin_sets_is_its_page():
+    from commerce_plugin.settings.common import ORDER_HISTORY_PAGE  # pylint: disable=import-outside-toplevel
+
+    assert reverse("commerce_plugin:order-history") == ORDER_HISTORY_PAGE == settings.ORDER_HISTORY_MICROFRONTEND_URL
 
 
 def test_the_plugin_settings_name_the_refund_override_by_its_kept_path():

@@ -53,7 +53,7 @@ class _Generator(SchemaGenerator):
 
 
 def _patterns():
-    return [path(PREFIX, include("commerce_plugin.urls"))]
+    return [path(PREFIX, include("commerce_plugin.plugin_urls"))]
 
 
 def openapi_schema() -> dict:

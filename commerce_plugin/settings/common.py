@@ -98,8 +98,18 @@ DEFAULTS = {
 }
 
 
+# The learner's order history (commerce_plugin.learner.pages), on the LMS's own host.
+ORDER_HISTORY_PAGE = "/commerce-plugin/orders/"
+
+
 def plugin_settings(settings):
     """Add the plugin's defaults to the LMS settings without touching what the operator set."""
     for name, value in DEFAULTS.items():
         if not hasattr(settings, name):
             setattr(settings, name, value)
+    # The LMS's header links "Order History" to this setting, which the LMS itself defines as None
+    # (a link to "None") until an operator names an MFE: then the plugin's page stands in. A value
+    # the operator set is kept, whenever it is read (the LMS YAML comes after the common settings).
+    # A path, not a URL: only the LMS's own pages link it, and LMS_ROOT_URL may not be final yet.
+    if getattr(settings, "ORDER_HISTORY_MICROFRONTEND_URL", None) is None:
+        settings.ORDER_HISTORY_MICROFRONTEND_URL = ORDER_HISTORY_PAGE

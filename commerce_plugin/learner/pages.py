@@ -1,0 +1,69 @@
+"""
+The learner's pages, in the LMS's language and printable:
+
+* ``GET /checkout/receipt/?order_number=<number>[&store=<slug>]``: one order's receipt, where the
+  LMS's ``EcommerceService.get_receipt_page_url`` and frontend-app-ecommerce's order history link;
+* ``GET /commerce-plugin/orders/[?page=<n>]``: the learner's orders, each linking its receipt, where
+  the LMS's "Order History" link leads when no MFE serves it.
+
+Only the buyer and staff see a receipt. A missing or malformed number, an order that does not exist
+and someone else's order all answer the same 404 (the LMS's own page), so the page tells nobody
+which order numbers exist. A logged-out visitor is sent to the LMS's login (``LOGIN_URL``) and back.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from commerce_plugin.core import history
+from commerce_plugin.learner.shapes import receipt_path
+
+ORDERS_PER_PAGE = 20
+STATE_LABELS = {
+    history.PROCESSING: _("Processing"),
+    history.ENROLLED: _("Enrolled"),
+    history.REFUNDED: _("Refunded"),
+    history.UNDER_REVIEW: _("Under review"),
+}
+
+
+def _seats(purchase):
+    return [{"seat": seat, "state_label": STATE_LABELS[seat.state]} for seat in purchase.seats]
+
+
+@require_GET
+@never_cache
+@login_required
+def receipt(request):
+    """One order's receipt: the buyer's own (or, for staff, anyone's); anything else is the same 404."""
+    staff = history.sees_every_order(request.user)
+    found = history.receipt_orders(
+        request.user, request.GET.get("order_number"), store=request.GET.get("store") or None, staff=staff
+    )
+    if not found:
+        raise Http404("No such order.")
+    shown, *others = history.describe(found)
+    context = {
+        "purchase": shown,
+        "seats": _seats(shown),
+        "others": [{"purchase": other, "url": receipt_path(other)} for other in others],
+        "someone_else": not history.bought_by(found[0], request.user),
+    }
+    return render(request, "commerce_plugin/receipt.html", context)
+
+
+@require_GET
+@never_cache
+@login_required
+def order_history(request):
+    """The learner's orders, newest first, twenty a page, each with its receipt."""
+    page = Paginator(history.orders_of(request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {"purchase": purchase, "seats": _seats(purchase), "url": receipt_path(purchase)}
+        for purchase in history.describe(page.object_list)
+    ]
+    return render(request, "commerce_plugin/order_history.html", {"page": page, "rows": rows})
