@@ -1,6 +1,7 @@
 """
-The LMS's own Upgrade buttons, pointed at the plugin's Stripe checkout; and the LMS's ecommerce
-refund kept off the seats the plugin sold (:func:`refund_seat`, set by the plugin's defaults).
+The LMS's own Upgrade buttons, pointed at the plugin's Stripe checkout; its order-history and receipt
+links, pointed at the plugin's pages; and the LMS's ecommerce refund kept off the seats the plugin
+sold (:func:`refund_seat`, set by the plugin's defaults).
 
 openedx-platform declares two pluggable overrides on ``EcommerceService``
 (``lms/djangoapps/commerce/utils.py``)::
@@ -12,7 +13,9 @@ openedx-platform declares two pluggable overrides on ``EcommerceService``
     def get_checkout_page_url(self, *skus, **kwargs): ...   # kwargs: program_uuid, catalog, course_run_keys
 
 ``edx_django_utils.plugins.pluggable_override`` calls an override with the original function first
-(``prev_fn``) and then the original arguments, ``self`` included. Operators enable them with::
+(``prev_fn``) and then the original arguments, ``self`` included. ``get_order_dashboard_url`` and
+``get_receipt_page_url`` build their URLs with ``get_absolute_ecommerce_url``, so its override moves
+them too. Operators enable them with::
 
     OVERRIDE_GET_CHECKOUT_PAGE_URL = "commerce_plugin.lms.overrides.get_checkout_page_url"
     OVERRIDE_GET_ABSOLUTE_ECOMMERCE_URL = "commerce_plugin.lms.overrides.get_absolute_ecommerce_url"
@@ -29,8 +32,11 @@ from django.urls import reverse
 
 log = logging.getLogger(__name__)
 
-# CommerceConfiguration.basket_checkout_page's default.
+# CommerceConfiguration.basket_checkout_page's default, and the order dashboard and receipt pages
+# EcommerceService asks for (CommerceConfiguration.DEFAULT_ORDER_DASHBOARD_URL, DEFAULT_RECEIPT_PAGE_URL).
 DEFAULT_BASKET_PAGE = "/basket/add/"
+ORDER_DASHBOARD_PAGE = "/dashboard/orders/"
+RECEIPT_PAGE = "/checkout/receipt/"
 
 
 def checkout_url(**params):
@@ -54,15 +60,30 @@ def get_checkout_page_url(prev_fn, self, *skus, **kwargs):
     return checkout_url(sku=skus[0], course_id=run_keys[0] if len(run_keys) == 1 else None)
 
 
+def lms_url(name, query=""):
+    """The plugin's page ``name`` on the LMS host, with ``query`` (already encoded) as its query string."""
+    base = getattr(settings, "LMS_ROOT_URL", "") or ""
+    return f"{base.rstrip('/')}{reverse(name)}" + (f"?{query}" if query else "")
+
+
 def get_absolute_ecommerce_url(prev_fn, self, ecommerce_page_url):
     """
-    The basket page (where the track selection page and ``payment_page_url`` send buyers, appending
-    ``?sku=``) becomes the plugin's checkout; every other ecommerce page keeps the LMS's answer.
+    The ecommerce pages the plugin serves in the LMS: the basket page (where the track selection page
+    and ``payment_page_url`` send buyers, appending ``?sku=``) becomes the plugin's checkout; the
+    order dashboard (``get_order_dashboard_url``) the learner's order history; the receipt page
+    (``get_receipt_page_url``, ``?order_number=`` kept) the plugin's receipt. Every other ecommerce
+    page keeps the LMS's answer.
     """
     config = getattr(self, "config", None)
     basket = getattr(config, "basket_checkout_page", None) or DEFAULT_BASKET_PAGE
-    if urlsplit(str(ecommerce_page_url or "")).path.rstrip("/") == urlsplit(basket).path.rstrip("/"):
+    asked = urlsplit(str(ecommerce_page_url or ""))
+    page = asked.path.rstrip("/")
+    if page == urlsplit(basket).path.rstrip("/"):
         return checkout_url()
+    if page == ORDER_DASHBOARD_PAGE.rstrip("/"):
+        return lms_url("commerce_plugin:order-history")
+    if page == RECEIPT_PAGE.rstrip("/"):
+        return lms_url("commerce_plugin:receipt", asked.query)
     return prev_fn(self, ecommerce_page_url)
 
 

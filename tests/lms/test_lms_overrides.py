@@ -1,8 +1,10 @@
 """
-The LMS's Upgrade buttons reach the plugin's checkout through openedx-platform's pluggable overrides.
+The LMS's Upgrade buttons reach the plugin's checkout, and its order-history and receipt links the plugin's
+pages, through openedx-platform's pluggable overrides.
 
-``EcommerceService`` below copies only what the overrides see of upstream's class: the two methods
-with their upstream signatures and ``@pluggable_override`` names, and ``config.basket_checkout_page``.
+``EcommerceService`` below copies only what the overrides see of upstream's class: the two overridable
+methods with their upstream signatures and ``@pluggable_override`` names, the order dashboard and
+receipt URLs built on them, and ``config.basket_checkout_page``.
 The decorator is the real one from edx-django-utils.
 """
 
@@ -22,6 +24,12 @@ class EcommerceService:
     @pluggable_override("OVERRIDE_GET_ABSOLUTE_ECOMMERCE_URL")
     def get_absolute_ecommerce_url(self, ecommerce_page_url):
         return urljoin("https://ecommerce.example.com", ecommerce_page_url)
+
+    def get_order_dashboard_url(self):
+        return self.get_absolute_ecommerce_url("/dashboard/orders/")
+
+    def get_receipt_page_url(self, order_number):
+        return self.get_absolute_ecommerce_url("/checkout/receipt/?order_number=" + order_number)
 
     @pluggable_override("OVERRIDE_GET_CHECKOUT_PAGE_URL")
     def get_checkout_page_url(self, *skus, **kwargs):
@@ -48,9 +56,22 @@ def test_basket_page_becomes_the_checkout_page(overridden):
     assert overridden.get_absolute_ecommerce_url("/basket/add/") == "https://lms.example.com/commerce-plugin/checkout/"
 
 
+def test_the_order_dashboard_becomes_the_learners_order_history_in_the_lms(overridden):
+    # What EcommerceService.get_order_dashboard_url asks for (CommerceConfiguration.DEFAULT_ORDER_DASHBOARD_URL).
+    assert overridden.get_order_dashboard_url() == "https://lms.example.com/commerce-plugin/orders/"
+
+
+def test_the_receipt_page_becomes_the_plugins_receipt_at_the_lms_root_with_its_order_number(overridden):
+    # What EcommerceService.get_receipt_page_url asks for (DEFAULT_RECEIPT_PAGE_URL + the number, unescaped).
+    assert (
+        overridden.get_receipt_page_url("EDX-1001") == "https://lms.example.com/checkout/receipt/?order_number=EDX-1001"
+    )
+
+
 def test_other_ecommerce_pages_and_bundles_keep_the_lms_answer(overridden):
     assert (
-        overridden.get_absolute_ecommerce_url("/dashboard/orders/") == "https://ecommerce.example.com/dashboard/orders/"
+        overridden.get_absolute_ecommerce_url("/coupons/offer/?code=X")
+        == "https://ecommerce.example.com/coupons/offer/?code=X"
     )
     assert overridden.get_checkout_page_url("A", "B", program_uuid="p-1").startswith("https://lms.example.com/")
     assert "sku=A,B" in overridden.get_checkout_page_url("A", "B", program_uuid="p-1")
