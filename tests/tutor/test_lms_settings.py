@@ -17,7 +17,12 @@ OVERRIDES = {
 def commerce_settings(root, relative):
     """Run the plugin's block of the rendered settings on its own and return what it defines."""
     text = root.file(relative)
-    block = re.search(r"^# commerce_plugin \(tutor-contrib-commerce-plugin\).*?(?=^#{3,} )", text, re.M | re.S)
+    # To its end line: other plugins' patches (tutor-mfe's) may follow it in the same section.
+    block = re.search(
+        r"^# commerce_plugin \(tutor-contrib-commerce-plugin\).*?^# \(end of commerce_plugin's settings",
+        text,
+        re.M | re.S,
+    )
     assert block, f"no commerce_plugin block in {relative}"
     namespace = {}
     exec(block.group(0), namespace)  # noqa: S102  our own rendered template, in a test

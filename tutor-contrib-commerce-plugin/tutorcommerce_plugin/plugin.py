@@ -9,8 +9,9 @@ Three things, all driven by ``COMMERCE_PLUGIN_*`` entries of Tutor's ``config.ym
   not set, since commerce-plugin is not on PyPI and whoever registers the name there would ship code
   into every image that fell back to it;
 * the LMS settings that Tutor's LMS needs (``patches/openedx-lms-*-settings``): the real LMS backend,
-  the Celery queue Tutor's ``lms-worker`` consumes and, for Stripe checkout, the pluggable overrides
-  that send the Upgrade buttons to the plugin;
+  the Celery queue Tutor's ``lms-worker`` consumes, the "Order History" link (and the MFEs' one,
+  ``patches/mfe-lms-common-settings``) and, for Stripe checkout, the pluggable overrides that send
+  the Upgrade buttons to the plugin;
 * ``tutor local do init`` creates the stores and, for Stripe checkout, the LMS commerce
   configuration (``tasks/lms/init.sh``), after the LMS's own migrations.
 
@@ -56,6 +57,9 @@ DEFAULTS = {
     # Purge old webhook deliveries daily: with no Celery beat, the webhook endpoint queues the purge
     # for lms-worker at most this often. null: only `commerce_purge` (from cron).
     "COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS": 24 * 3600,
+    # The "Order History" links of the LMS's header and of the MFEs' (tutor-mfe's MFE_CONFIG) lead to
+    # the learner's orders and receipts in the LMS (/commerce-plugin/orders/). False: left as they are.
+    "COMMERCE_PLUGIN_ORDER_HISTORY": True,
     # Stripe checkout: the LMS's Upgrade buttons lead to the plugin, which takes the payment.
     "COMMERCE_PLUGIN_STRIPE_CHECKOUT": False,
     "COMMERCE_PLUGIN_STRIPE_API_KEY": "",
