@@ -18,7 +18,7 @@ setup(
     packages=find_packages(include=["commerce_plugin", "commerce_plugin.*"]),
     # Templates and message catalogues live in folders that are not Python packages: they belong to
     # the top package as its data (MANIFEST.in puts the same files in the sdist).
-    package_data={"commerce_plugin": ["templates/**/*.html", "conf/locale/*/LC_MESSAGES/*.po"]},
+    package_data={"commerce_plugin": ["templates/**/*.html", "templates/**/*.txt", "conf/locale/*/LC_MESSAGES/*.po"]},
     python_requires=">=3.11",
     install_requires=[
         "Django>=4.2,<6.0",
@@ -27,6 +27,7 @@ setup(
         "cryptography>=3.1",  # encrypts store secrets at rest (Fernet); the LMS already ships it
         "djangorestframework",
         "drf-spectacular>=0.27",  # serves the API's OpenAPI description; the LMS already ships it
+        "edx-ace>=1.7",  # the receipt email, through the LMS's own messaging; the LMS already ships it
         "edx-django-utils>=5.10",
         "edx-drf-extensions>=9",
         "edx-opaque-keys",

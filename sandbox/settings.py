@@ -134,6 +134,17 @@ LOGGING = {
     },
 }
 
+# Email: the receipt goes through edx-ace's django_email channel (as the LMS's ace_common configures
+# it) to Django's email backend: its in-memory outbox here (pytest-django's too, where tests read
+# django.core.mail.outbox); SANDBOX_EMAIL_BACKEND names another, e.g. the console's to watch them.
+ACE_ENABLED_CHANNELS = ["django_email"]
+ACE_ENABLED_POLICIES = []
+ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
+ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
+EMAIL_BACKEND = os.environ.get("SANDBOX_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+DEFAULT_FROM_EMAIL = "noreply@sandbox.example.com"
+PLATFORM_NAME = "Sandbox"
+
 # No APM outside the LMS: without this, edx-django-utils tries its default New Relic backend on the
 # first custom attribute and warns that the newrelic package is missing. Real backends' errors still show.
 OPENEDX_TELEMETRY = []

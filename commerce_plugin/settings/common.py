@@ -4,6 +4,8 @@ Every ``COMMERCE_PLUGIN_*`` default, applied by the LMS's plugin framework.
 Values the operator already set (Tutor patches, the LMS YAML) are never overwritten.
 """
 
+import copy
+
 DEFAULTS = {
     # Which door to the LMS: "platform" (the real LMS, in-process) or "local" (the stand-in).
     "COMMERCE_PLUGIN_LMS_BACKEND": "platform",
@@ -102,11 +104,25 @@ DEFAULTS = {
 ORDER_HISTORY_PAGE = "/commerce-plugin/orders/"
 
 
+# edx-ace's own settings, for a host that has none (the sandbox, a bare Django project): the receipt
+# email goes out through Django's email backend. Inside the LMS its ace_common app sets them, and
+# those (or the operator's) are never replaced.
+ACE_DEFAULTS = {
+    "ACE_ENABLED_CHANNELS": ["django_email"],
+    "ACE_ENABLED_POLICIES": [],
+    "ACE_CHANNEL_DEFAULT_EMAIL": "django_email",
+    "ACE_CHANNEL_TRANSACTIONAL_EMAIL": "django_email",
+}
+
+
 def plugin_settings(settings):
     """Add the plugin's defaults to the LMS settings without touching what the operator set."""
     for name, value in DEFAULTS.items():
         if not hasattr(settings, name):
             setattr(settings, name, value)
+    for name, value in ACE_DEFAULTS.items():
+        if not hasattr(settings, name):
+            setattr(settings, name, copy.copy(value))  # a list of one's own: the LMS appends to its own
     # The LMS's header links "Order History" to this setting, which the LMS itself defines as None
     # (a link to "None") until an operator names an MFE: then the plugin's page stands in. A value
     # the operator set is kept, whenever it is read (the LMS YAML comes after the common settings).
