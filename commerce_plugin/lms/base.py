@@ -19,6 +19,13 @@ class LmsBackend:
         """The :class:`LmsUser` matching the first identifier given that exists, else ``None``."""
         raise NotImplementedError
 
+    def preferred_language(self, user):
+        """
+        The language ``user`` chose for the LMS (their ``pref-lang`` preference), or ``None``: what
+        the plugin writes to them (the receipt email) is rendered in it, as the LMS's own emails are.
+        """
+        raise NotImplementedError
+
     def get_enrollment(self, user, course_id):
         """The learner's :class:`Enrollment` in the course run, or ``None``."""
         raise NotImplementedError

@@ -47,3 +47,12 @@ class PlatformUsers:
                 if found is not None:
                     return LmsUser(*found)
         return None
+
+    def preferred_language(self, user):
+        from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+        from openedx.core.djangoapps.user_api.models import UserPreference
+
+        with lms_errors():
+            # The preference row alone (unique per user and key), not the account behind it.
+            rows = UserPreference.objects.filter(user_id=user.id, key=LANGUAGE_KEY)
+            return next(iter(rows.values_list("value", flat=True)[:1]), None) or None

@@ -102,6 +102,9 @@ class LocalBackend(LmsBackend):
             return modes
         return [] if self._course(course_id, missing_ok=True) is not None else None
 
+    def preferred_language(self, user):
+        return None  # the stand-in keeps no preferences: the site's language
+
     def find_user(self, *, user_id=None, username=None, email=None):
         users = get_user_model().objects
         for lookup, value in (("pk", user_id), ("username", username), ("email__iexact", email)):
