@@ -4,7 +4,7 @@ The tasks live with their stage; each has an explicit name, so messages queued b
 (when they were defined here) still find them.
 """
 
-from commerce_plugin.core.tasks import fulfill_line, refund_line, sweep_stuck_lines
+from commerce_plugin.core.tasks import fulfill_line, refund_line, send_receipt, sweep_stuck_lines
 from commerce_plugin.intake.backfill_tasks import backfill_store, backfill_stores
 from commerce_plugin.intake.retention import purge_expired_deliveries
 
@@ -14,5 +14,6 @@ __all__ = [
     "fulfill_line",
     "purge_expired_deliveries",
     "refund_line",
+    "send_receipt",
     "sweep_stuck_lines",
 ]

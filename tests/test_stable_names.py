@@ -28,6 +28,7 @@ TASK_NAMES = {
     "commerce_plugin.tasks.backfill_stores",
     "commerce_plugin.tasks.backfill_store",
     "commerce_plugin.retention.purge_expired_deliveries",
+    "commerce_plugin.tasks.send_receipt",
 }
 
 URLS = {

@@ -24,7 +24,8 @@ from commerce_plugin.models import OrderLine
 # Lines a fulfillment attempt may act on.
 ACTIONABLE = (data.QUEUED, data.PENDING_REGISTRATION)
 # What a fulfillment attempt loads of a line, its order and its store: what finding the buyer, the
-# enrollment's attributes, ``order_to_data`` (the events), ``release_seat`` and ``log_state`` read.
+# enrollment's attributes, ``order_to_data`` (the events), ``release_seat``, ``log_state`` and the
+# receipt's decision read.
 # Any other field read from them would cost a query of its own.
 LINE_FIELDS = (
     "line_id",
@@ -39,7 +40,12 @@ LINE_FIELDS = (
     "modified",
 )
 ORDER_FIELDS = ("order_number", "email", "username", "lms_user_id", "date_placed", "created", "currency", "total")
-LOADED = (*LINE_FIELDS, *(f"order__{name}" for name in ORDER_FIELDS), "order__store__slug")
+LOADED = (
+    *LINE_FIELDS,
+    *(f"order__{name}" for name in ORDER_FIELDS),
+    "order__store__slug",
+    "order__store__send_receipts",
+)
 
 
 def held():

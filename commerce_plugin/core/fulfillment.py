@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce_plugin import data
-from commerce_plugin.core import monitoring
+from commerce_plugin.core import monitoring, receipts
 from commerce_plugin.core.claims import ACTIONABLE, LOADED, claim
 from commerce_plugin.core.convert import order_to_data
 from commerce_plugin.core.seats import GRANTING, find_buyer, release_seat
@@ -136,9 +136,23 @@ def _mark_fulfilled(line, result):
         "fulfilled_at": timezone.now(),
         "modified": timezone.now(),
     }
-    if _transition(line, changes):
+    settles = False
+    if line.order.store.send_receipts:
+        # A line's first fulfilment may settle its order, whose receipt then goes out once
+        # (core/receipts.py): under the order's lock, so of two lines finishing together only the
+        # later sees the order settled, and a line fulfilled before (reconciliation) sends none.
+        with transaction.atomic():
+            receipts.lock_order(line.order_id)
+            first = _transition(line, changes, first=True)
+            won = first or _transition(line, changes)
+            settles = first and receipts.settled(line.order_id)
+    else:
+        won = _transition(line, changes)
+    if won:
         log_state(line, data.FULFILLED)
         _announce(ORDER_LINE_FULFILLED, line)
+        if settles:
+            receipts.send_on_commit(line.order_id)
     elif line.status == data.REVOKED and result.action in GRANTING:
         # Revoked while we were enrolling: take back the seat we just granted.
         line.granted = result.action
@@ -156,16 +170,21 @@ def fail(line, reason):
     return line.status
 
 
-def _transition(line, changes):
+def _transition(line, changes, first=False):
     """
     Apply ``changes`` only if the line is still actionable (the conditional UPDATE is the lock);
-    keep the in-memory line in step either way, reading it back only when someone else won.
+    keep the in-memory line in step either way, reading it back only when someone else won. With
+    ``first``, only if the line was never fulfilled before (and nothing is read back when not).
     """
-    if OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE).update(**changes):
+    lines = OrderLine.objects.filter(pk=line.pk, status__in=ACTIONABLE)
+    if first:
+        lines = lines.filter(fulfilled_at__isnull=True)
+    if lines.update(**changes):
         for name, value in changes.items():
             setattr(line, name, value)
         return True
-    line.refresh_from_db(fields=["status", "granted", "last_error"])
+    if not first:
+        line.refresh_from_db(fields=["status", "granted", "last_error"])
     return False
 
 

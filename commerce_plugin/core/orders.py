@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from commerce_plugin import data
-from commerce_plugin.core import enqueue, fulfillment
+from commerce_plugin.core import enqueue, fulfillment, receipts
 from commerce_plugin.core.convert import line_rows, order_fields, order_to_data, storage_problem
 from commerce_plugin.core.errors import InvalidOrder, OrderConflict, OrderNotFound, OrderRefused, UnknownLines
 from commerce_plugin.core.redrive import (
@@ -231,12 +231,16 @@ def revoke_order(store_slug, order_number, line_ids=None) -> data.OrderData:
             raise OrderNotFound(f"{store_slug}/{order_number}")
         lines = list(order.lines.select_for_update())
         chosen = _select_lines(lines, line_ids)
-        revoked = []
+        revoked, undecided = [], False
         for line in chosen:
             if line.status == data.REVOKED:
                 continue
+            # A line that never got its seat, revoked: the order may now be settled (its receipt).
+            undecided = undecided or (line.status != data.FULFILLED and line.fulfilled_at is None)
             fulfillment.revoke_line(order, line)
             revoked.append(line)
+        if undecided and order.store.send_receipts and receipts.settled(order.pk):
+            receipts.send_on_commit(order.pk)
         if revoked:
             event_order = order_to_data(order, lines=revoked)
             transaction.on_commit(lambda: _announce_revoked(event_order))

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin.core import batch_memory, claims, enqueue, fulfillment, monitoring, orders, refunds
+from commerce_plugin.core import batch_memory, claims, enqueue, fulfillment, monitoring, orders, receipts, refunds
 from commerce_plugin.lms import TransientEnrollmentError, get_backend
 
 log = logging.getLogger(__name__)
@@ -162,3 +162,15 @@ def refund_line(self, line_pk):
     set_custom_attribute("commerce_plugin.refund_status", status)
     monitoring.set_line_attributes(line_pk)
     return status
+
+
+# Acknowledged on receipt: a worker killed while sending loses the receipt rather than sending it
+# twice (its order was settled once, and this is its one message). Failures are logged, not retried.
+@shared_task(name="commerce_plugin.tasks.send_receipt", acks_late=False, ignore_result=True)
+@set_code_owner_attribute
+def send_receipt(order_pk):
+    """Email the buyer of a settled order its receipt (:mod:`commerce_plugin.core.receipts`)."""
+    set_custom_attribute("commerce_plugin.order_pk", order_pk)
+    outcome = receipts.send_receipt(order_pk)
+    set_custom_attribute("commerce_plugin.receipt", outcome)
+    return outcome
