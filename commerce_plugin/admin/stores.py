@@ -76,7 +76,7 @@ class StoreForm(forms.ModelForm):
 
     class Meta:
         model = Store
-        fields = ["name", "slug", "kind", "shop_domain", "default_mode", "api_url", "active"]
+        fields = ["name", "slug", "kind", "shop_domain", "default_mode", "api_url", "active", "send_receipts"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -121,7 +121,21 @@ class StoreForm(forms.ModelForm):
 class StoreAdmin(admin.ModelAdmin):
     form = StoreForm
     fieldsets = [
-        (None, {"fields": ["name", "slug", "kind", "shop_domain", "default_mode", "active", "new_secret"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "kind",
+                    "shop_domain",
+                    "default_mode",
+                    "active",
+                    "send_receipts",
+                    "new_secret",
+                ]
+            },
+        ),
         (
             _("API credentials (backfill)"),
             {
@@ -165,6 +179,7 @@ class StoreAdmin(admin.ModelAdmin):
             name=obj.name,
             secret=form.cleaned_data.get("new_secret") or None,
             active=obj.active,
+            send_receipts=obj.send_receipts,
             shop_domain=obj.shop_domain,
             default_mode=obj.default_mode or None,
             api=api_changes(form.cleaned_data),

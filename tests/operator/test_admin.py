@@ -59,6 +59,20 @@ def test_a_typed_secret_replaces_the_old_one_and_is_not_echoed(admin_client, sto
     assert "brand-new-secret-42" not in admin_client.get(url("store", "change", store.pk)).content.decode()
 
 
+def test_the_store_form_switches_the_receipt_email(admin_client, store):
+    change = admin_client.get(url("store", "change", store.pk)).content.decode()
+    assert 'name="send_receipts"' in change and "checked" in change.split('name="send_receipts"')[1].split(">")[0]
+
+    form = {"name": "Shop", "kind": "generic", "active": "on", "new_secret": ""}
+    admin_client.post(url("store", "change", store.pk), form)  # the box left unticked
+    store.refresh_from_db()
+    assert not store.send_receipts
+
+    admin_client.post(url("store", "change", store.pk), {**form, "send_receipts": "on"})
+    store.refresh_from_db()
+    assert store.send_receipts
+
+
 def test_adding_a_store_requires_a_secret(admin_client, db):
     form = {"name": "Books", "slug": "books", "kind": "generic", "active": "on", "new_secret": ""}
     assert admin_client.post(url("store", "add"), form).status_code == 200  # the form again, with an error

@@ -193,3 +193,25 @@ def test_store_command_sets_the_mode_course_key_skus_grant(db, no_env_secret):
 
     run("commerce_store", "books")  # not given: kept
     assert Store.objects.get(slug="books").default_mode == "professional"
+
+
+def test_store_command_switches_the_receipt_email(db, no_env_secret):
+    run("commerce_store", "books")
+    assert Store.objects.get(slug="books").send_receipts  # a new store sends them
+
+    _, notice = run("commerce_store", "books", "--no-send-receipts")
+    assert not Store.objects.get(slug="books").send_receipts
+    assert "Receipt emails off." in notice
+
+    run("commerce_store", "books")  # not given: kept
+    assert not Store.objects.get(slug="books").send_receipts
+
+    _, notice = run("commerce_store", "books", "--send-receipts")
+    assert Store.objects.get(slug="books").send_receipts
+    assert "Receipt emails on." in notice
+
+
+def test_store_command_takes_one_receipt_switch_at_a_time(db, no_env_secret):
+    with pytest.raises(CommandError):
+        run("commerce_store", "books", "--send-receipts", "--no-send-receipts")
+    assert not Store.objects.filter(slug="books").exists()

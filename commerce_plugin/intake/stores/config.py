@@ -29,6 +29,7 @@ def save_store(
     shop_domain=None,
     api=None,
     default_mode=None,
+    send_receipts=None,
 ):
     """
     Create or update the store ``slug``; return ``(store, generated_secret or None)``.
@@ -40,7 +41,8 @@ def save_store(
     (any of them; ``""`` clears one). An ``api_url`` on another host than the stored one is refused
     unless every stored key and secret is given again (or cleared): see
     :func:`credentials_kept_for_new_host`. ``default_mode``: the mode a course run key sold as a SKU
-    grants (the buyer's own fields never choose it).
+    grants (the buyer's own fields never choose it). ``send_receipts``: whether buyers get the receipt
+    email once their order is enrolled.
     """
     kinds = dict(kind_choices())
     if kind is not None and kind not in kinds:
@@ -58,6 +60,7 @@ def save_store(
                 "the old one: give them again with the new URL (or clear them); nothing was changed."
             )
         wanted = {"name": name, "kind": kind, "active": active, "shop_domain": shop_domain, **(api or {})}
+        wanted["send_receipts"] = send_receipts
         wanted["default_mode"] = default_mode or None
         if secret:
             wanted["secret"] = secret

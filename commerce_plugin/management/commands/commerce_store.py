@@ -19,6 +19,7 @@ refused unless the stored key and secret are given again: they were given for th
 
 ``--default-mode`` is the mode a webhook line whose SKU is a course run key grants (``verified`` for a
 new store): the operator's choice, since the buyer's own fields never choose a mode.
+``--send-receipts`` / ``--no-send-receipts`` switch the buyer's receipt email (on for a new store).
 """
 
 import os
@@ -61,6 +62,17 @@ class Command(BaseCommand):
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--active", dest="active", action="store_true", default=None, help="Accept its orders.")
         state.add_argument("--inactive", dest="active", action="store_false", help="Refuse its orders.")
+        receipts = parser.add_mutually_exclusive_group()
+        receipts.add_argument(
+            "--send-receipts",
+            dest="send_receipts",
+            action="store_true",
+            default=None,
+            help="Email buyers a receipt once their order is enrolled (a new store does).",
+        )
+        receipts.add_argument(
+            "--no-send-receipts", dest="send_receipts", action="store_false", help="Send buyers no receipt email."
+        )
         parser.add_argument("--shop-domain", help="Shopify: the shop's myshopify.com domain its webhooks name.")
         parser.add_argument(
             "--default-mode",
@@ -94,6 +106,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 secret=secret,
                 active=options["active"],
+                send_receipts=options["send_receipts"],
                 shop_domain=options["shop_domain"],
                 default_mode=options["default_mode"],
                 rotate_secret=options["rotate_secret"],
@@ -103,6 +116,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         state = "active" if store.active else "inactive"
         self.stderr.write(f"Store '{store.slug}' ({store.name}, {store.kind}, {state}) saved.")
+        if options["send_receipts"] is not None:
+            self.stderr.write(f"Receipt emails {'on' if store.send_receipts else 'off'}.")
         if replaced or (generated and existing is not None and existing.secret):
             self.stderr.write("Signing secret replaced: requests signed with the old one are refused from now on.")
         if generated:
