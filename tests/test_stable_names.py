@@ -64,6 +64,7 @@ ADMIN_MODELS = [
 
 COMMANDS = {
     "commerce_backfill",
+    "commerce_import_ecommerce",
     "commerce_product",
     "commerce_purge",
     "commerce_reconcile",
