@@ -39,7 +39,17 @@ LINE_FIELDS = (
     "previous_mode",
     "modified",
 )
-ORDER_FIELDS = ("order_number", "email", "username", "lms_user_id", "date_placed", "created", "currency", "total")
+ORDER_FIELDS = (
+    "order_number",
+    "email",
+    "username",
+    "lms_user_id",
+    "date_placed",
+    "created",
+    "currency",
+    "total",
+    "imported_from",
+)
 LOADED = (
     *LINE_FIELDS,
     *(f"order__{name}" for name in ORDER_FIELDS),

@@ -29,6 +29,7 @@ from commerce_plugin.signals import ORDER_LINE_FAILED, ORDER_LINE_FULFILLED
 
 log = logging.getLogger(__name__)
 
+IMPORTED_REFUSAL = "Imported from ecommerce (history only): its seats were granted there, never here."
 # The LMS reads ``order:date_placed`` in this format for its refund window.
 LMS_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -89,6 +90,10 @@ def attempt(line, backend):
     """
     order = line.order
     monitoring.set_order_attributes(store=order.store.slug, order_number=order.order_number)
+    if order.imported_from:
+        # Its seats were granted where it was imported from; no re-drive queues such a line
+        # (core/redrive.py), and one queued by hand ends here rather than enrolling anyone.
+        return fail(line, IMPORTED_REFUSAL)
     try:
         user = find_buyer(backend, order)
         if user is None or not user.is_active:

@@ -15,7 +15,8 @@ Enrollments are read through the LMS door only, so this works against the real L
 stand-in. Fixing goes through the plugin's public surface: lines are reopened for the fulfillment
 task (:func:`commerce_plugin.core.orders.reopen_lines`) and seats released by
 :func:`commerce_plugin.core.orders.release_revoked_seat`, under the same rules as a revocation
-(:func:`commerce_plugin.core.seats.seat_to_release`), checked again at that moment.
+(:func:`commerce_plugin.core.seats.seat_to_release`), checked again at that moment. Orders imported
+from ecommerce are left out: history whose seats ecommerce granted (and took back on its refunds).
 """
 
 import logging
@@ -66,7 +67,9 @@ def find_discrepancies(store=None, since=None, now=None, progress=None):
     after ``since``; a list of :class:`Discrepancy`, paid-but-not-enrolled first. Changes nothing.
     ``progress(done, total, label)``, if given, is called for every line or seat checked.
     """
-    lines = OrderLine.objects.select_related("order__store").order_by("pk")
+    # Orders imported from ecommerce are history: their seats were granted there and are not the
+    # plugin's to restore or take back (a learner refunded in ecommerce has none).
+    lines = OrderLine.objects.select_related("order__store").filter(order__imported_from="").order_by("pk")
     if store:
         lines = lines.filter(order__store__slug=store)
     if since:

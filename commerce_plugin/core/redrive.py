@@ -3,6 +3,9 @@ Re-drives: putting lines back on the road after something stopped them. The admi
 release buttons, reconciliation, the LMS telling us a pre-registered buyer arrived, and the sweeper
 call these (through :mod:`commerce_plugin.core.orders`, which re-exports them); each is a locked,
 conditional status change followed by the fulfillment task.
+
+None of them touches an order imported from ecommerce (``Order.imported_from``): its seats were
+granted there, and it is history here (fulfilment refuses one too, :func:`fulfillment.attempt`).
 """
 
 from django.conf import settings
@@ -17,7 +20,7 @@ from commerce_plugin.models import OrderLine
 
 def retry_lines(line_pks):
     """Put failed (or stuck) lines back in the queue; returns how many were re-queued."""
-    lines = OrderLine.objects.filter(pk__in=line_pks, status__in=[data.FAILED, data.QUEUED])
+    lines = _not_imported(OrderLine.objects.filter(pk__in=line_pks, status__in=[data.FAILED, data.QUEUED]))
     chosen = list(lines.select_related("order__store"))
     now = timezone.now()
     OrderLine.objects.filter(pk__in=[line.pk for line in chosen]).update(
@@ -40,7 +43,7 @@ def reopen_lines(line_pks):
     with transaction.atomic():
         pks = list(
             OrderLine.objects.select_for_update()
-            .filter(pk__in=line_pks, status__in=[data.FULFILLED, data.QUEUED])
+            .filter(pk__in=_not_imported_pks(line_pks), status__in=[data.FULFILLED, data.QUEUED])
             .values_list("pk", flat=True)
         )
         OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(status=data.QUEUED, modified=timezone.now())
@@ -56,7 +59,9 @@ def release_held_lines(line_pks):
     """
     with transaction.atomic():
         pks = list(
-            OrderLine.objects.select_for_update().filter(pk__in=line_pks, status=data.HELD).values_list("pk", flat=True)
+            OrderLine.objects.select_for_update()
+            .filter(pk__in=_not_imported_pks(line_pks), status=data.HELD)
+            .values_list("pk", flat=True)
         )
         OrderLine.objects.filter(pk__in=pks, status=data.HELD).update(status=data.QUEUED, modified=timezone.now())
         return retry_lines(pks)
@@ -84,7 +89,7 @@ def claim_pending_seats(email, course_id=None):
     """
     if not email:
         return 0
-    pending = OrderLine.objects.filter(status=data.PENDING_REGISTRATION, order__email__iexact=email)
+    pending = _not_imported(OrderLine.objects.filter(status=data.PENDING_REGISTRATION, order__email__iexact=email))
     if course_id:
         pending = pending.filter(course_id=str(course_id))
     pks = list(pending.values_list("pk", flat=True))
@@ -115,6 +120,16 @@ def sweep_stuck_lines(older_than_seconds=None, dry_run=False, progress=None):
         if progress:
             progress(pk)
     return stuck
+
+
+def _not_imported(lines):
+    return lines.filter(order__imported_from="")
+
+
+def _not_imported_pks(line_pks):
+    # Read before the locking query, which then locks the lines alone (no join, no order row locked):
+    # whether an order was imported never changes.
+    return list(_not_imported(OrderLine.objects.filter(pk__in=line_pks)).values_list("pk", flat=True))
 
 
 def claimable_pending_lines(limit=500):

@@ -88,7 +88,8 @@ def order_counts(now) -> list:
     )
     most_urgent = OrderLine.objects.filter(order=OuterRef("pk")).annotate(rank=rank).order_by("-rank")
     rows = (
-        Order.objects.filter(created__gte=week_ago)
+        # Orders imported from ecommerce arrived as history, not as today's sales.
+        Order.objects.filter(created__gte=week_ago, imported_from="")
         .annotate(rank=Subquery(most_urgent.values("rank")[:1]))
         .values("rank")
         .annotate(today=Count("pk", filter=Q(created__gte=midnight)), week=Count("pk"))
