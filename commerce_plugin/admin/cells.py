@@ -40,10 +40,17 @@ def order_email(order):
 
 @admin.display(description=_("reason"))
 def order_reason(order):
-    """What the line that gives the order its status last went wrong with (its lines are prefetched)."""
+    """
+    What the line that gives the order its status last went wrong with (its lines are prefetched);
+    for an order imported from ecommerce with nothing wrong here, where it came from and what the
+    import flagged.
+    """
     lines = list(order.lines.all())
     status = order_status(line.status for line in lines)
     error = next((line.last_error for line in lines if line.status == status and line.last_error), "")
+    if not error and order.imported_from:
+        flags = order.import_flags.replace(",", ", ")
+        error = _("imported from {source}").format(source=order.imported_from) + (f": {flags}" if flags else "")
     return shortened(error, REASON, "reason")
 
 

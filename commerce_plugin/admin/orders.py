@@ -74,6 +74,25 @@ class LineStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ImportedFilter(admin.SimpleListFilter):
+    """Orders imported from ecommerce (history, never fulfilled here), those the import flagged, or the others."""
+
+    title = _("imported")
+    parameter_name = "imported"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("imported")), ("flagged", _("imported, flagged")), ("no", _("not imported"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(imported_from="")
+        if self.value() == "flagged":
+            return queryset.exclude(imported_from="").exclude(import_flags="")
+        if self.value() == "no":
+            return queryset.filter(imported_from="")
+        return queryset
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     fields = readonly_fields = [
@@ -105,7 +124,7 @@ class OrderLineInline(admin.TabularInline):
 class OrderAdmin(ReadOnlyAdmin):
     # Long text is cut short (whole in its title), so the reason stays on a 1280 px screen.
     list_display = [order_name, order_email, "status", "created", order_reason]
-    list_filter = [LineStatusFilter, "store", "created"]
+    list_filter = [LineStatusFilter, ImportedFilter, "store", "created"]
     search_fields = ["order_number", "email", "lines__course_id"]
     list_select_related = ["store"]
     date_hierarchy = "created"
@@ -124,10 +143,14 @@ class OrderAdmin(ReadOnlyAdmin):
         "modified",
     ]
 
+    # What an order imported from ecommerce adds: where from, what the import flagged, its payment.
+    imported_fields = ["imported_from", "import_flags", "payment_reference"]
+
     def get_fields(self, request, obj=None):
+        fields = [*self.base_fields, *(self.imported_fields if obj is not None and obj.imported_from else [])]
         if self.has_fulfill_permission(request):
-            return [*self.base_fields, "raw_request_json"]
-        return self.base_fields
+            return [*fields, "raw_request_json"]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
@@ -145,6 +168,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry failed lines"), permissions=["fulfill"])
     def retry_failed_lines(self, request, queryset):
+        queryset = _leave_imported(self, request, queryset, "order")
         pks = list(OrderLine.objects.filter(order__in=queryset, status=data.FAILED).values_list("pk", flat=True))
         count = orders.retry_lines(pks)
         self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
@@ -152,6 +176,7 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Release held lines (fulfil them)"), permissions=["fulfill"])
     def release_held_lines(self, request, queryset):
         """What was paid did not cover these lines; the operator has looked and fulfils them anyway."""
+        queryset = _leave_imported(self, request, queryset, "order")
         pks = list(OrderLine.objects.filter(order__in=queryset, status=data.HELD).values_list("pk", flat=True))
         _report_released(self, request, orders.release_held_lines(pks))
 
@@ -198,12 +223,14 @@ class OrderLineAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry"), permissions=["fulfill"])
     def retry(self, request, queryset):
+        queryset = _leave_imported(self, request, queryset, "line")
         count = orders.retry_lines(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%d line re-queued.", "%d lines re-queued.", count) % count)
 
     @admin.action(description=_("Release held lines (fulfil them)"), permissions=["fulfill"])
     def release_held_lines(self, request, queryset):
         """Only the chosen lines that are held are released; the others are left as they are."""
+        queryset = _leave_imported(self, request, queryset, "line")
         _report_released(self, request, orders.release_held_lines(list(queryset.values_list("pk", flat=True))))
 
 
@@ -212,3 +239,28 @@ def _report_released(model_admin, request, count):
         request,
         ngettext("%d held line released for fulfilment.", "%d held lines released for fulfilment.", count) % count,
     )
+
+
+def _leave_imported(model_admin, request, queryset, kind):
+    """
+    The chosen orders (or lines) but those imported from ecommerce, saying how many were left alone:
+    their seats were granted there, so nothing here fulfils them again (the core refuses them too).
+    """
+    imported = "imported_from" if kind == "order" else "order__imported_from"
+    left = queryset.exclude(**{imported: ""}).count()
+    if left:
+        text = (
+            ngettext(
+                "%d order imported from ecommerce left alone: it is history, never fulfilled here.",
+                "%d orders imported from ecommerce left alone: they are history, never fulfilled here.",
+                left,
+            )
+            if kind == "order"
+            else ngettext(
+                "%d line of an order imported from ecommerce left alone: it is history, never fulfilled here.",
+                "%d lines of orders imported from ecommerce left alone: they are history, never fulfilled here.",
+                left,
+            )
+        )
+        model_admin.message_user(request, text % left, messages.WARNING)
+    return queryset.filter(**{imported: ""})
