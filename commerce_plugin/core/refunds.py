@@ -8,7 +8,9 @@ idempotency key (``commerce-refund-<line pk>``) is unique in the database, marks
 (the learner already left, so nothing is deactivated again) and announces ``refund.requested``.
 Seats paid through Stripe checkout are then refunded by the ``refund_line`` task, with the same key
 sent to Stripe; seats paid in WooCommerce, Shopify or a generic store are flagged ``manual``: the
-plugin has no store credentials, the operator refunds them in the store.
+plugin has no store credentials, the operator refunds them in the store. An order imported from
+ecommerce whose Stripe payment the import found is refunded through Stripe like a Stripe store's;
+any other imported order's refund is ``manual``, naming the processor ecommerce used.
 
 Revocations the plugin performs itself never get here: its deactivation skips the LMS's refund.
 """
@@ -39,6 +41,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 STRIPE = "stripe"
+CHARGE = "ch_"
+# What a Stripe payment's id starts with: a PaymentIntent, or a charge made without one.
+STRIPE_PAYMENTS = ("pi_", CHARGE)
 
 
 class PaymentUnavailable(Exception):
@@ -86,19 +91,18 @@ def _record(line_pk):
         fulfillment.log_state(line, data.REVOKED)
         order = line.order
         amount, share_reason = _line_share(line)
-        stripe_paid = order.store.kind == Store.STRIPE
+        stripe_paid = order.store.kind == Store.STRIPE or _imported_stripe_payment(order)
         try:
             with transaction.atomic():
                 refund = Refund.objects.create(
                     order=order,
                     line=line,
-                    processor=STRIPE if stripe_paid else order.store.kind,
+                    processor=STRIPE if stripe_paid else (order.imported_from or order.store.kind),
                     status=Refund.REQUESTED if stripe_paid and not share_reason else Refund.MANUAL,
                     amount=amount,
                     currency=(order.currency or "").lower(),
                     idempotency_key=refund_key(line_pk),
-                    reason=share_reason
-                    or ("" if stripe_paid else "Refund it in the store: the plugin has no store credentials."),
+                    reason=share_reason or ("" if stripe_paid else _manual_reason(order)),
                 )
         except IntegrityError:
             return False  # recorded before (the line was re-fulfilled since): once per line, ever
@@ -115,6 +119,18 @@ def _record(line_pk):
         refund.status,
     )
     return True
+
+
+def _imported_stripe_payment(order):
+    """An order imported from ecommerce whose Stripe payment was found: refunded through Stripe like any other."""
+    return bool(order.imported_from) and order.payment_reference.startswith(STRIPE_PAYMENTS)
+
+
+def _manual_reason(order):
+    if order.imported_from:
+        processor = (order.raw_request or {}).get("payment_processor") or "its payment processor"
+        return f"Paid in {order.imported_from} through {processor}: refund it there; the plugin cannot."
+    return "Refund it in the store: the plugin has no store credentials."
 
 
 def _line_share(line):
@@ -171,7 +187,9 @@ def refund_line(line_pk):
     if refund is None or refund.processor != STRIPE or refund.status != Refund.REQUESTED:
         return refund.status if refund else None
     order = refund.order
-    params = {"payment_intent": order.payment_reference or order.order_number}
+    payment = order.payment_reference or order.order_number
+    # A charge made before PaymentIntents (an order imported from ecommerce may have one) is refunded by its id.
+    params = {"charge": payment} if payment.startswith(CHARGE) else {"payment_intent": payment}
     if refund.amount is not None and order.lines.count() > 1:
         params["amount"] = stripe_client.to_minor_units(refund.amount, refund.currency or order.currency)
     try:
