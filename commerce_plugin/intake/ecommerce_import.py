@@ -4,9 +4,10 @@ into the plugin as historical orders (see :mod:`commerce_plugin.intake.ecommerce
 one becomes), so order history, receipts, admin and refunds have them once ecommerce is off.
 
 * **History only.** Imported orders live in a store of their own (``ecommerce`` by default: a
-  generic store, inactive so nothing new arrives through it, receipt emails off), created with the
-  first order stored. Their lines are ``fulfilled`` and marked ``imported_from="ecommerce"``;
-  nothing enrolls anyone, and fulfilment, re-drives, the sweeper and reconciliation leave them alone.
+  generic store named after the site (``PLATFORM_NAME``), inactive so nothing new arrives through
+  it, receipt emails off), created with the first order stored. Their lines are ``fulfilled`` and
+  marked ``imported_from="ecommerce"``; nothing enrolls anyone, and fulfilment, re-drives, the
+  sweeper and reconciliation leave them alone.
 * **Idempotent.** (store, order number) is unique: an order already here is counted, never changed,
   so a second run changes nothing.
 * **Atomic per order, resumable.** Each order is stored in one transaction. Reading stops at the
@@ -23,6 +24,7 @@ import logging
 from collections import defaultdict
 
 import attr
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from commerce_plugin.intake import ecommerce_orders
@@ -174,8 +176,9 @@ def _one(payload, store, store_slug, report, lms, find_payment):
 
 
 def _create_store(slug):
+    # Receipts name the store as who sold the order: the site did, as it did through ecommerce.
+    name = getattr(settings, "PLATFORM_NAME", "") or "ecommerce"
     store, _ = Store.objects.get_or_create(
-        slug=slug,
-        defaults={"name": "ecommerce (imported)", "kind": Store.GENERIC, "active": False, "send_receipts": False},
+        slug=slug, defaults={"name": name, "kind": Store.GENERIC, "active": False, "send_receipts": False}
     )
     return store

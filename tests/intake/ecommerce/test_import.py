@@ -50,7 +50,8 @@ def announced():
         signal.disconnect(dispatch_uid=f"import-test-{signal.event_type}")
 
 
-def test_past_orders_come_across_as_fulfilled_history_and_nobody_is_enrolled(ecommerce, lms, announced):
+def test_past_orders_come_across_as_fulfilled_history_and_nobody_is_enrolled(ecommerce, lms, announced, settings):
+    settings.PLATFORM_NAME = "Org Academy"
     ecommerce.orders = two_learners_orders()
     before = enrollments()
 
@@ -58,7 +59,7 @@ def test_past_orders_come_across_as_fulfilled_history_and_nobody_is_enrolled(eco
 
     assert "read 2 orders: 2 imported, 0 already here" in out
     store = Store.objects.get(slug="ecommerce")
-    assert (store.kind, store.active, store.send_receipts) == ("generic", False, False)
+    assert (store.name, store.kind, store.active, store.send_receipts) == ("Org Academy", "generic", False, False)
     ada = Order.objects.get(order_number="EDX-100002")
     # Paid through Stripe, and no Stripe account is set up here to find the payment in.
     assert (ada.store, ada.imported_from, ada.import_flags) == (store, "ecommerce", "stripe-payment-not-found")
