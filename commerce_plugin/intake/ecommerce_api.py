@@ -22,7 +22,6 @@ import base64
 import binascii
 import json
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import attr
 import requests
@@ -60,7 +59,7 @@ class Credentials:
             )
         if not self.token_url:
             return "No token URL: pass --token-url (the LMS's /oauth2/access_token) or set LMS_ROOT_URL."
-        return api_url_problem(self.token_url) and f"The token URL: {api_url_problem(self.token_url)}"
+        return _plain_http("The token URL", self.token_url)
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -89,8 +88,8 @@ class EcommerceApi:
         self.root = api_root(api_url)
         if not self.root:
             raise EcommerceError("No ecommerce URL: pass --api-url or set ECOMMERCE_API_URL.")
-        if problem := api_url_problem(self.root) or credentials.problem():
-            raise EcommerceError(problem.replace("The API URL", "The ecommerce URL"))
+        if problem := _plain_http("The ecommerce URL", self.root) or credentials.problem():
+            raise EcommerceError(problem)
         self.credentials = credentials
         self.page_size = page_size
         self.token = credentials.jwt
@@ -105,7 +104,7 @@ class EcommerceApi:
         self.http.close()
 
     def connect(self):
-        """Get a token (client credentials) and check whose it is; returns ``(username, staff)``."""
+        """Get a token (client credentials) and check it is a staff user's; returns the user's name."""
         if self.credentials.client_id and self.credentials.client_secret and not self.credentials.jwt:
             self.token = self._new_token()
         claims = _claims(self.token)
@@ -135,7 +134,7 @@ class EcommerceApi:
             self.token = self._new_token()  # expired while reading: one new token, then the same page
             response = self._get(url, params)
         if response.status_code == 404 and number > 1:
-            raise EcommerceError(f"ecommerce has no page {number} of orders (HTTP 404): the list shrank while read.")
+            raise EcommerceError(f"ecommerce has no page {number} of orders (HTTP 404): past its last page.")
         _check(response, f"ecommerce's order list ({url})")
         body = _json(response, "ecommerce's order list")
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
@@ -201,11 +200,15 @@ def _json(response, what, quiet=False):
 
 
 def _next(body):
-    """Whether a page follows: ``next`` set (its page number is not trusted beyond that)."""
-    link = body.get("next")
-    if not link:
-        return False
-    return bool(parse_qs(urlsplit(str(link)).query).get("page", [True]))
+    """Whether a page follows: ``next`` is set (where it points is not followed: see the module's notes)."""
+    return bool(body.get("next"))
+
+
+def _plain_http(name, url):
+    """Why credentials must not go to ``url`` (plain HTTP off this machine), or ``None``."""
+    if api_url_problem(url):
+        return f"{name} must use HTTPS: the credentials go with every request (plain HTTP only to this machine)."
+    return None
 
 
 def _reason(exc):
