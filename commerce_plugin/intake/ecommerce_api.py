@@ -112,7 +112,7 @@ class EcommerceApi:
         if claims.get("administrator") is False:
             raise EcommerceError(
                 f"The token's user ({self.user}) is not staff: ecommerce lists a non-staff user's own orders "
-                "only. Use the credentials of a staff service user (Tutor's and ecommerce's: ecommerce_worker)."
+                "only. Use a staff service user's application (Tutor's: 'ecommerce', whose user ecommerce is staff)."
             )
         return self.user
 
