@@ -58,7 +58,7 @@ class Purchase:
 
     store: str
     store_name: str
-    store_kind: str
+    payment_processor: str
     number: str
     date_placed: object
     currency: str
@@ -183,7 +183,10 @@ def _purchase(order, titles):
     return Purchase(
         store=order.store.slug,
         store_name=order.store.name,
-        store_kind=order.store.kind,
+        # An imported order was paid through ecommerce's processor, which the import kept.
+        payment_processor=(order.raw_request or {}).get("payment_processor", "")
+        if order.imported_from
+        else order.store.kind,
         number=order.order_number,
         date_placed=order.date_placed or order.created,
         currency=(order.currency or "").upper(),

@@ -89,7 +89,7 @@ def order_json(purchase, buyer, request):
         "currency": purchase.currency,
         "discount": money(purchase.discount) or "0",
         "status": order_status(purchase),
-        "payment_processor": purchase.store_kind,
+        "payment_processor": purchase.payment_processor,
         "billing_address": None,
         "user": {"email": buyer.email, "username": buyer.username},
         "vouchers": [],

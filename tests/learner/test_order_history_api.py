@@ -131,11 +131,14 @@ def test_orders_imported_from_ecommerce_are_listed_with_the_others_newest_first(
         store="ecommerce",
         imported_from="ecommerce",
         date_placed=datetime(2019, 3, 1, tzinfo=UTC),
+        raw_request={"number": "EDX-100042", "payment_processor": "cybersource"},
     )
 
     body = jwt_client(learner).get(URL).json()
 
     assert [order["number"] for order in body["results"]] == ["1001", "EDX-100042"]
+    # Paid through the processor ecommerce used, not the plugin's store kind.
+    assert [order["payment_processor"] for order in body["results"]] == ["generic", "cybersource"]
 
 
 def test_a_run_the_lms_no_longer_knows_is_named_by_the_orders_own_title(courses, learner):
