@@ -60,6 +60,10 @@ DEFAULTS = {
     # The "Order History" links of the LMS's header and of the MFEs' (tutor-mfe's MFE_CONFIG) lead to
     # the learner's orders and receipts in the LMS (/commerce-plugin/orders/). False: left as they are.
     "COMMERCE_PLUGIN_ORDER_HISTORY": True,
+    # The ecommerce service is switched off for good (docs/howto/migrate-from-ecommerce.rst): the LMS's
+    # ECOMMERCE_API_URL is unset, so no learner path calls it, and its receipt and order-dashboard
+    # links lead to the plugin's pages. Leave False while ecommerce runs (the import reads it).
+    "COMMERCE_PLUGIN_ECOMMERCE_OFF": False,
     # Stripe checkout: the LMS's Upgrade buttons lead to the plugin, which takes the payment.
     "COMMERCE_PLUGIN_STRIPE_CHECKOUT": False,
     "COMMERCE_PLUGIN_STRIPE_API_KEY": "",
