@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests as http
 
 from demo.processes import wait_for
 
@@ -83,6 +84,7 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
             capture_output=True,
             text=True,
         )
+        history, receipt = as_staff("/api/v2/orders/?username=ada", "/checkout/receipt/?order_number=1001")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -93,3 +95,23 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
     assert created["order_number"] == "1001" and [line["line_id"] for line in created["lines"]] == ["1", "2.1", "2.2"]
     assert {line["status"] for line in read["lines"]} == {"fulfilled"}, read
     assert {line["enrollment"]["mode"] for line in read["lines"]} == {"verified"}
+    # What the README says the learner's order history and receipt then show (read as its admin).
+    (order,) = history.json()["results"]
+    titles = [line["title"] for line in order["lines"]]
+    assert order["number"] == "1001" and titles == ["Python 101", "Data Science 201", "Machine Learning 301"]
+    assert receipt.status_code == 200 and all(title in receipt.text for title in titles)
+
+
+def as_staff(*paths):
+    """GET ``paths`` on the README's server, logged in as the README's ``admin`` through the admin's login form."""
+    session = http.Session()
+    login = "http://127.0.0.1:8000/admin/login/"
+    session.get(login, timeout=30)
+    form = {
+        "username": "admin",
+        "password": "change-me",
+        "next": "/admin/",
+        "csrfmiddlewaretoken": session.cookies["csrftoken"],
+    }
+    session.post(login, data=form, headers={"Referer": login}, timeout=30).raise_for_status()
+    return [session.get(f"http://127.0.0.1:8000{path}", timeout=30) for path in paths]
