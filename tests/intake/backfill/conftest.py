@@ -7,7 +7,6 @@ redaction tests. The store readers' own tests have their fakes in ``fakes.py``.
 """
 
 import http.server
-import threading
 import time
 from types import SimpleNamespace
 
@@ -18,6 +17,7 @@ from commerce_plugin.intake.stores import Found
 from commerce_plugin.intake.stores.woocommerce import WooCommerceAdapter
 from tests.factories import ProductFactory, StoreFactory
 from tests.intake.stores.senders import PY101, fixture
+from tests.loopback import LoopbackServer
 
 API_KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 API_SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
@@ -84,7 +84,7 @@ def fast_retries(settings):
     settings.COMMERCE_PLUGIN_BACKFILL_HTTP_TIMEOUT_SECONDS = 5
 
 
-class StoreApi:
+class StoreApi(LoopbackServer):
     """A local HTTP server; ``answers`` is a list of (status, headers, body) taken in turn, the last repeated."""
 
     def __init__(self):
@@ -105,17 +105,7 @@ class StoreApi:
             def log_message(self, *args):  # the server's own access log would print the credentials
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

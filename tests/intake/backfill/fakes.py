@@ -19,13 +19,14 @@ import json
 import math
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.test import override_settings
 from stripe._http_client import HTTPClient
 
 from commerce_plugin.intake import backfill
+from tests.loopback import LoopbackServer
 
 
 def http_session(retries=5, backoff=0.05):
@@ -36,7 +37,7 @@ def http_session(retries=5, backoff=0.05):
         return backfill.http_session()
 
 
-class FakeAPI:
+class FakeAPI(LoopbackServer):
     """The server and its knobs; subclasses answer ``GET`` in :meth:`answer`."""
 
     retry_after = "1"
@@ -49,17 +50,7 @@ class FakeAPI:
         self.unavailable = 0  # answer the next M requests 503
         self.redirect_to = []  # answer the next requests 302 to <base><the request's path and query>
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self):
         api = self

@@ -16,8 +16,10 @@ proxy). It records every request.
 import base64
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackServer
 
 CLIENT_ID = "ecommerce-backend-service-key"
 CLIENT_SECRET = "ecommerce-backend-service-secret-0123456789"
@@ -111,7 +113,7 @@ def order(
     return body
 
 
-class FakeEcommerce:
+class FakeEcommerce(LoopbackServer):
     """The server and its knobs; ``orders`` newest first, as ecommerce lists them."""
 
     def __init__(self, orders=()):
@@ -123,18 +125,8 @@ class FakeEcommerce:
         self.broken_page = None  # (page, status): that page answers status until set back to None
         self.next_base = None  # write next links on this base URL instead of the request's
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(self._handler())
         self.token_url = f"{self.url}/oauth2/access_token"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
 
     def fail(self, status, times=1, retry_after=None):
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
