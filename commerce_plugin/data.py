@@ -40,6 +40,14 @@ class OrderLineData:
     sku: str = None
     status: str = None
     last_error: str = None
+    # Seats bought (None: one). Two or more issue that many seat codes instead of enrolling the buyer.
+    quantity: int = None
+    # What one seat cost in the order's currency, a decimal string, where the source says.
+    price: str = None
+
+    @property
+    def seats(self):
+        return self.quantity or 1
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -71,6 +79,9 @@ class OrderData:
             "total": self.total,
             "lines": sorted([line.line_id, line.course_id, line.mode] for line in self.lines),
         }
+        if any(line.seats != 1 for line in self.lines):
+            # Only then: the fingerprints of single-seat orders stored before quantities stay the same.
+            content["quantities"] = sorted([line.line_id, line.seats] for line in self.lines)
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -112,6 +123,9 @@ class OrderEventData:
     currency: str = None
     total: str = None
     status: str = None
+    # Added after the first release, so optional: absent where every line is one seat / unpriced.
+    line_quantities: list[str] = None
+    line_prices: list[str] = None
 
     @classmethod
     def from_order(cls, order: OrderData) -> "OrderEventData":
@@ -121,11 +135,20 @@ class OrderEventData:
             column: ["" if getattr(line, field) is None else getattr(line, field) for line in lines]
             for field, column in _LINE_LISTS.items()
         }
+        for field, column in _OPTIONAL_LISTS.items():
+            values = [getattr(line, field) for line in lines]
+            if any(value is not None for value in values):
+                columns[column] = ["" if value is None else str(value) for value in values]
         return cls(**header, **columns)
 
     def to_order(self) -> OrderData:
         header = attr.asdict(self, recurse=False)
         columns = {field: header.pop(column) for field, column in _LINE_LISTS.items()}
+        optional = {field: header.pop(column) for field, column in _OPTIONAL_LISTS.items()}
+        count = len(self.line_ids)
+        columns.update({field: values for field, values in optional.items() if values is not None})
+        for field in optional:
+            columns.setdefault(field, [""] * count)
         lines = []
         for row in zip(*columns.values(), strict=True):
             values = zip(columns, row, strict=True)
@@ -133,11 +156,16 @@ class OrderEventData:
         return OrderData(**header, lines=lines)
 
 
+# OrderLineData field → the optional OrderEventData list that carries it (sent only when set on a line).
+_OPTIONAL_LISTS = {"quantity": "line_quantities", "price": "line_prices"}
+
 _OPTIONAL_LINE_FIELDS = {field.name for field in attr.fields(OrderLineData) if field.default is None}
 
 
 def _unset_if_empty(field, value):
-    return None if value == "" and field in _OPTIONAL_LINE_FIELDS else value
+    if value == "" and field in _OPTIONAL_LINE_FIELDS:
+        return None
+    return int(value) if field == "quantity" else value
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -146,6 +174,25 @@ class OrderLineEventData:
 
     order: OrderEventData
     line: OrderLineData
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class SeatCodeData:
+    """
+    Payload of the seat-code events: one code of a line bought for a team, and its state.
+
+    ``order`` is the order that bought it (the buyer), ``line_id`` the line among its lines;
+    ``redeemed_by_user_id`` and ``redeemed_at`` are set once a learner redeemed it.
+    """
+
+    code: str
+    course_id: str
+    mode: str
+    status: str
+    line_id: str
+    order: OrderEventData
+    redeemed_by_user_id: int = None
+    redeemed_at: datetime = None
 
 
 @attr.s(frozen=True, auto_attribs=True)

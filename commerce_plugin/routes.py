@@ -14,6 +14,7 @@ from commerce_plugin import filters, signals
 
 EVENTS = [signals.ORDER_PLACED, signals.ORDER_LINE_FULFILLED, signals.ORDER_LINE_FAILED, signals.ORDER_LINE_REVOKED]
 EVENTS.append(signals.REFUND_REQUESTED)  # learner unenrolled inside the refund window
+EVENTS += [signals.SEAT_CODE_ISSUED, signals.SEAT_CODE_REDEEMED]  # a team purchase: codes issued and redeemed
 # LMS events the plugin listens to (pre-registered buyers who now have an account).
 LMS_EVENTS = [COURSE_ENROLLMENT_CREATED, STUDENT_REGISTRATION_COMPLETED]
 FILTERS = [filters.OrderFulfillmentRequested, filters.CheckoutRequested]

@@ -9,7 +9,7 @@ Avro serializer accepts in openedx-events 10 and 11 alike); ``.to_order()`` give
 
 from openedx_events.tooling import OpenEdxPublicSignal
 
-from commerce_plugin.data import OrderEventData, OrderLineEventData, RefundData
+from commerce_plugin.data import OrderEventData, OrderLineEventData, RefundData, SeatCodeData
 
 # .. event_type: org.openedx.commerce.order.placed.v1
 # .. event_name: ORDER_PLACED
@@ -68,4 +68,27 @@ ORDER_LINE_REVOKED = OpenEdxPublicSignal(
 REFUND_REQUESTED = OpenEdxPublicSignal(
     event_type="org.openedx.commerce.refund.requested.v1",
     data={"refund": RefundData},
+)
+
+# .. event_type: org.openedx.commerce.seat_code.issued.v1
+# .. event_name: SEAT_CODE_ISSUED
+# .. event_key_field: seat_code.order.order_number
+# .. event_description: emitted once per code when a line bought in a quantity of 2 or more issues
+#      its single-use seat codes (instead of enrolling the buyer). The code itself is in the payload.
+# .. event_data: SeatCodeData
+# .. event_trigger_repository: commerce_plugin
+SEAT_CODE_ISSUED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.seat_code.issued.v1",
+    data={"seat_code": SeatCodeData},
+)
+
+# .. event_type: org.openedx.commerce.seat_code.redeemed.v1
+# .. event_name: SEAT_CODE_REDEEMED
+# .. event_key_field: seat_code.order.order_number
+# .. event_description: emitted once when a learner redeemed a seat code and holds its seat.
+# .. event_data: SeatCodeData
+# .. event_trigger_repository: commerce_plugin
+SEAT_CODE_REDEEMED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.seat_code.redeemed.v1",
+    data={"seat_code": SeatCodeData},
 )

@@ -80,6 +80,8 @@ EVENT_TYPES = [
     "org.openedx.commerce.order.line.failed.v1",
     "org.openedx.commerce.order.line.revoked.v1",
     "org.openedx.commerce.refund.requested.v1",
+    "org.openedx.commerce.seat_code.issued.v1",
+    "org.openedx.commerce.seat_code.redeemed.v1",
 ]
 FILTER_TYPES = ["org.openedx.commerce.order.fulfillment.requested.v1", "org.openedx.commerce.checkout.requested.v1"]
 
@@ -96,6 +98,7 @@ MIGRATIONS = [
     "0010_store_secrets_encrypted",
     "0011_rejected_traffic",
     "0012_receipts_and_imported_orders",
+    "0013_seat_codes_and_bundles",
 ]
 
 # What LMS settings (the plugin's own, Tutor's, an operator's YAML) name by dotted path.

@@ -2,6 +2,7 @@
 
 from commerce_plugin.models.backfill import BackfillRun
 from commerce_plugin.models.catalog import Product, ProductPrice, ProductSeat, Store
+from commerce_plugin.models.codes import SeatCode
 from commerce_plugin.models.deliveries import RejectedTraffic, WebhookDelivery
 from commerce_plugin.models.orders import Order, OrderLine
 from commerce_plugin.models.payments import CheckoutSession, Refund
@@ -16,6 +17,7 @@ __all__ = [
     "ProductSeat",
     "Refund",
     "RejectedTraffic",
+    "SeatCode",
     "Store",
     "WebhookDelivery",
 ]

@@ -99,6 +99,9 @@ class OrderLine(models.Model):
     # the receipt shows them, and the title stands in for a course run the LMS no longer has.
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     title = models.CharField(max_length=255, blank=True)
+    # Seats bought: 1 enrolls the buyer; 2 or more issue that many single-use seat codes instead
+    # (SeatCode), which the buyer hands out and learners redeem. ``price`` is per seat.
+    quantity = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=32, choices=STATUSES, default=data.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -26,6 +26,11 @@ class CheckoutSession(models.Model):
     session_id = models.CharField(max_length=255, unique=True)
     payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
     url = models.URLField(max_length=2000)
+    # Seats of the one product bought (2 or more: seat codes). ``amount`` is for all of them.
+    quantity = models.PositiveIntegerField(default=1)
+    # A program bundle: every seat of the session, ``[{"course_id", "mode", "sku", "amount", "title"}]``
+    # (``amount`` per seat, a decimal string); empty for a single seat (the fields above).
+    lines = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -93,6 +93,23 @@ DEFAULTS = {
     # Clicks within this many seconds for the same product and price reuse one Checkout Session
     # (well under the 24 hours a session stays open).
     "COMMERCE_PLUGIN_CHECKOUT_REUSE_SECONDS": 3600,
+    # Seat codes (issue 21): a line bought in a quantity of 2 or more issues that many single-use
+    # codes instead of enrolling the buyer. An order's lines may ask for at most this many seats in all.
+    "COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER": 500,
+    # A refund of a code purchase revokes its unredeemed codes; True also takes back the seats
+    # already redeemed with them (the learners keep progress; their enrollment returns to its prior mode).
+    "COMMERCE_PLUGIN_REFUND_REVOKES_REDEEMED_SEATS": False,
+    # Redeeming a code at /commerce-plugin/redeem/<code>: attempts allowed per account and per address
+    # (django-ratelimit's rate syntax), so nobody can guess codes by trying many.
+    "COMMERCE_PLUGIN_REDEEM_RATE": "10/m",
+    # Stripe Checkout: a field for the Stripe promotion codes the operator created in Stripe.
+    "COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES": False,
+    # Stripe Tax computes and adds the tax on the hosted page (needs Stripe Tax set up in the
+    # Stripe account); prices are "exclusive" (tax added on top) or "inclusive" of it.
+    "COMMERCE_PLUGIN_STRIPE_AUTOMATIC_TAX": False,
+    "COMMERCE_PLUGIN_STRIPE_TAX_BEHAVIOR": "exclusive",
+    # Let business buyers enter their tax ID on the hosted page (where Stripe Tax needs it).
+    "COMMERCE_PLUGIN_STRIPE_TAX_ID_COLLECTION": False,
     # The LMS's own ecommerce refund on unenrollment skips the seats the plugin sold (the plugin
     # refunds those itself); other seats keep the LMS's behaviour. An operator's own override wins,
     # and the health check then says the refunds may double.
