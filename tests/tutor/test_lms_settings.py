@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.tutor.conftest import STRIPE_API_KEY
+from tests.tutor.conftest import STRIPE_API_KEY, STRIPE_SETTINGS
 
 SETTINGS = ["env/apps/openedx/settings/lms/production.py", "env/apps/openedx/settings/lms/development.py"]
 OVERRIDES = {
@@ -106,3 +106,34 @@ def test_sweep_interval_reaches_the_lms_settings(stripe_root):
     settings = commerce_settings(stripe_root, SETTINGS[0])
 
     assert settings["COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS"] == 300
+
+
+@pytest.mark.parametrize("relative", SETTINGS)
+def test_promotion_codes_and_stripe_tax_are_off_unless_the_operator_turns_them_on(stripe_root, make_root, relative):
+    # Off by default: Stripe Tax charges per transaction and needs the Stripe account set up for it.
+    assert {
+        name: commerce_settings(stripe_root, relative)[name]
+        for name in (
+            "COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES",
+            "COMMERCE_PLUGIN_STRIPE_AUTOMATIC_TAX",
+            "COMMERCE_PLUGIN_STRIPE_TAX_ID_COLLECTION",
+        )
+    } == dict.fromkeys(
+        (
+            "COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES",
+            "COMMERCE_PLUGIN_STRIPE_AUTOMATIC_TAX",
+            "COMMERCE_PLUGIN_STRIPE_TAX_ID_COLLECTION",
+        ),
+        False,
+    )
+    root = make_root(
+        *STRIPE_SETTINGS,
+        "COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES=true",
+        "COMMERCE_PLUGIN_STRIPE_AUTOMATIC_TAX=true",
+        "COMMERCE_PLUGIN_STRIPE_TAX_ID_COLLECTION=true",
+    )
+    settings = commerce_settings(root, relative)
+
+    assert settings["COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES"] is True
+    assert settings["COMMERCE_PLUGIN_STRIPE_AUTOMATIC_TAX"] is True
+    assert settings["COMMERCE_PLUGIN_STRIPE_TAX_ID_COLLECTION"] is True

@@ -70,6 +70,11 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_STRIPE_STORE": "stripe",
     # Stripe's webhook signing secret (whsec_...): the stripe store's secret.
     "COMMERCE_PLUGIN_STRIPE_WEBHOOK_SECRET": "",
+    # On Stripe's hosted page: a field for the promotion codes made in Stripe; Stripe Tax's automatic
+    # tax (set Stripe Tax up in the Stripe account first), and the buyer's tax ID.
+    "COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES": False,
+    "COMMERCE_PLUGIN_STRIPE_AUTOMATIC_TAX": False,
+    "COMMERCE_PLUGIN_STRIPE_TAX_ID_COLLECTION": False,
 }
 
 # Generated once per platform by `tutor config save` and kept in config.yml: the secret the store
