@@ -41,6 +41,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 STRIPE = "stripe"
+CENT = Decimal("0.01")
 CHARGE = "ch_"
 # What a Stripe payment's id starts with: a PaymentIntent, or a charge made without one.
 STRIPE_PAYMENTS = ("pi_", CHARGE)
@@ -135,20 +136,27 @@ def _manual_reason(order):
 
 def _line_share(line):
     """
-    ``(amount, reason)``: the whole total for a one-line order; an equal share of it (the remainder
-    on the last line) when the order has several lines; ``reason`` says why no amount can be sent.
+    ``(amount, reason)``: the whole total for a one-line order. With several lines, each line's share
+    of what was paid: prorated by the lines' prices where every line has one (a program bundle: a
+    discount and the tax fall on each seat as its price does), else equal shares; rounded down to the
+    cent, the remainder on the last line, so the shares never add up to more than was paid.
+    ``reason`` says why no amount can be sent.
     """
     order = line.order
-    count = order.lines.count()
+    rows = list(order.lines.order_by("pk").values_list("pk", "price", "quantity"))
+    count = len(rows)
     if order.total is None:
         return None, ("" if count == 1 else "The order has several lines and no total: refund this line manually.")
     if count == 1:
         return order.total, ""
-    pks = list(order.lines.order_by("pk").values_list("pk", flat=True))
-    share = (order.total / count).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    if pks[-1] == line.pk:
-        share = order.total - share * (count - 1)
-    return share, ""
+    weights = {pk: price * (quantity or 1) for pk, price, quantity in rows if price is not None}
+    if len(weights) != count or sum(weights.values()) <= 0:
+        weights = {pk: Decimal(1) for pk, _, _ in rows}
+    whole = sum(weights.values())
+    shares = {pk: (order.total * weight / whole).quantize(CENT, rounding=ROUND_DOWN) for pk, weight in weights.items()}
+    last = rows[-1][0]
+    shares[last] = order.total - sum(share for pk, share in shares.items() if pk != last)
+    return shares[line.pk], ""
 
 
 def _refund_data(refund, line):

@@ -16,16 +16,18 @@ Stripe, which answers a repeated key with the same session.
 import hashlib
 import logging
 import time
+from decimal import Decimal
 
 import attr
 from django.conf import settings
-from django.db import IntegrityError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from commerce_plugin import data
-from commerce_plugin.core import pricing, stripe_client
+from commerce_plugin.core import pricing
 from commerce_plugin.filters import CheckoutRequested
+from commerce_plugin.intake import checkout_session
+from commerce_plugin.intake.checkout_session import PaymentUnavailable
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import CheckoutSession, Order, Product, Store
 
@@ -34,7 +36,11 @@ __all__ = [
     "NotForSale",
     "PaymentUnavailable",
     "Started",
+    "holds_seat",
+    "idempotency_key",
     "quote",
+    "reuse_window",
+    "run_filter",
     "session_status",
     "start_checkout",
     "stripe_store",
@@ -49,10 +55,6 @@ class NotForSale(Exception):
 
 class CheckoutRefused(Exception):
     """A ``checkout.requested`` pipeline step refused; ``str(exc)`` is its message for the learner."""
-
-
-class PaymentUnavailable(Exception):
-    """Stripe could not create the session (down, misconfigured); the learner may try again later."""
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -85,9 +87,12 @@ def quote(user_id, *, sku=None, course_id=None, mode=None, currency=None) -> dat
     backend = get_backend()
     product = _product(store, sku) if sku else None
     if sku and product is None and course_id:
-        mode = mode or _mode_with_sku(backend, course_id, sku)
+        mode = mode or _mode_with_sku(backend, store, course_id, sku)
     elif sku and product is None:
-        raise NotForSale(_("Unknown SKU '{sku}'.").format(sku=sku))
+        # The program pages' basket names the LMS's CourseMode SKUs, without their course runs.
+        course_id, mode = backend.course_mode_for_sku(sku) or (None, None)
+        if course_id is None:
+            raise NotForSale(_unknown_sku(store, sku))
     if product is not None:
         seats = list(product.seats.all())
         if not seats:
@@ -115,13 +120,19 @@ def _product(store, sku):
     return Product.objects.filter(store=store, sku=sku).prefetch_related("seats", "prices").first()
 
 
-def _mode_with_sku(backend, course_id, sku):
+def _unknown_sku(store, sku):
+    if Product.objects.filter(sku=sku).exclude(store=store).exists():
+        return _("SKU '{sku}' is sold by another store, not by this checkout.").format(sku=sku)
+    return _("Unknown SKU '{sku}'.").format(sku=sku)
+
+
+def _mode_with_sku(backend, store, course_id, sku):
     """The LMS's Upgrade button sends ``CourseMode.sku``; find which mode of the run carries it."""
     for slug in backend.course_modes(course_id) or []:
         priced = backend.course_mode_price(course_id, slug)
         if priced and priced[2] == sku:
             return slug
-    raise NotForSale(_("Unknown SKU '{sku}'.").format(sku=sku))
+    raise NotForSale(_unknown_sku(store, sku))
 
 
 def _choose_currency(prices, requested, product_currency, backend, course_id, mode):
@@ -153,63 +164,71 @@ def _quote(user_id, store, course_id, mode, amount, currency, sku, title):
     )
 
 
-def start_checkout(user, quoted: data.CheckoutData, *, success_url, cancel_url, course_url=None) -> Started:
+def start_checkout(user, quoted: data.CheckoutData, *, success_url, cancel_url, course_url=None, quantity=1) -> Started:
     """
     Run the filter over ``quoted`` and create (or reuse) the learner's Stripe Checkout Session.
 
     ``success_url`` must contain ``{CHECKOUT_SESSION_ID}``. A learner who already holds the seat is
-    sent to ``course_url`` instead of paying twice. Raises :class:`CheckoutRefused` and
-    :class:`PaymentUnavailable`.
+    sent to ``course_url`` instead of paying twice, unless they buy ``quantity`` ≥ 2 seat codes (for
+    a team). Raises :class:`CheckoutRefused` and :class:`PaymentUnavailable`.
     """
-    enrollment = get_backend().get_enrollment(user, quoted.course_id)
-    if course_url and enrollment and enrollment.is_active and enrollment.mode == quoted.mode:
+    if quantity < 2 and course_url and holds_seat(user, quoted):
         return Started(url=course_url)
+    checkout = run_filter(quoted)
+    key = _idempotency_key(checkout, quantity)
+    stored = CheckoutSession.objects.filter(idempotency_key=key).first()
+    if stored is not None:
+        return Started(url=stored.url, session_id=stored.session_id, reused=True)
+    item = checkout_session.line_item(checkout, quantity=quantity)
+    session = checkout_session.create(user, [item], _metadata(checkout), key, success_url, cancel_url)
+    amount = Decimal(checkout.amount) * quantity
+    stored, reused = checkout_session.store(user, checkout, key, session, amount=amount, quantity=quantity)
+    if not reused:
+        log.info(
+            "commerce checkout session user=%s course=%s mode=%s seats=%s amount=%s %s",
+            user.id,
+            checkout.course_id,
+            checkout.mode,
+            quantity,
+            amount,
+            checkout.currency,
+        )
+    return Started(url=stored.url, session_id=stored.session_id, reused=reused)
+
+
+def holds_seat(user, quoted):
+    """Whether ``user`` is already an active learner of the quoted seat, in its mode."""
+    enrollment = get_backend().get_enrollment(user, quoted.course_id)
+    return bool(enrollment and enrollment.is_active and enrollment.mode == quoted.mode)
+
+
+def run_filter(quoted):
+    """``quoted`` after the ``checkout.requested`` steps; raises :class:`CheckoutRefused`."""
     try:
         filtered = CheckoutRequested.run_filter(checkout=quoted)
     except CheckoutRequested.PreventCheckout as exc:
         raise CheckoutRefused(str(exc)) from exc
     # Steps may re-price; what is bought and by whom stays as quoted.
-    checkout = attr.evolve(
+    return attr.evolve(
         quoted, amount=str(filtered.amount), currency=str(filtered.currency).lower(), title=filtered.title
     )
-    key = _idempotency_key(checkout)
-    stored = CheckoutSession.objects.filter(idempotency_key=key).first()
-    if stored is not None:
-        return Started(url=stored.url, session_id=stored.session_id, reused=True)
-    session = _create_session(user, checkout, key, success_url, cancel_url)
-    try:
-        stored = CheckoutSession.objects.create(
-            user_id=user.id,
-            store=Store.objects.get(slug=checkout.store),
-            sku=checkout.sku or "",
-            course_id=checkout.course_id,
-            mode=checkout.mode,
-            amount=checkout.amount,
-            currency=checkout.currency,
-            idempotency_key=key,
-            session_id=session.id,
-            payment_intent=_id_of(getattr(session, "payment_intent", None)) or "",
-            url=session.url,
-        )
-    except IntegrityError:
-        # A concurrent click stored the same session (Stripe answered both with it).
-        stored = CheckoutSession.objects.get(Q(idempotency_key=key) | Q(session_id=session.id))
-        return Started(url=stored.url, session_id=stored.session_id, reused=True)
-    log.info(
-        "commerce checkout session user=%s course=%s mode=%s amount=%s %s",
-        user.id,
-        checkout.course_id,
-        checkout.mode,
-        checkout.amount,
-        checkout.currency,
-    )
-    return Started(url=stored.url, session_id=stored.session_id)
 
 
-def _idempotency_key(checkout):
-    window = int(time.time() // int(getattr(settings, "COMMERCE_PLUGIN_CHECKOUT_REUSE_SECONDS", 3600)))
+def reuse_window():
+    """Clicks in the same window (``COMMERCE_PLUGIN_CHECKOUT_REUSE_SECONDS``) reuse one session."""
+    return int(time.time() // int(getattr(settings, "COMMERCE_PLUGIN_CHECKOUT_REUSE_SECONDS", 3600)))
+
+
+def _idempotency_key(checkout, quantity):
     what = [checkout.user_id, checkout.sku or "", checkout.course_id, checkout.mode]
-    parts = [*what, checkout.amount, checkout.currency, window]
+    parts = [*what, checkout.amount, checkout.currency, reuse_window()]
+    if quantity != 1:  # only then: a single seat's key stays what it was
+        parts.append(f"x{quantity}")
+    return idempotency_key(parts)
+
+
+def idempotency_key(parts):
+    """The session's idempotency key for what is bought (``parts``), at Stripe and in the database."""
     return "commerce-checkout-" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
@@ -221,45 +240,12 @@ def _metadata(checkout):
     return metadata
 
 
-def _create_session(user, checkout, key, success_url, cancel_url):
-    metadata = _metadata(checkout)
-    params = {
-        "mode": "payment",
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": checkout.currency,
-                    "unit_amount": stripe_client.to_minor_units(checkout.amount, checkout.currency),
-                    "product_data": {"name": checkout.title or f"{checkout.course_id} ({checkout.mode})"},
-                },
-            }
-        ],
-        "client_reference_id": str(user.id),
-        "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
-        "success_url": success_url,
-        "cancel_url": cancel_url,
-    }
-    if getattr(user, "email", None):
-        params["customer_email"] = user.email
-    try:
-        return stripe_client.get_client().v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
-    except stripe_client.StripeError as exc:
-        log.warning("commerce checkout: Stripe refused the session (%s)", type(exc).__name__)
-        raise PaymentUnavailable(stripe_client.describe(exc)) from exc
-
-
-def _id_of(value):
-    """A Stripe reference is an id, or the object itself when expanded."""
-    return value if isinstance(value, str) or value is None else getattr(value, "id", None)
-
-
 def session_status(user, session_id):
     """
     ``{"status", "order", "line", "course_id"}`` of the learner's own session, or ``None`` if the
     session is not theirs. ``status`` is ``processing`` until the Stripe webhook has stored the
-    order, then the line's status (``fulfilled`` once enrolled).
+    order, then the line's status (``fulfilled`` once enrolled); a bundle's adds ``lines``, and is
+    ``fulfilled`` once every seat is.
     """
     session = CheckoutSession.objects.filter(session_id=session_id, user_id=user.id).first()
     if session is None:
@@ -268,13 +254,21 @@ def session_status(user, session_id):
     answer = {"status": "processing", "order": None, "line": None, "course_id": session.course_id}
     if order is None:
         return answer
-    lines = [line for line in order.lines.all() if line.course_id == session.course_id] or list(order.lines.all())
+    every = list(order.lines.all())
+    lines = [line for line in every if line.course_id == session.course_id] or every
     line = lines[0] if lines else None
     answer.update(
         order=order.order_number,
         status=line.status if line else "processing",
         line={"line_id": line.line_id, "status": line.status} if line else None,
     )
+    if session.lines:
+        # A bundle is done when every seat is: until then, the first seat still on its way speaks.
+        waiting = [line for line in every if line.status != data.FULFILLED]
+        answer["status"] = waiting[0].status if waiting else data.FULFILLED
+        answer["lines"] = [
+            {"line_id": line.line_id, "course_id": line.course_id, "status": line.status} for line in every
+        ]
     return answer
 
 

@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from commerce_plugin.intake import checkout
+from commerce_plugin.intake import checkout, checkout_bundle
+
+# Where a bundle's learner goes back to, and where one who holds every seat already is sent: the
+# LMS's learner dashboard and program page, which list the program's courses.
+DASHBOARD = "/dashboard"
+PROGRAM_DASHBOARD = "/dashboard/programs/{bundle}/"
 
 
 class SeeOther(HttpResponseRedirect):
@@ -29,16 +34,44 @@ def _problem(request, status, title, message):
     return render(request, "commerce_plugin/checkout_problem.html", {"title": title, "message": message}, status=status)
 
 
+class BadQuantity(ValueError):
+    """``quantity`` is not a whole number from 1 to ``COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER``."""
+
+
+def _quantity(raw):
+    if raw is None or raw == "":
+        return 1
+    limit = int(settings.COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER)
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= limit:
+        raise BadQuantity(_("The quantity must be a whole number from 1 to {limit}.").format(limit=limit))
+    return int(text)
+
+
+def _return_urls(request, cancel_path):
+    success_url = request.build_absolute_uri(reverse("commerce_plugin:checkout-success"))
+    return {
+        "success_url": success_url + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": request.build_absolute_uri(cancel_path),
+    }
+
+
 @require_GET
 @never_cache
 @login_required
 def start(request):
-    """``GET ?sku=`` (or ``?course_id=&mode=``, optional ``&currency=``) → 303 to Stripe's hosted page."""
+    """
+    ``GET ?sku=`` (or ``?course_id=&mode=``, optional ``&currency=``, ``&quantity=`` for seat codes)
+    → 303 to Stripe's hosted page. Several ``sku`` (the program pages' basket, optional ``&bundle=``
+    with the program uuid) → one session for every seat.
+    """
     params = request.GET
-    if len(params.getlist("sku")) > 1:
-        # A program bundle from the LMS's basket URL: Stripe checkout sells one product at a time.
-        return _problem(request, 404, _("Not for sale"), _("Buy the courses of this program one at a time."))
     try:
+        quantity = _quantity(params.get("quantity"))
+        if len(params.getlist("sku")) > 1 or "bundle" in params:
+            if quantity != 1:
+                raise BadQuantity(_("A program's courses are bought one seat each: buy seat codes course by course."))
+            return _start_bundle(request, params)
         quoted = checkout.quote(
             request.user.id,
             sku=params.get("sku") or None,
@@ -49,11 +82,12 @@ def start(request):
         started = checkout.start_checkout(
             request.user,
             quoted,
-            success_url=request.build_absolute_uri(reverse("commerce_plugin:checkout-success"))
-            + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=request.build_absolute_uri(course_url("COMMERCE_PLUGIN_CHECKOUT_CANCEL_URL", quoted.course_id)),
+            **_return_urls(request, course_url("COMMERCE_PLUGIN_CHECKOUT_CANCEL_URL", quoted.course_id)),
             course_url=course_url("COMMERCE_PLUGIN_CHECKOUT_SUCCESS_REDIRECT", quoted.course_id),
+            quantity=quantity,
         )
+    except (BadQuantity, checkout_bundle.BadBasket) as exc:
+        return _problem(request, 400, _("Cannot check out"), str(exc))
     except checkout.NotForSale as exc:
         return _problem(request, 404, _("Not for sale"), str(exc))
     except checkout.CheckoutRefused as exc:
@@ -62,6 +96,21 @@ def start(request):
         return _problem(
             request, 502, _("Payment is unavailable"), _("The payment provider could not be reached. Try again.")
         )
+    return SeeOther(started.url)
+
+
+def _start_bundle(request, params):
+    bundle = params.get("bundle")
+    quotes = checkout_bundle.quote_basket(
+        request.user.id, params.getlist("sku"), bundle=bundle, currency=params.get("currency") or None
+    )
+    started = checkout_bundle.start_bundle(
+        request.user,
+        quotes,
+        bundle=bundle,
+        **_return_urls(request, PROGRAM_DASHBOARD.format(bundle=bundle) if bundle else DASHBOARD),
+        done_url=DASHBOARD,
+    )
     return SeeOther(started.url)
 
 

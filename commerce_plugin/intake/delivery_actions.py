@@ -101,6 +101,7 @@ def _fulfil(delivery, adapter, action, payload):
     try:
         with transaction.atomic():
             _, created = orders.accept_order(order, raw_request=payload, payment_reference=action.payment_reference)
+            _record_amounts(store, order.order_number, getattr(action, "amounts", None))
             held = _apply_held_refunds(delivery, adapter, order.order_number) if created else []
     except orders.OrderConflict as exc:
         if adapter.order_number_is_payment:
@@ -114,6 +115,18 @@ def _fulfil(delivery, adapter, action, payload):
     if held:
         reason += f" Refunded before it arrived (delivery {', '.join(f'#{pk}' for pk in held)}): revoked at once."
     return finish(delivery, D.ACCEPTED, 200, reason, order_id=order_id_of(store, order.order_number), acted=created)
+
+
+def _record_amounts(store, order_number, amounts):
+    """
+    What the payment's own record says the buyer saved and paid in tax (``Order.discount``/``tax``,
+    an adapter's ``Fulfil`` subclass may carry them): recorded where the order does not state them
+    yet, so whichever event of a payment comes first or second, they are recorded once.
+    """
+    for field, value in (amounts or {}).items():
+        Order.objects.filter(store=store, order_number=order_number, **{f"{field}__isnull": True}).update(
+            **{field: value}
+        )
 
 
 def _revoke(delivery, action):

@@ -69,6 +69,13 @@ class LmsBackend:
         """
         raise NotImplementedError
 
+    def course_mode_for_sku(self, sku):
+        """
+        ``(course_id, mode)`` of the course mode whose SKU is ``sku`` (``CourseMode.sku``), or ``None``:
+        the LMS's program pages send a basket of those SKUs, without the course runs.
+        """
+        raise NotImplementedError
+
     def refundable(self, user, course_id):
         """
         Whether the learner's enrollment is still inside the LMS's refund window (decided by the

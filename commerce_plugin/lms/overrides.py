@@ -39,23 +39,25 @@ ORDER_DASHBOARD_PAGE = "/dashboard/orders/"
 RECEIPT_PAGE = "/checkout/receipt/"
 
 
-def checkout_url(**params):
-    """The plugin's checkout page on the LMS host, with ``params`` as its query string."""
+def checkout_url(*pairs, **params):
+    """The plugin's checkout page on the LMS host, with ``pairs`` and ``params`` as its query string."""
     base = getattr(settings, "LMS_ROOT_URL", "") or ""
     path = reverse("commerce_plugin:checkout")
-    query = urlencode([(name, value) for name, value in params.items() if value])
+    query = urlencode([(name, value) for name, value in [*pairs, *params.items()] if value])
     return f"{base.rstrip('/')}{path}" + (f"?{query}" if query else "")
 
 
-def get_checkout_page_url(prev_fn, self, *skus, **kwargs):
+def get_checkout_page_url(prev_fn, self, *skus, **kwargs):  # pylint: disable=unused-argument
     """
     One SKU (the course mode's, as ``upgrade_url`` passes it) → the plugin's checkout for it, with the
     course run so a ``CourseMode.sku`` that is not a Stripe-store product still resolves. Several SKUs
-    or a program bundle: the Stripe checkout sells one seat at a time, so the LMS's default stands.
+    or a program (``program_uuid``, as the program pages pass it) → the plugin's checkout for every
+    seat in one payment (``?sku=A&sku=B&…&bundle=<program uuid>``).
     """
     skus = [sku for sku in skus if sku]
-    if len(skus) != 1 or kwargs.get("program_uuid"):
-        return prev_fn(self, *skus, **kwargs)
+    program = kwargs.get("program_uuid")
+    if len(skus) != 1 or program:
+        return checkout_url(*[("sku", sku) for sku in skus], bundle=str(program) if program else None)
     run_keys = [str(key) for key in kwargs.get("course_run_keys") or []]
     return checkout_url(sku=skus[0], course_id=run_keys[0] if len(run_keys) == 1 else None)
 

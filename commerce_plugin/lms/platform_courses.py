@@ -56,6 +56,19 @@ class PlatformCourses:
             return None
         return Decimal(found.min_price), (found.currency or "usd").lower(), found.sku or None
 
+    def course_mode_for_sku(self, sku):
+        from common.djangoapps.course_modes.models import CourseMode
+        from django.db.models import Q
+        from django.utils import timezone
+
+        if not sku:
+            return None
+        # Unexpired modes only, as the track selection page and the program pages offer them.
+        unexpired = Q(expiration_datetime__isnull=True) | Q(expiration_datetime__gt=timezone.now())
+        with lms_errors():
+            found = CourseMode.objects.filter(unexpired, sku=sku).order_by("-id").first()
+        return (str(found.course_id), found.mode_slug) if found else None
+
     def course_titles(self, course_ids):
         from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
 

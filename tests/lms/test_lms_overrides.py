@@ -68,10 +68,24 @@ def test_the_receipt_page_becomes_the_plugins_receipt_at_the_lms_root_with_its_o
     )
 
 
-def test_other_ecommerce_pages_and_bundles_keep_the_lms_answer(overridden):
+def test_other_ecommerce_pages_keep_the_lms_answer(overridden):
     assert (
         overridden.get_absolute_ecommerce_url("/coupons/offer/?code=X")
         == "https://ecommerce.example.com/coupons/offer/?code=X"
     )
-    assert overridden.get_checkout_page_url("A", "B", program_uuid="p-1").startswith("https://lms.example.com/")
-    assert "sku=A,B" in overridden.get_checkout_page_url("A", "B", program_uuid="p-1")
+
+
+def test_a_program_basket_links_to_the_plugin_checkout_for_every_seat_in_one_payment(overridden):
+    # What the program pages pass: every seat's CourseMode SKU and the program's uuid.
+    url = overridden.get_checkout_page_url("A1", "B2", program_uuid="0b6a7c4e-1d2f-4a5b-9c8d-7e6f5a4b3c2d")
+
+    assert url == (
+        "https://lms.example.com/commerce-plugin/checkout/?sku=A1&sku=B2&bundle=0b6a7c4e-1d2f-4a5b-9c8d-7e6f5a4b3c2d"
+    )
+
+
+def test_several_skus_without_a_program_are_one_payment_too(overridden):
+    assert (
+        overridden.get_checkout_page_url("A1", "B2")
+        == "https://lms.example.com/commerce-plugin/checkout/?sku=A1&sku=B2"
+    )

@@ -6,8 +6,12 @@ What is acted on:
 * ``checkout.session.completed`` (``payment_status`` ``paid``), ``checkout.session.async_payment_succeeded``
   and ``payment_intent.succeeded`` fulfil what the object's ``metadata`` names. The order number is
   the PaymentIntent id, so the session and the payment intent of one payment are ONE order: both
-  events map to the same :class:`OrderData` (line ``1``, the same buyer, currency and total; no
-  ``date_placed``, since the two objects were created at different times).
+  events map to the same :class:`OrderData` (the same lines, buyer, currency and total; no
+  ``date_placed``, since the two objects were created at different times). A session of the plugin's
+  own checkout (``metadata.checkout``) is read from its stored row (:mod:`.stripe_sessions`): every
+  seat of a program bundle (lines ``1``..``n`` with their prices) or the quantity of seat codes, the
+  learner who clicked as the buyer, and the session's discount and tax (the PaymentIntent's event
+  reads the session through the ``stripe`` library for them).
 * ``charge.refunded`` revokes every line of the payment when it is fully refunded (``refunded``);
   a partial refund is recorded and ignored (the operator decides in admin which seat it covers).
 
@@ -15,9 +19,10 @@ The amount paid (``amount_total`` of a session, ``amount_received`` else ``amoun
 PaymentIntent) must cover what the metadata grants (:mod:`commerce_plugin.core.pricing`): the product's
 price in the payment's currency for a SKU with prices, else the LMS price of every seat. A payment
 that matches the :class:`~commerce_plugin.models.CheckoutSession` the plugin's own checkout created
-for it (same session or PaymentIntent, seat, currency, and at least its amount) is covered too: that
-amount is what the plugin asked for, after any discount of a ``checkout.requested`` step. Anything
-else that falls short (a Payment Link or session priced too low) is stored held for review.
+for it is covered too when what its lines cost before Stripe's discount (``amount_subtotal``: a
+promotion code lowers only the total) is at least what the plugin asked for, after any discount of a
+``checkout.requested`` step. Anything else that falls short (a Payment Link or session priced too
+low) is stored held for review.
 
 Everything else (``payment_intent.payment_failed``, ``checkout.session.expired``, unknown types) is
 recorded and ignored, answered 200: Stripe disables endpoints that keep failing, and a late
@@ -57,6 +62,7 @@ from commerce_plugin.intake.stores import (
     Unmappable,
     Unparseable,
     map_line,
+    stripe_sessions,
 )
 from commerce_plugin.models import CheckoutSession
 
@@ -135,7 +141,7 @@ class StripeAdapter(Adapter):
             metadata_user = _user_id((obj.get("metadata") or {}).get("lms_user_id"))
             user_id = metadata_user or _user_id(obj.get("client_reference_id"))
             email = (obj.get("customer_details") or {}).get("email") or obj.get("customer_email")
-            return self._fulfil(store, number, obj, user_id, email, obj.get("amount_total"))
+            return self._fulfil(store, number, obj, user_id, email, obj.get("amount_total"), session=obj)
         if kind == INTENT_PAID:
             user_id = _user_id((obj.get("metadata") or {}).get("lms_user_id"))
             received = obj.get("amount_received")
@@ -146,33 +152,48 @@ class StripeAdapter(Adapter):
         return Ignore(f"Stripe event '{kind}' is recorded only; it never changes an order.")
 
     @staticmethod
-    def _fulfil(store, number, obj, user_id, email, amount):
+    def _fulfil(store, number, obj, user_id, email, amount, session=None):
         metadata = obj.get("metadata") or {}
-        if not metadata.get("sku") and not metadata.get("course_id"):
+        ours = stripe_sessions.own_session(store, obj)
+        if ours is None and not metadata.get("sku") and not metadata.get("course_id"):
             return Ignore(
                 f"{obj.get('object', 'object')} {obj.get('id')} names no course (metadata.sku or metadata.course_id):"
                 " not a course payment, or one whose Checkout Session event carries the course."
             )
         if not number:
             raise Unparseable(f"{obj.get('id')} has no PaymentIntent.")
-        if not user_id and not email:
+        currency = (obj.get("currency") or "").lower() or None
+        total = _total(amount, currency)
+        if ours is not None:
+            # The learner who clicked is the buyer, whichever event of the payment this is.
+            user_id, email = ours.user_id, None
+            if session is None:
+                session = stripe_sessions.read_session(ours)
+                if session is None:
+                    return Ignore(f"PaymentIntent {number}: its session (unreadable now) makes the order.")
+            lines = stripe_sessions.lines_of(store, ours)
+        elif not user_id and not email:
             if obj.get("object") == "payment_intent":
                 # Checkout's own PaymentIntent often names nobody; its session event names the buyer.
                 return Ignore(f"PaymentIntent {number} names no buyer: its Checkout Session event makes the order.")
             raise Unmappable(f"Payment {number} has no buyer (metadata.lms_user_id, client_reference_id or email).")
-        # The SKU names a product of the store when there is one; the plugin's checkout also sells a
-        # seat by its LMS mode's SKU, and then the course run it names is the seat.
-        lines = map_line(
-            store,
-            LINE_ID,
-            sku=metadata.get("sku") or None,
-            course_id=metadata.get("course_id") or None,
-            mode=metadata.get("mode") or None,
-        )
-        currency = (obj.get("currency") or "").lower() or None
-        total = _total(amount, currency)
+        else:
+            # The SKU names a product of the store when there is one; the plugin's checkout also sells a
+            # seat by its LMS mode's SKU, and then the course run it names is the seat.
+            lines = map_line(
+                store,
+                LINE_ID,
+                sku=metadata.get("sku") or None,
+                course_id=metadata.get("course_id") or None,
+                mode=metadata.get("mode") or None,
+            )
+        amounts = stripe_sessions.amounts_of(session, lambda value: _total(value, currency)) if session else None
         short = pricing.shortfall(store, lines, total, currency)
-        if short and not _charged_by_checkout(store, obj, number, total, currency):
+        if short and not (
+            stripe_sessions.covered(ours, currency, amounts, total)
+            if ours is not None
+            else _charged_by_checkout(store, obj, number, total, currency)
+        ):
             lines = pricing.held(lines, short)
         order = OrderData(
             store=store.slug,
@@ -184,7 +205,9 @@ class StripeAdapter(Adapter):
             currency=currency,
             total=total,
         )
-        return Fulfil(order, payment_reference=number)
+        if amounts is None:
+            return Fulfil(order, payment_reference=number)
+        return stripe_sessions.FulfilPaid(order, payment_reference=number, discount=amounts.discount, tax=amounts.tax)
 
     @staticmethod
     def _refund(charge):

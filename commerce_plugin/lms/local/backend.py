@@ -180,6 +180,9 @@ class LocalBackend(LmsBackend):
             return None
         return Decimal(row.price), row.currency.lower(), None  # the stand-in's modes carry no SKU
 
+    def course_mode_for_sku(self, sku):
+        return None  # the stand-in's modes carry no SKU: sell them as products of the Stripe store
+
     def refundable(self, user, course_id):
         row = LocalEnrollment.objects.filter(user_id=user.id, course__course_id=str(course_id)).first()
         return bool(row) and refund_window_open(row)
