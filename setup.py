@@ -25,6 +25,7 @@ setup(
         "attrs",
         "celery>=5.2",
         "cryptography>=3.1",  # encrypts store secrets at rest (Fernet); the LMS already ships it
+        "django-ratelimit>=4",  # limits seat-code redemption attempts; the LMS already ships it
         "djangorestframework",
         "drf-spectacular>=0.27",  # serves the API's OpenAPI description; the LMS already ships it
         "edx-ace>=1.7",  # the receipt email, through the LMS's own messaging; the LMS already ships it

@@ -11,7 +11,7 @@ from commerce_plugin.api.coordinator import CoordinatorFulfillView
 from commerce_plugin.api.not_found import not_found
 from commerce_plugin.api.webhooks import WebhookView
 from commerce_plugin.intake import checkout_views
-from commerce_plugin.learner import pages
+from commerce_plugin.learner import codes, pages
 from commerce_plugin.operator.health import HealthView
 
 
@@ -41,6 +41,10 @@ urlpatterns = [
     path("checkout/status/", checkout_views.status, name="checkout-status"),
     # The learner's order history, for LMSs without an MFE for it (ORDER_HISTORY_MICROFRONTEND_URL).
     path("orders/", pages.order_history, name="order-history"),
+    # Seat codes (issue 21): the buyer's list of an order's codes, and the link each code is. Any text
+    # after redeem/ reaches the view, so a malformed code gets the same page as an unknown one.
+    path("orders/codes.csv", codes.seat_codes_csv, name="seat-codes-csv"),
+    re_path(r"^redeem/(?P<code>.*?)/?$", codes.redeem, name="redeem"),
     # Last: whatever else is asked under /commerce-plugin/ is a JSON 404, never Django's HTML page.
     re_path(r"^(?P<unmatched>.*)$", not_found),
 ]

@@ -3,8 +3,8 @@ A pytest plugin (registered in ``tests/conftest.py``) that keeps every log recor
 DEBUG and whichever logger wrote it, and fails the session if any of them shows a secret or a
 buyer's email: every store secret and API credential (key, secret) saved during the suite
 (recorded as stores are saved, so no list has to be kept in step with the fixtures), the shapes of
-Stripe, Shopify and WooCommerce secrets and keys, and any email address but the documented
-non-personal ones (``noreply@...``).
+Stripe, Shopify and WooCommerce secrets and keys, any whole seat code (``XXXX-XXXX-XXXX-XXXX``),
+and any email address but the documented non-personal ones (``noreply@...``).
 
 The request paths Django logs for 4xx answers (``django.request``) are checked for secrets only: the
 path is what the caller typed, and fuzzers type anything. Other libraries' DEBUG records (the
@@ -20,6 +20,8 @@ import pytest
 
 SECRET_SHAPES = re.compile(
     r"(whsec_|sk_(test|live)_|rk_(test|live)_|shpss_|shpat_|ck_[0-9a-f]{8}|cs_[0-9a-f]{8})\w+|secret-\d+-0123456789abcdef"
+    # A whole seat code (XXXX-XXXX-XXXX-XXXX of its alphabet): logs show its last four characters at most.
+    r"|(?<![A-Za-z0-9])[A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){3}(?![A-Za-z0-9])"
 )
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 NOT_PERSONAL = re.compile(r"^(noreply|no-reply|donotreply)@|^support@stripe\.com$", re.IGNORECASE)

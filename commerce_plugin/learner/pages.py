@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from commerce_plugin.core import history
+from commerce_plugin.learner.codes import code_groups, csv_path
 from commerce_plugin.learner.shapes import receipt_path
 
 ORDERS_PER_PAGE = 20
@@ -52,6 +53,9 @@ def receipt(request):
         "seats": _seats(shown),
         "others": [{"purchase": other, "url": receipt_path(other)} for other in others],
         "someone_else": not history.bought_by(found[0], request.user),
+        # Lines bought in quantity: their seat codes, each with its state and the link that redeems it.
+        "code_groups": code_groups(request, found[0], {seat.line_id: seat.title for seat in shown.seats}),
+        "codes_csv": csv_path(found[0]),
     }
     return render(request, "commerce_plugin/receipt.html", context)
 
