@@ -5,6 +5,8 @@ The learner's pages, in the LMS's language and printable:
   LMS's ``EcommerceService.get_receipt_page_url`` and frontend-app-ecommerce's order history link;
 * ``GET /commerce-plugin/orders/[?page=<n>]``: the learner's orders, each linking its receipt, where
   the LMS's "Order History" link leads when no MFE serves it.
+* the seat codes of a line bought in quantity, on its receipt with their states and redeem links
+  (:mod:`commerce_plugin.learner.codes` serves them as CSV and redeems them).
 
 Only the buyer and staff see a receipt. A missing or malformed number, an order that does not exist
 and someone else's order all answer the same 404 (the LMS's own page), so the page tells nobody
@@ -32,8 +34,16 @@ STATE_LABELS = {
 }
 
 
-def _seats(purchase):
-    return [{"seat": seat, "state_label": STATE_LABELS[seat.state]} for seat in purchase.seats]
+def _seats(purchase, quantities=None):
+    return [
+        {"seat": seat, "state_label": STATE_LABELS[seat.state], "codes": (quantities or {}).get(seat.line_id)}
+        for seat in purchase.seats
+    ]
+
+
+def _quantities(order):
+    """``{line_id: seats}`` of the order's lines bought in quantity (they issued seat codes)."""
+    return {line.line_id: line.quantity for line in order.lines.all() if line.quantity > 1}
 
 
 @require_GET
@@ -66,8 +76,9 @@ def receipt(request):
 def order_history(request):
     """The learner's orders, newest first, twenty a page, each with its receipt."""
     page = Paginator(history.orders_of(request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    orders = list(page.object_list)
     rows = [
-        {"purchase": purchase, "seats": _seats(purchase), "url": receipt_path(purchase)}
-        for purchase in history.describe(page.object_list)
+        {"purchase": purchase, "seats": _seats(purchase, _quantities(order)), "url": receipt_path(purchase)}
+        for order, purchase in zip(orders, history.describe(orders), strict=True)
     ]
     return render(request, "commerce_plugin/order_history.html", {"page": page, "rows": rows})

@@ -154,3 +154,18 @@ def test_a_logged_out_visitor_is_sent_to_the_login(team, settings):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/login?next=")
+
+
+def test_the_order_history_says_how_many_codes_a_line_issued(team, buyer, course):
+    place("1001", buyer)
+
+    response = logged_in(buyer).get("/commerce-plugin/orders/")
+
+    rows = {
+        number: " ".join(re.sub(r"<[^>]+>", " ", row).split())
+        for number, row in re.findall(
+            r'<tr class="order" data-number="([^"]+)">(.*?)</tr>', response.content.decode(), re.S
+        )
+    }
+    assert f"{course.title} 3 codes" in rows["T-1001"]
+    assert "codes" not in rows["1001"]
