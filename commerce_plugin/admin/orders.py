@@ -100,6 +100,7 @@ class OrderLineInline(admin.TabularInline):
         "sku",
         "course_id",
         "mode",
+        "price",
         "status",
         "attempts",
         "last_error",
@@ -139,6 +140,9 @@ class OrderAdmin(ReadOnlyAdmin):
         "date_placed",
         "currency",
         "total",
+        # What a promotion code took off and Stripe Tax (or the store) added, where the source says.
+        "discount",
+        "tax",
         "created",
         "modified",
     ]

@@ -227,3 +227,15 @@ def test_another_session_carrying_the_plugins_checkout_name_is_refused(
 
     assert response.status_code == 422
     assert not Order.objects.exists()
+
+
+def test_the_admin_order_page_shows_the_discount_and_tax(
+    browser, admin_client, program, recorded_stripe, stripe_source
+):
+    stored = checkout(browser, recorded_stripe, {"sku": ["PY101", "DS201"], "bundle": PROGRAM})
+    stripe_source.send(session_event(paid_session(recorded_stripe, stored, discount=2960, tax=1184)))
+
+    page = admin_client.get(f"/admin/commerce_plugin/order/{Order.objects.get().pk}/change/").content.decode()
+
+    assert "Discount" in page and "29.60" in page
+    assert "Tax" in page and "11.84" in page
