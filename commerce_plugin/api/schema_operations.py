@@ -70,7 +70,8 @@ class _OrderCreate(OpenApiViewExtension):
             tags=["orders"],
             summary="Place a paid order",
             description="The buyer is `email` and/or `username`. A line names a course run and mode, or a `sku`"
-            " of the store's products (a bundle expands into lines `<id>.1`, `<id>.2`...).",
+            " of the store's products (a bundle expands into lines `<id>.1`, `<id>.2`...). A line's `quantity` of 2"
+            " or more buys seats for a team: that many single-use seat codes, and no enrollment of the buyer.",
             request={"application/json": OrderSerializer},
             responses={
                 200: OpenApiResponse(OrderStatusSerializer, description="The same order again: nothing changed."),

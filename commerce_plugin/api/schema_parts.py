@@ -25,9 +25,13 @@ class OrderLineStatusSerializer(serializers.Serializer):  # pylint: disable=abst
     line_id = serializers.CharField()
     course_id = serializers.CharField()
     mode = serializers.CharField()
+    quantity = serializers.IntegerField(help_text="Seats bought: 2 or more issued that many seat codes.")
     status = serializers.ChoiceField(choices=data.LINE_STATUSES)
     last_error = serializers.CharField(allow_null=True)
-    enrollment = EnrollmentSerializer(allow_null=True, help_text="The learner's enrollment as the LMS reports it.")
+    enrollment = EnrollmentSerializer(
+        allow_null=True,
+        help_text="The learner's enrollment as the LMS reports it (null for a line of seat codes: it enrolled nobody).",
+    )
 
 
 class OrderStatusSerializer(serializers.Serializer):  # pylint: disable=abstract-method

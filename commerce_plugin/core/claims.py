@@ -32,6 +32,8 @@ LINE_FIELDS = (
     "sku",
     "course_id",
     "mode",
+    "quantity",
+    "price",
     "status",
     "attempts",
     "last_error",

@@ -32,6 +32,9 @@ def line_to_data(line: OrderLine) -> data.OrderLineData:
         sku=line.sku or None,
         status=line.status,
         last_error=line.last_error or None,
+        # One seat reads as ``None``, as an order that never named a quantity carries it.
+        quantity=line.quantity if line.quantity != 1 else None,
+        price=str(line.price) if line.price is not None else None,
     )
 
 
@@ -65,6 +68,25 @@ def order_fields(order: data.OrderData) -> dict:
     }
 
 
+# What an order may state beside its lines and total: what the buyer saved and paid in tax.
+AMOUNTS = ("discount", "tax")
+
+
+def amount_fields(amounts) -> dict:
+    """Model field values for ``amounts`` (``{"discount": "5.00", "tax": ...}``): only those stated."""
+    return {name: _decimal(value) for name, value in (amounts or {}).items() if name in AMOUNTS and value is not None}
+
+
+def amounts_problem(amounts):
+    """Why ``amounts`` cannot be stored (an unknown name, or not an amount), or ``None``."""
+    for name, value in (amounts or {}).items():
+        if name not in AMOUNTS:
+            return f"{name} is not an amount an order states ({', '.join(AMOUNTS)})."
+        if not _amount_fits(value):
+            return f"{name} must be a non-negative amount with at most 10 digits and 2 decimals."
+    return None
+
+
 def line_rows(order_row: Order, lines) -> list:
     """
     New rows for ``lines``: queued, or held for review with the reason when the line says so (the
@@ -73,7 +95,13 @@ def line_rows(order_row: Order, lines) -> list:
     rows = []
     for line in lines:
         row = OrderLine(
-            order=order_row, line_id=line.line_id, sku=line.sku or "", course_id=line.course_id, mode=line.mode
+            order=order_row,
+            line_id=line.line_id,
+            sku=line.sku or "",
+            course_id=line.course_id,
+            mode=line.mode,
+            quantity=line.seats,
+            price=_decimal(line.price),
         )
         if line.status == data.HELD:
             row.status, row.last_error = data.HELD, (line.last_error or "")[:2000]
@@ -105,19 +133,45 @@ def storage_problem(order: data.OrderData):
         isinstance(order.currency, str) and len(order.currency) == 3 and order.currency.isalpha()
     ):
         return "currency must be a three-letter code."
-    if order.total not in (None, ""):
-        try:
-            total = Decimal(order.total)
-        except (InvalidOperation, TypeError, ValueError):
-            return "total is not a decimal amount."
-        if not total.is_finite() or total < 0 or total.quantize(Decimal("0.01")) != total or abs(total) >= 10**10:
-            return "total must be a non-negative amount with at most 10 digits and 2 decimals."
+    if not _amount_fits(order.total):
+        return "total must be a non-negative amount with at most 10 digits and 2 decimals."
     most = settings.COMMERCE_PLUGIN_MAX_LINES_PER_ORDER
     if len(order.lines) > most:
         return f"an order may have at most {most} lines (this one has {len(order.lines)})."
     for line in order.lines:
+        where = f"line {str(line.line_id)[:64]}"
         for name, limit in LINE_LIMITS.items():
             value = getattr(line, name)
             if value is not None and (not isinstance(value, str) or len(value) > limit):
-                return f"line {str(line.line_id)[:64]}: {name} must be text of at most {limit} characters."
+                return f"{where}: {name} must be text of at most {limit} characters."
+        if line.quantity is not None and (type(line.quantity) is not int or line.quantity < 1):
+            return f"{where}: quantity must be a whole number of at least 1."
+        if not _amount_fits(line.price):
+            return f"{where}: price must be a non-negative amount with at most 10 digits and 2 decimals."
+    return seats_problem(order.lines)
+
+
+def seats_problem(lines):
+    """
+    Why ``lines`` ask for too many seats together (``COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER``: each
+    line's quantity, its seat codes, counted), or ``None``.
+    """
+    most, seats = settings.COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER, sum(line.seats for line in lines)
+    if seats > most:
+        return f"an order may have at most {most} seats in all (this one has {seats})."
     return None
+
+
+def _amount_fits(value):
+    """Whether ``value`` (a decimal string, or nothing) fits an amount column: ≥ 0, at most 10 digits, 2 decimals."""
+    if value in (None, ""):
+        return True
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return False
+    return amount.is_finite() and 0 <= amount < 10**10 and amount.quantize(Decimal("0.01")) == amount
+
+
+def _decimal(value):
+    return Decimal(value) if value not in (None, "") else None

@@ -1,10 +1,12 @@
 """
-Turning one order line into an LMS enrollment (taking the seat back on revocation: :mod:`commerce_plugin.core.seats`).
+Turning one order line into an LMS enrollment (taking the seat back on revocation: :mod:`commerce_plugin.core.seats`),
+or, for a line bought in a quantity of 2 or more, into its seat codes (:mod:`commerce_plugin.core.codes`).
 
 Every status change is a conditional UPDATE (``WHERE status IN (...)``), so a redelivered task, a
 concurrent retry and a revocation can race without a line being fulfilled, failed or announced twice.
 That single statement is atomic on its own and runs in autocommit: a transaction is opened only where
-several statements must stand or fall together (taking back the seat of a line revoked meanwhile).
+several statements must stand or fall together (taking back the seat of a line revoked meanwhile,
+issuing a line's codes with its change to fulfilled).
 The events are still sent only once the change is durable (``transaction.on_commit`` runs at once
 outside a transaction, after the committed UPDATE; inside a caller's transaction, at its commit).
 
@@ -12,6 +14,7 @@ Under a backlog a task also claims more queued lines: :mod:`commerce_plugin.core
 """
 
 import logging
+from contextlib import nullcontext
 from datetime import UTC
 from typing import NamedTuple
 
@@ -19,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce_plugin import data
-from commerce_plugin.core import monitoring, receipts
+from commerce_plugin.core import codes, monitoring, receipts
 from commerce_plugin.core.claims import ACTIONABLE, LOADED, claim
 from commerce_plugin.core.convert import order_to_data
 from commerce_plugin.core.seats import GRANTING, find_buyer, release_seat
@@ -48,7 +51,8 @@ def fulfill(line_pk, final_attempt=False, takeover=True, redriven_at=None):
 
     Raises the LMS door's transient errors (and database errors) for the task to retry; terminal
     refusals end as ``failed`` with a readable reason. A buyer without an active account is
-    pre-registered and the line waits as ``pending-registration``.
+    pre-registered and the line waits as ``pending-registration``. A line of 2 or more seats issues
+    its seat codes instead, whoever the buyer is.
     """
     return fulfill_own(line_pk, takeover, redriven_at)[0]
 
@@ -94,6 +98,11 @@ def attempt(line, backend):
         # Its seats were granted where it was imported from; no re-drive queues such a line
         # (core/redrive.py), and one queued by hand ends here rather than enrolling anyone.
         return fail(line, IMPORTED_REFUSAL)
+    if line.quantity > 1:
+        # Bought for a team: its seat codes, not the buyer's enrollment (no LMS account needed).
+        now = timezone.now()
+        _fulfil(line, {"status": data.FULFILLED, "last_error": "", "fulfilled_at": now, "modified": now}, codes.issue)
+        return line.status
     try:
         user = find_buyer(backend, order)
         if user is None or not user.is_active:
@@ -141,29 +150,39 @@ def _mark_fulfilled(line, result):
         "fulfilled_at": timezone.now(),
         "modified": timezone.now(),
     }
-    settles = False
-    if line.order.store.send_receipts:
-        # A line's first fulfilment may settle its order, whose receipt then goes out once
-        # (core/receipts.py): under the order's lock, so of two lines finishing together only the
-        # later sees the order settled, and a line fulfilled before (reconciliation) sends none.
-        with transaction.atomic():
-            receipts.lock_order(line.order_id)
-            first = _transition(line, changes, first=True)
-            won = first or _transition(line, changes)
-            settles = first and receipts.settled(line.order_id)
-    else:
-        won = _transition(line, changes)
-    if won:
-        log_state(line, data.FULFILLED)
-        _announce(ORDER_LINE_FULFILLED, line)
-        if settles:
-            receipts.send_on_commit(line.order_id)
-    elif line.status == data.REVOKED and result.action in GRANTING:
+    if not _fulfil(line, changes) and line.status == data.REVOKED and result.action in GRANTING:
         # Revoked while we were enrolling: take back the seat we just granted.
         line.granted = result.action
         with transaction.atomic():
             release_seat(line.order, line)
     return line.status
+
+
+def _fulfil(line, changes, issue=None):
+    """
+    Move the line to fulfilled with ``changes`` (a conditional UPDATE) and announce it once; ``True``
+    if this call did. ``issue(line)`` (seat codes) runs in the same transaction, only when it did.
+    """
+    receipt, settles = line.order.store.send_receipts, False
+    with transaction.atomic() if receipt or issue else nullcontext():
+        if receipt:
+            # A line's first fulfilment may settle its order, whose receipt then goes out once
+            # (core/receipts.py): under the order's lock, so of two lines finishing together only the
+            # later sees the order settled, and a line fulfilled before (reconciliation) sends none.
+            receipts.lock_order(line.order_id)
+            first = _transition(line, changes, first=True)
+            won = first or _transition(line, changes)
+            settles = first and receipts.settled(line.order_id)
+        else:
+            won = _transition(line, changes)
+        if won and issue:
+            issue(line)
+    if won:
+        log_state(line, data.FULFILLED)
+        _announce(ORDER_LINE_FULFILLED, line)
+        if settles:
+            receipts.send_on_commit(line.order_id)
+    return won
 
 
 def fail(line, reason):
@@ -219,7 +238,9 @@ def revoke_line(order, line):
     line.status = data.REVOKED
     line.revoked_at = timezone.now()
     line.save(update_fields=["status", "revoked_at", "modified"])
-    if was_fulfilled:
+    if line.quantity > 1:
+        codes.revoke_line_codes(line)  # the buyer holds no seat of it: its codes do
+    elif was_fulfilled:
         release_seat(order, line)
     log_state(line, data.REVOKED)
 

@@ -15,7 +15,15 @@ from django.db import IntegrityError, transaction
 
 from commerce_plugin import data
 from commerce_plugin.core import enqueue, fulfillment, receipts
-from commerce_plugin.core.convert import line_rows, order_fields, order_to_data, storage_problem
+from commerce_plugin.core.codes import revoke_codes
+from commerce_plugin.core.convert import (
+    amount_fields,
+    amounts_problem,
+    line_rows,
+    order_fields,
+    order_to_data,
+    storage_problem,
+)
 from commerce_plugin.core.errors import InvalidOrder, OrderConflict, OrderNotFound, OrderRefused, UnknownLines
 from commerce_plugin.core.redrive import (
     claim_pending_seats,
@@ -48,6 +56,7 @@ __all__ = [
     "release_revoked_seat",
     "reopen_lines",
     "retry_lines",
+    "revoke_codes",
     "revoke_order",
     "sweep_stuck_lines",
 ]
@@ -62,7 +71,9 @@ def default_store():
     return store
 
 
-def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payment_reference=None, store=None):
+def accept_order(
+    order: data.OrderData, raw_request=None, add_lines=False, payment_reference=None, store=None, amounts=None
+):
     """
     Store a paid order once and announce it; return ``(OrderData, created)``.
 
@@ -71,10 +82,11 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
     call) lines the order lacks are added instead, and the event names only those.
     The filter pipeline runs first and may change or refuse the order; refused, nothing is stored.
     ``payment_reference`` (a Stripe PaymentIntent id) is stored with a new order, outside the
-    fingerprint: it says how the order was paid, not what was bought. ``store``, the caller's
-    :class:`Store` row for ``order.store`` when it has one, saves looking it up again.
+    fingerprint: it says how the order was paid, not what was bought; so are ``amounts``
+    (``{"discount": ..., "tax": ...}``, decimal strings: what the buyer saved and paid in tax).
+    ``store``, the caller's :class:`Store` row for ``order.store`` when it has one, saves looking it up again.
     """
-    problem = storage_problem(order)
+    problem = storage_problem(order) or amounts_problem(amounts)
     if problem:
         raise InvalidOrder(problem)
     if store is None or store.slug != order.store:
@@ -101,6 +113,7 @@ def accept_order(order: data.OrderData, raw_request=None, add_lines=False, payme
                 raw_request=raw_request or {},
                 payment_reference=payment_reference or "",
                 **order_fields(filtered),
+                **amount_fields(amounts),
             )
             lines = OrderLine.objects.bulk_create(line_rows(row, filtered.lines))
             placed = order_to_data(row, lines=lines)

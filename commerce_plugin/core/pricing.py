@@ -14,7 +14,7 @@ total against all its lines (:func:`hold_unpaid_order`, what deliveries apply fo
 API v1 orders are not: they come from the operator's own backend, which priced and took the payment.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 import attr
 
@@ -22,7 +22,16 @@ from commerce_plugin import data
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import Product
 
-__all__ = ["Unpriced", "held", "hold_unpaid", "hold_unpaid_order", "lms_price", "price_of", "shortfall"]
+__all__ = [
+    "Unpriced",
+    "held",
+    "hold_unpaid",
+    "hold_unpaid_order",
+    "lms_price",
+    "price_of",
+    "shortfall",
+    "split_price",
+]
 
 CENT = Decimal("0.01")
 
@@ -62,17 +71,18 @@ def price_of(store, lines, currency):
     A SKU line with a price of its product in ``currency`` costs that price once per store line it
     came from (a bundle's seats ``7.1``, ``7.2`` are one store line ``7``); a product without prices
     costs its seats' LMS prices, as the checkout charges it; a course run key its mode's LMS price.
+    Each of them as many times as the line's quantity (seat codes bought for a team).
     Raises :class:`Unpriced`.
     """
     if not currency:
         raise Unpriced("the payment names no currency")
     currency = currency.lower()
-    seats, by_sku = [], {}
+    seats, by_sku = {}, {}
     for line in lines:
         if line.sku:
             by_sku.setdefault((line.sku, _store_line(line.line_id)), []).append(line)
         else:
-            seats.append((line.course_id, line.mode))
+            _count(seats, line)
     skus = {sku for sku, _ in by_sku}
     products = Product.objects.filter(store=store, sku__in=skus).prefetch_related("prices", "seats") if skus else []
     products = {product.sku: product for product in products}
@@ -81,14 +91,21 @@ def price_of(store, lines, currency):
         product = products.get(sku)
         prices = {price.currency.lower(): price.amount for price in product.prices.all()} if product else {}
         if not prices:
-            seats += [(line.course_id, line.mode) for line in group]
+            for line in group:
+                _count(seats, line)
         elif currency not in prices:
             listed = ", ".join(sorted(prices)).upper()
             raise Unpriced(f"SKU '{sku}' has no price in {currency.upper()} (it has {listed})")
         else:
             units = -(-len(group) // max(1, len(product.seats.all())))
-            total += prices[currency] * units
-    return total + lms_price(seats, currency)[0]
+            total += prices[currency] * units * max(line.seats for line in group)
+    # Each seat's LMS price once, times how many of it the lines bought.
+    return total + sum((lms_price([seat], currency)[0] * count for seat, count in seats.items()), Decimal(0))
+
+
+def _count(seats, line):
+    key = (line.course_id, line.mode)
+    seats[key] = seats.get(key, 0) + line.seats
 
 
 def shortfall(store, lines, paid, currency):
@@ -104,6 +121,19 @@ def shortfall(store, lines, paid, currency):
     if amount < price:
         return f"Held for review: paid {_shown(amount)}{money}, but what it grants costs {_shown(price)}{money}."
     return None
+
+
+def split_price(price, parts):
+    """
+    ``price`` (what one unit of a store line cost: a decimal, a decimal string, or nothing) shared
+    among the ``parts`` seats it expands into (a bundle's courses), as decimal strings adding up to
+    it, the odd cents on the first; ``[None] * parts`` when there is no price.
+    """
+    if price in (None, ""):
+        return [None] * parts
+    price = Decimal(str(price))
+    share = (price / parts).quantize(CENT, rounding=ROUND_DOWN)
+    return [str(share + price - share * parts)] + [str(share)] * (parts - 1)
 
 
 def held(lines, reason):

@@ -76,10 +76,12 @@ def find_discrepancies(store=None, since=None, now=None, progress=None):
         lines = lines.filter(order__created__gte=since)
     lms = _Lms()
     progress = progress or (lambda done, total, label: None)
+    # A line bought in quantity enrolled no buyer (its seats are its codes'): only its queue is checked.
+    seats = lines.buyer_seats()
     return (
-        _unenrolled(lines.filter(status=data.FULFILLED), lms, progress)
+        _unenrolled(seats.filter(status=data.FULFILLED), lms, progress)
         + _stuck(lines, now or timezone.now())
-        + _still_enrolled(lines.filter(status=data.REVOKED), lms, progress)
+        + _still_enrolled(seats.filter(status=data.REVOKED), lms, progress)
     )
 
 

@@ -38,7 +38,8 @@ def reopen_lines(line_pks):
     Fulfil paid lines again (reconciliation found their seat gone): ``fulfilled`` lines go back to
     ``queued`` and, with the ``queued`` ones, to the fulfillment task, which enrolls and announces
     ``fulfilled`` again. Locked and conditional, as every status change: a line revoked or failed
-    meanwhile stays so. Returns how many were queued.
+    meanwhile stays so. A fulfilled line bought in quantity has no seat to restore (its codes stand)
+    and stays fulfilled. Returns how many were queued.
     """
     with transaction.atomic():
         pks = list(
@@ -46,7 +47,9 @@ def reopen_lines(line_pks):
             .filter(pk__in=_not_imported_pks(line_pks), status__in=[data.FULFILLED, data.QUEUED])
             .values_list("pk", flat=True)
         )
-        OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).update(status=data.QUEUED, modified=timezone.now())
+        OrderLine.objects.filter(pk__in=pks, status=data.FULFILLED).buyer_seats().update(
+            status=data.QUEUED, modified=timezone.now()
+        )
         return retry_lines(pks)
 
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from commerce_plugin import data
 from commerce_plugin.lms import get_backend
-from commerce_plugin.models import OrderLine
+from commerce_plugin.models import OrderLine, SeatCode
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +39,43 @@ def seat_to_release(line, user, enrollment):
     """
     Whether ``user``'s ``enrollment`` is the seat ``line`` paid for and no longer should hold: it is
     active in the line's mode (a mode changed since is someone else's decision), no other fulfilled
-    line still pays for it, and the plugin granted it (a seat the learner had before any order stays).
+    line nor seat code the learner redeemed still pays for it, and the plugin granted it (a seat the
+    learner had before any order stays). Lines bought in quantity are no one's seat: they issue codes.
     Used by revocation and by reconciliation, so both follow the same rules.
     """
     if enrollment is None or not enrollment.is_active or enrollment.mode != line.mode:
         return False
     same_seat = (
-        OrderLine.objects.filter(course_id=line.course_id)
+        OrderLine.objects.buyer_seats()
+        .filter(course_id=line.course_id)
         .filter(Q(order__lms_user_id=user.id) | Q(order__email__iexact=user.email))
         .exclude(pk=line.pk)
     )
-    if same_seat.filter(status=data.FULFILLED).exists():
+    if same_seat.filter(status=data.FULFILLED).exists() or redeemed_by(user, line.course_id).exists():
         return False
     return line.granted in GRANTING or same_seat.filter(granted__in=GRANTING).exists()
 
 
+def redeemed_by(user, course_id):
+    """The seat codes ``user`` redeemed for ``course_id`` that still stand (not taken back by a refund)."""
+    return SeatCode.objects.filter(redeemed_by_id=user.id, course_id=str(course_id), status=SeatCode.REDEEMED)
+
+
 def line_enrollments(order: data.OrderData) -> dict:
-    """``{line_id: Enrollment or None}``: each line's course run as the LMS reports it for the buyer."""
+    """
+    ``{line_id: Enrollment or None}``: each line's course run as the LMS reports it for the buyer
+    (``None`` for a line bought in quantity: its seats are its codes', not the buyer's).
+    """
     backend = get_backend()
     user = find_buyer(backend, order)
+    found = {line.line_id: None for line in order.lines}
     if user is None:
-        return {line.line_id: None for line in order.lines}
+        return found
     by_course = {}
     for line in order.lines:
+        if line.seats != 1:
+            continue
         if line.course_id not in by_course:
             by_course[line.course_id] = backend.get_enrollment(user, line.course_id)
-    return {line.line_id: by_course[line.course_id] for line in order.lines}
+        found[line.line_id] = by_course[line.course_id]
+    return found

@@ -51,11 +51,22 @@ class Order(models.Model):
 
 
 class OrderLineQuerySet(models.QuerySet):
+    def buyer_seats(self):
+        """
+        The lines whose seat is their buyer's own: not those bought in a quantity of 2 or more, which
+        issue seat codes for others (:class:`~commerce_plugin.models.SeatCode`) and enroll nobody.
+        """
+        return self.filter(quantity__lt=2)
+
     def paid_for(self, user, course_id):
         """The lines that bought ``user`` a seat in ``course_id``: by account, or by email before it existed."""
-        return self.filter(course_id=str(course_id)).filter(
-            models.Q(order__lms_user_id=user.id)
-            | models.Q(order__lms_user_id__isnull=True, order__email__iexact=user.email or "-")
+        return (
+            self.buyer_seats()
+            .filter(course_id=str(course_id))
+            .filter(
+                models.Q(order__lms_user_id=user.id)
+                | models.Q(order__lms_user_id__isnull=True, order__email__iexact=user.email or "-")
+            )
         )
 
     def sold_to(self, user, course_id):

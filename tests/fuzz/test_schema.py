@@ -50,12 +50,12 @@ def test_the_order_request_and_answer_name_the_contracts_fields():
 
     assert created["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/Order")
     assert set(components["Order"]["properties"]) == {
-        "store", "order_number", "email", "username", "date_placed", "currency", "total", "lines",
+        "store", "order_number", "email", "username", "date_placed", "currency", "total", "discount", "tax", "lines",
     }  # fmt: skip
-    assert set(components["Line"]["properties"]) == {"line_id", "course_id", "mode", "sku"}
+    assert set(components["Line"]["properties"]) == {"line_id", "course_id", "mode", "sku", "quantity", "price"}
     assert created["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/OrderStatus")
     assert set(components["OrderLineStatus"]["properties"]) == {
-        "line_id", "course_id", "mode", "status", "last_error", "enrollment",
+        "line_id", "course_id", "mode", "quantity", "status", "last_error", "enrollment",
     }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from rest_framework import serializers
 
+from commerce_plugin.core.pricing import split_price
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.lms import get_backend, offered_modes
 from commerce_plugin.models import Product, Store
@@ -33,13 +34,34 @@ class _SharedFieldsSerializer(serializers.Serializer):  # pylint: disable=abstra
         }
 
 
+class WholeNumberField(serializers.IntegerField):
+    """An integer as JSON writes one: ``3``, never ``"3"``, ``3.0`` or ``true`` (DRF's IntegerField takes those)."""
+
+    def to_internal_value(self, data):
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _amount(**kwargs):
+    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, allow_null=True, **kwargs)
+
+
 class LineSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-method
-    """A line names a course run and mode, or a SKU of the store's products."""
+    """A line names a course run and mode, or a SKU of the store's products; its quantity and price per seat."""
 
     line_id = serializers.CharField(max_length=60)
     course_id = serializers.CharField(max_length=255, required=False)
     mode = serializers.CharField(max_length=100, required=False)
     sku = serializers.CharField(max_length=128, required=False)
+    quantity = WholeNumberField(
+        min_value=1,
+        required=False,
+        default=1,
+        help_text="Seats of this line: 2 or more issue that many single-use seat codes instead of enrolling the"
+        " buyer. All lines together may ask for at most COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER seats (500 by default).",
+    )
+    price = _amount(required=False, help_text="What one seat cost, in the order's currency.")
 
     def validate(self, attrs):
         if "sku" in attrs and ("course_id" in attrs or "mode" in attrs):
@@ -71,6 +93,11 @@ def check_seat(course_id, mode, modes_cache):
     if mode not in modes:
         return {"mode": [f"Mode '{mode}' is not available for {course_id} (offered: {', '.join(modes) or 'none'})."]}
     return {}
+
+
+def _too_many_seats(seats):
+    most = settings.COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER
+    return f"An order may have at most {most} seats in all (quantity × seats of each line); this one has {seats}."
 
 
 def _too_many_lines(count, expanded=False):
@@ -107,7 +134,10 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
     username = serializers.CharField(max_length=150, required=False, allow_blank=True)
     date_placed = serializers.DateTimeField(required=False, allow_null=True)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, allow_blank=True)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    total = _amount(required=False)
+    # What the buyer saved and paid in tax, as the receipt and the order history show them.
+    discount = _amount(required=False, help_text="What the buyer saved, in the order's currency.")
+    tax = _amount(required=False, help_text="The tax the buyer paid (included in total), in the order's currency.")
     lines = LineSerializer(many=True, allow_empty=False)
 
     def to_internal_value(self, data):
@@ -150,6 +180,8 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
             errors["lines"] = line_errors
         elif len(lines) > settings.COMMERCE_PLUGIN_MAX_LINES_PER_ORDER:
             errors["lines"] = [_too_many_lines(len(lines), expanded=True)]
+        elif sum(line.seats for line in lines) > settings.COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER:
+            errors["lines"] = self._seat_errors(attrs["lines"], sum(line.seats for line in lines))
         else:
             seen = set()
             duplicates = sorted({line.line_id for line in lines if line.line_id in seen or seen.add(line.line_id)})
@@ -161,8 +193,19 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
         return attrs
 
     @staticmethod
+    def _seat_errors(lines, seats):
+        """On each line's ``quantity`` that asked for more than one seat, else on the lines as a whole."""
+        message = [_too_many_seats(seats)]
+        if not any(line["quantity"] > 1 for line in lines):
+            return message
+        return [{"quantity": message} if line["quantity"] > 1 else {} for line in lines]
+
+    @staticmethod
     def _expand_lines(store, lines):
-        """SKU lines become one line per seat of the product (``2`` → ``2.1``, ``2.2`` for a bundle)."""
+        """
+        SKU lines become one line per seat of the product (``2`` → ``2.1``, ``2.2`` for a bundle),
+        each with the line's quantity and its share of the line's price.
+        """
         skus = [line["sku"] for line in lines if "sku" in line]
         products = {
             product.sku: product
@@ -170,9 +213,15 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
         }
         errors, expanded, modes_cache = [], [], {}
         for line in lines:
+            bought = {"quantity": line["quantity"] if line["quantity"] != 1 else None}
             if "sku" not in line:
                 errors.append(check_seat(line["course_id"], line["mode"], modes_cache))
-                expanded.append(OrderLineData(line_id=line["line_id"], course_id=line["course_id"], mode=line["mode"]))
+                price = split_price(line.get("price"), 1)[0]
+                expanded.append(
+                    OrderLineData(
+                        line_id=line["line_id"], course_id=line["course_id"], mode=line["mode"], price=price, **bought
+                    )
+                )
                 continue
             product = products.get(line["sku"])
             seats = list(product.seats.all()) if product else []
@@ -180,11 +229,19 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
                 errors.append({"sku": [f"Unknown SKU '{line['sku']}' for store '{store.slug}'."]})
                 continue
             error = {}
-            for index, seat in enumerate(seats, start=1):
+            prices = split_price(line.get("price"), len(seats))
+            for index, (seat, price) in enumerate(zip(seats, prices, strict=True), start=1):
                 error = error or check_seat(seat.course_id, seat.mode, modes_cache)
                 line_id = line["line_id"] if len(seats) == 1 else f"{line['line_id']}.{index}"
                 expanded.append(
-                    OrderLineData(line_id=line_id, course_id=seat.course_id, mode=seat.mode, sku=product.sku)
+                    OrderLineData(
+                        line_id=line_id,
+                        course_id=seat.course_id,
+                        mode=seat.mode,
+                        sku=product.sku,
+                        price=price,
+                        **bought,
+                    )
                 )
             errors.append({"sku": [f"SKU '{line['sku']}': {next(iter(error.values()))[0]}"]} if error else {})
         return errors, expanded
@@ -201,6 +258,14 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
             currency=(attrs.get("currency") or "").lower() or None,
             total=str(attrs["total"]) if attrs.get("total") is not None else None,
         )
+
+    def amounts(self) -> dict:
+        """What the order states it saved and paid in tax (``accept_order``'s ``amounts``)."""
+        return {
+            name: str(self.validated_data[name])
+            for name in ("discount", "tax")
+            if self.validated_data.get(name) is not None
+        }
 
 
 class RevokeSerializer(serializers.Serializer):  # pylint: disable=abstract-method
@@ -236,6 +301,7 @@ def order_representation(order: OrderData, enrollments=None) -> dict:
                 "line_id": line.line_id,
                 "course_id": line.course_id,
                 "mode": line.mode,
+                "quantity": line.seats,
                 "status": line.status,
                 "last_error": line.last_error,
                 "enrollment": enrollments[line.line_id].as_dict() if enrollments.get(line.line_id) else None,

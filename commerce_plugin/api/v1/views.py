@@ -122,7 +122,7 @@ class OrderCreateView(FulfillmentAPIView):
         set_custom_attribute("commerce_plugin.order_number", order.order_number)
         try:
             accepted, created = orders.accept_order(
-                order, raw_request=request.data, store=serializer.validated_data["store"]
+                order, raw_request=request.data, store=serializer.validated_data["store"], amounts=serializer.amounts()
             )
         except orders.OrderConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
