@@ -6,12 +6,13 @@ with what sends them and what receives them, the tasks, and the LMS door with it
 import pytest
 
 from commerce_plugin import routes
-from commerce_plugin.core import fulfillment, orders, refunds
+from commerce_plugin.core import fulfillment, orders, redemption, refunds
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData, RefundData
 from commerce_plugin.lms import EnrollResult, get_backend
-from commerce_plugin.models import OrderLine
+from commerce_plugin.models import OrderLine, SeatCode
 from commerce_plugin.operator import routing
 from commerce_plugin.operator.routing import model as routing_model
+from tests.factories import CourseFactory, UserFactory
 from tests.operator.route_drawings import ORDER_FILTER, node_titles
 
 CHECKOUT_FILTER = "org.openedx.commerce.checkout.requested.v1"
@@ -52,7 +53,14 @@ EMITTER_CALLS = {
     "commerce_plugin.core.fulfillment.fail": lambda order, line: fulfillment.fail(line, "no such course run"),
     "commerce_plugin.core.orders._announce_revoked": lambda order, line: orders._announce_revoked(order),
     "commerce_plugin.core.refunds._announce": lambda order, line: _refund_announcement(order),
+    "commerce_plugin.core.redemption.redeem": lambda order, line: _redeem_a_code(line),
 }
+
+
+def _redeem_a_code(line):
+    CourseFactory(course_id=line.course_id)
+    code = SeatCode.objects.create(code="ABCD-EFGH-JKLM-NPQR", line=line, course_id=line.course_id, mode=line.mode)
+    redemption.redeem(UserFactory(username="redeemer"), code.code)
 
 
 @pytest.mark.parametrize("signal, emitter, where", routing_model.EMITTERS, ids=lambda value: str(value)[:60])

@@ -49,6 +49,8 @@ FULFILL_TASK = "commerce_plugin.tasks.fulfill_line"
 REFUND_TASK = "commerce_plugin.tasks.refund_line"
 REVOKE_CODE = "commerce_plugin.core.orders.revoke_order"
 UNENROLL_RECEIVER = "receiver:commerce_plugin.core.handlers.refund_unenrolled_seat"
+REDEEM_DOOR = "GET /commerce-plugin/redeem/<code>"
+REDEEM_CODE = "commerce_plugin.core.redemption.redeem"
 # (event, the node that emits it, the function whose code sends it). Node keys as built below;
 # "receiver:…" and "task:…" emitters are drawn only when that receiver or task is wired.
 EMITTERS = [
@@ -58,6 +60,7 @@ EMITTERS = [
     (signals.ORDER_LINE_REVOKED, f"code:{REVOKE_CODE}", "commerce_plugin.core.orders._announce_revoked"),
     (signals.ORDER_LINE_REVOKED, UNENROLL_RECEIVER, "commerce_plugin.core.refunds._announce"),
     (signals.REFUND_REQUESTED, UNENROLL_RECEIVER, "commerce_plugin.core.refunds._announce"),
+    (signals.SEAT_CODE_REDEEMED, f"code:{REDEEM_CODE}", REDEEM_CODE),
 ]  # fmt: skip
 
 
@@ -210,6 +213,10 @@ class _Builder:
             "operator", _("operator: admin retry and revoke, commerce_sweep, commerce_reconcile"), SOURCE, 0
         )
         self.edge(operator, revoke)
+        # A learner redeeming a seat code a team purchase issued: enrolled through the LMS door.
+        redeem = self.node(f"code:{REDEEM_CODE}", REDEEM_CODE, CODE, 2)
+        self.edge(self.node("learner", _("learner"), SOURCE, 0), self.node("redeem", REDEEM_DOOR, ENTRY, 1))
+        self.edge("redeem", redeem)
 
     def _filters(self):
         orders = self.node("orders", _("orders and lines"), TABLE, self.stored)
@@ -259,6 +266,7 @@ class _Builder:
             self.edge(fulfill, self._lms(), _("enroll"))
             self.edge("operator", fulfill)
         self.edge(f"code:{REVOKE_CODE}", self._lms(), _("deactivate"))
+        self.edge(f"code:{REDEEM_CODE}", self._lms(), _("enroll"))
         if f"task:{REFUND_TASK}" in self.nodes:
             self.node("stripe-refunds", _("Stripe refunds API"), EXTERNAL, self.stored)
             self.edge(f"task:{REFUND_TASK}", "stripe-refunds", _("refund"))
