@@ -1,20 +1,15 @@
 """
 Seat codes stored directly, as issuance leaves them: an order whose one line was bought in a quantity,
-fulfilled, with one issued code per seat (codes drawn in the shared format, XXXX-XXXX-XXXX-XXXX).
+fulfilled, with one issued code per seat (drawn as core/codes.py draws them).
 """
 
-import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from commerce_plugin import data
-from commerce_plugin.core.redemption import ALPHABET, normalise
+from commerce_plugin.core.codes import new_code
 from commerce_plugin.models import Order, OrderLine, SeatCode
 from tests.factories import StoreFactory
-
-
-def new_code():
-    return normalise("".join(secrets.choice(ALPHABET) for _ in range(16)))
 
 
 def team_order(buyer, course_id, *, seats=3, mode="verified", number="T-1001", store="shop", price="49.00"):

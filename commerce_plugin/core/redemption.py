@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce_plugin import data
+from commerce_plugin.core.codes import ALPHABET, GROUP, LENGTH
 from commerce_plugin.core.convert import order_to_data
 from commerce_plugin.core.fulfillment import enrollment_attributes
 from commerce_plugin.lms import LmsError, get_backend
@@ -24,10 +25,7 @@ from commerce_plugin.signals import SEAT_CODE_REDEEMED
 
 log = logging.getLogger(__name__)
 
-# The shared code format: 16 characters of this alphabet (no 0/O, 1/I), shown as XXXX-XXXX-XXXX-XXXX.
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-LENGTH = 16
-GROUP = 4
+# The shared code format is core/codes.py's (which issues them): read back here, in one place.
 _RAW = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 _IGNORED = re.compile(r"[\s-]+")
 # Longer input is no code, however many spaces and dashes it holds (the regex never sees it).

@@ -8,13 +8,13 @@ import logging
 import pytest
 
 from commerce_plugin import data
-from commerce_plugin.core import redemption
+from commerce_plugin.core import codes, redemption
 from commerce_plugin.lms import TransientEnrollmentError
 from commerce_plugin.lms.local.backend import LocalBackend
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import SeatCode
 from commerce_plugin.signals import SEAT_CODE_REDEEMED
-from tests.conftest import over_the_bus
+from tests.conftest import ORDERS_URL, order_payload, over_the_bus
 from tests.factories import UserFactory
 from tests.redeemable import team_order
 
@@ -227,3 +227,28 @@ def test_log_lines_show_at_most_a_codes_last_four_characters(team, course, learn
     assert f"code=…{codes[0][-4:]}" in logged
     for code in [*codes, "ABCD-EFGH-JKLM-NPQR"]:
         assert code not in logged and code.replace("-", "") not in logged and code[-9:] not in logged
+
+
+def test_every_code_issuance_draws_is_read_back_as_itself():
+    for _ in range(50):
+        code = codes.new_code()
+        assert redemption.normalise(code) == code
+        assert redemption.normalise(code.lower().replace("-", " ")) == code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_issued_for_an_api_order_in_quantity_is_redeemed_by_a_learner(
+    store, course, learner, signed_client, redeemed_events
+):
+    lines = [{"line_id": "1", "course_id": course.course_id, "mode": "verified", "quantity": 2}]
+    response = signed_client.post(
+        ORDERS_URL, order_payload(email="manager@example.com", username="", lines=lines, total="98.00")
+    )
+    assert response.status_code == 202, response.content
+    issued = list(SeatCode.objects.values_list("code", flat=True))
+    assert len(issued) == 2
+
+    redemption.redeem(learner, issued[1])
+
+    assert enrollments(course) == [("ada", "verified", True)]
+    assert [event.code for event in redeemed_events] == [issued[1]]
