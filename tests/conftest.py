@@ -10,14 +10,8 @@ from openedx_events.event_bus.avro.deserializer import deserialize_bytes_to_even
 from openedx_events.event_bus.avro.serializer import serialize_event_data_to_bytes
 from rest_framework.test import APIClient
 
+from commerce_plugin import routes
 from commerce_plugin.api.v1.authentication import sign
-from commerce_plugin.signals import (
-    ORDER_LINE_FAILED,
-    ORDER_LINE_FULFILLED,
-    ORDER_LINE_REVOKED,
-    ORDER_PLACED,
-    REFUND_REQUESTED,
-)
 from tests.factories import CourseFactory, StoreFactory, UserFactory
 
 pytest_plugins = ["tests.log_scan", "tests.stripe_fixtures"]
@@ -137,7 +131,7 @@ def events():
     At the end, each payload must come through the event bus's Avro serializer unchanged.
     """
     seen, sent = {}, []
-    signals = [ORDER_PLACED, ORDER_LINE_FULFILLED, ORDER_LINE_FAILED, ORDER_LINE_REVOKED, REFUND_REQUESTED]
+    signals = routes.EVENTS
 
     def recorder(signal, **kwargs):
         event_data = {key: kwargs[key] for key in signal.init_data}
