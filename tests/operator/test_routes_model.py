@@ -6,7 +6,7 @@ with what sends them and what receives them, the tasks, and the LMS door with it
 import pytest
 
 from commerce_plugin import routes
-from commerce_plugin.core import fulfillment, orders, redemption, refunds
+from commerce_plugin.core import codes, fulfillment, orders, redemption, refunds
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData, RefundData
 from commerce_plugin.lms import EnrollResult, get_backend
 from commerce_plugin.models import OrderLine, SeatCode
@@ -51,6 +51,7 @@ EMITTER_CALLS = {
         line, EnrollResult("created", None)
     ),
     "commerce_plugin.core.fulfillment.fail": lambda order, line: fulfillment.fail(line, "no such course run"),
+    "commerce_plugin.core.codes.issue": lambda order, line: codes.issue(line),  # one seat: one code
     "commerce_plugin.core.orders._announce_revoked": lambda order, line: orders._announce_revoked(order),
     "commerce_plugin.core.refunds._announce": lambda order, line: _refund_announcement(order),
     "commerce_plugin.core.redemption.redeem": lambda order, line: _redeem_a_code(line),

@@ -6,9 +6,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from commerce_plugin import routes, signals
+from commerce_plugin.core import redemption
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
-from commerce_plugin.models import Order
+from commerce_plugin.models import Order, SeatCode
 from commerce_plugin.operator import routing
 from commerce_plugin.settings.common import plugin_settings
 from tests.conftest import ORDERS_URL, order_payload, over_the_bus
@@ -85,9 +86,12 @@ def test_every_event_round_trips_through_the_event_bus_serializer(
     signed_client.post(ORDERS_URL, order_payload())
     signed_client.post(f"{ORDERS_URL}shop/1001/revoke/", {"all": True})
     signed_client.post(ORDERS_URL, {**order_payload(order_number="1002", username="ghost"), "email": ""})  # fails
+    team = {"line_id": "1", "course_id": course.course_id, "mode": "verified", "quantity": 2, "price": "49.00"}
+    signed_client.post(ORDERS_URL, order_payload(order_number="1003", lines=[team]))  # issues two codes
+    redemption.redeem(learner, SeatCode.objects.first().code)
     name = signal.event_type.removeprefix("org.openedx.commerce.")
-    payload_key = "order" if signal is signals.ORDER_PLACED else "order_line"
-    data = {payload_key: events[name][0]}
+    [payload_key] = signal.init_data
+    data = {payload_key: events[name][-1]}
 
     assert over_the_bus(signal, data) == data
 

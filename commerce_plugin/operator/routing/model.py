@@ -57,6 +57,7 @@ EMITTERS = [
     (signals.ORDER_PLACED, "orders", "commerce_plugin.core.orders._announce_placed"),
     (signals.ORDER_LINE_FULFILLED, f"task:{FULFILL_TASK}", "commerce_plugin.core.fulfillment._mark_fulfilled"),
     (signals.ORDER_LINE_FAILED, f"task:{FULFILL_TASK}", "commerce_plugin.core.fulfillment.fail"),
+    (signals.SEAT_CODE_ISSUED, f"task:{FULFILL_TASK}", "commerce_plugin.core.codes.issue"),
     (signals.ORDER_LINE_REVOKED, f"code:{REVOKE_CODE}", "commerce_plugin.core.orders._announce_revoked"),
     (signals.ORDER_LINE_REVOKED, UNENROLL_RECEIVER, "commerce_plugin.core.refunds._announce"),
     (signals.REFUND_REQUESTED, UNENROLL_RECEIVER, "commerce_plugin.core.refunds._announce"),
