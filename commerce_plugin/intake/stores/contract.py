@@ -6,13 +6,15 @@ packages through :mod:`commerce_plugin.stores`.
 
 import re
 from datetime import UTC
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import attr
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from commerce_plugin.core import catalog
+from commerce_plugin.core import catalog, pricing
 from commerce_plugin.data import OrderData, OrderLineData
 from commerce_plugin.models import Product
 
@@ -142,18 +144,25 @@ def _signs(name):
     return bool(_SIGNING_HEADER.search(name.lower()))
 
 
-def map_line(store, line_id, *, sku=None, course_id=None, mode=None):
+def map_line(store, line_id, *, sku=None, course_id=None, mode=None, quantity=None, price=None):
     """
     The order lines one store line grants: a SKU of the store's products (a bundle expands into
     ``<id>.1``, ``<id>.2``… as in API v1), else a course run key given as the SKU or as ``course_id``,
     in ``mode``, else the store's ``default_mode``. Every seat is checked against the LMS, so a line
     the LMS cannot grant is refused now instead of failing after the order is stored.
 
+    ``quantity`` (the store line's, a whole number) is each mapped line's: 2 or more issue that many
+    seat codes instead of enrolling the buyer. Below 1 or not a whole number is :class:`Unparseable`,
+    more than ``COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER`` :class:`Unmappable` (the order's lines together
+    are held to it when it is stored). ``price`` (what one unit cost, a decimal) is shared among a
+    bundle's seats.
+
     ``mode`` must come from the operator (their own checkout's or payment link's metadata), never
     from a field the buyer fills in (line item properties, item meta, notes typed at checkout): the
     mode decides what the seat is worth, and the buyer would pick the dearest.
     """
     line_id = str(line_id)
+    quantity = _quantity(line_id, quantity)
     product = Product.objects.filter(store=store, sku=sku).prefetch_related("seats").first() if sku else None
     seats = list(product.seats.all()) if product else []
     if seats:
@@ -182,7 +191,35 @@ def map_line(store, line_id, *, sku=None, course_id=None, mode=None):
             catalog.check_seat(line.course_id, line.mode)
         except catalog.InvalidSeat as exc:
             raise Unmappable(f"Line {line_id}: {exc}")
-    return lines
+    prices = pricing.split_price(_decimal(line_id, price), len(lines))
+    return [attr.evolve(line, quantity=quantity, price=share) for line, share in zip(lines, prices, strict=True)]
+
+
+def _quantity(line_id, quantity):
+    """A store line's quantity as a mapped line carries it: ``None`` for one seat."""
+    if quantity is None:
+        return None
+    if isinstance(quantity, str) and quantity.strip().isdigit():
+        quantity = int(quantity)
+    if type(quantity) is not int or quantity < 1:
+        raise Unparseable(f"Line {line_id}: quantity {quantity!r} is not a whole number of at least 1.")
+    most = settings.COMMERCE_PLUGIN_MAX_SEATS_PER_ORDER
+    if quantity > most:
+        raise Unmappable(f"Line {line_id}: {quantity} seats, more than the {most} an order may have.")
+    return quantity if quantity != 1 else None
+
+
+def _decimal(line_id, price):
+    """A store line's price as a decimal to the cent (a source may send a float: 33.333333)."""
+    if price in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(price)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # not a number, or not a finite one
+        amount = None
+    if amount is None or amount < 0:
+        raise Unparseable(f"Line {line_id}: price {price!r} is not an amount.")
+    return amount
 
 
 def aware(value):

@@ -10,7 +10,8 @@ of an unpaid order sent again as ``orders/paid`` still says in its body that it 
 refunds of a multi-course order revoke only their lines). The order number is the order's numeric
 ``id`` (what a refund's ``order_id`` names), each line's id the line item's ``id``. Line items map by
 ``sku`` through the store's products, falling back to a course run key as SKU in the store's
-``default_mode``. Line item properties are never read: shoppers set them in the cart.
+``default_mode``. Line item properties are never read: shoppers set them in the cart. A line item's
+``quantity`` of 2 or more buys seats for a team: that many seat codes, not the buyer's enrollment.
 
 Each line item must pay for what it grants (:mod:`commerce_plugin.core.pricing`): what the buyer paid for
 it, ``price`` × ``quantity`` less its ``discount_allocations`` (plus its ``tax_lines`` when the shop's
@@ -130,7 +131,13 @@ class ShopifyAdapter(Adapter):
         currency = (order.get("currency") or "").lower() or None
         lines = []
         for item in items:
-            granted = map_line(store, item.get("id"), sku=item.get("sku") or None)
+            granted = map_line(
+                store,
+                item.get("id"),
+                sku=item.get("sku") or None,
+                quantity=item.get("quantity"),
+                price=item.get("price"),
+            )
             lines += pricing.hold_unpaid(store, granted, _paid_for(item, order.get("taxes_included")), currency)
         return Fulfil(
             OrderData(

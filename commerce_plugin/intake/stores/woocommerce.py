@@ -8,7 +8,9 @@ later ``order.updated`` names again), each line's id is the line item's ``id``.
 
 A line item's ``sku`` is looked up in the store's products; a SKU that is no product but a course
 run key (``course-v1:Org+Num+Run``) grants that run in the store's ``default_mode``. Line item meta
-is never read: product add-ons and custom fields fill it from what the buyer chose in the cart.
+is never read: product add-ons and custom fields fill it from what the buyer chose in the cart. A
+line item's ``quantity`` of 2 or more buys seats for a team: that many seat codes, not the buyer's
+enrollment (:mod:`commerce_plugin.core.codes`).
 
 Each line item must pay for what it grants (:mod:`commerce_plugin.core.pricing`): its ``total`` (after
 coupons) plus its ``total_tax``, in the order's ``currency``, against the product's price in that
@@ -140,7 +142,14 @@ class WooCommerceAdapter(Adapter):
         currency = (order.get("currency") or "").lower() or None
         lines = []
         for item in items:
-            granted = map_line(store, item.get("id"), sku=item.get("sku") or None)
+            # ``price`` is what one unit cost after coupons (WooCommerce's total / quantity).
+            granted = map_line(
+                store,
+                item.get("id"),
+                sku=item.get("sku") or None,
+                quantity=item.get("quantity"),
+                price=item.get("price"),
+            )
             paid = Decimal(str(item.get("total") or 0)) + Decimal(str(item.get("total_tax") or 0))
             lines += pricing.hold_unpaid(store, granted, paid, currency)
         return Fulfil(
