@@ -39,7 +39,11 @@ _WELL_FORMED = re.compile(r"[^\x00-\x1f\x7f]+")
 
 @attr.s(frozen=True, auto_attribs=True)
 class Seat:
-    """One line as its buyer sees it: the course by the LMS's name, its state, what it cost."""
+    """
+    One line as its buyer sees it: the course by the LMS's name, its state, what it cost. A line
+    bought in quantity (seat codes for a team) is one :class:`Seat` of ``quantity`` seats, ``price``
+    each.
+    """
 
     line_id: str
     course_id: str
@@ -50,6 +54,12 @@ class Seat:
     sku: str
     price: Decimal = None
     refunded_at: object = None
+    quantity: int = 1
+
+    @property
+    def line_price(self):
+        """What all the line's seats cost, ``None`` where the price is unknown."""
+        return None if self.price is None else self.price * self.quantity
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -76,7 +86,7 @@ class Purchase:
         """What the order cost before tax: the total less the tax where both are known, else the lines' sum."""
         if self.total is not None:
             return self.total - (self.tax or 0)
-        prices = [seat.price for seat in self.seats]
+        prices = [seat.line_price for seat in self.seats]
         return sum(prices, Decimal(0)) if prices and None not in prices else None
 
 
@@ -177,6 +187,7 @@ def _purchase(order, titles):
             sku=line.sku,
             price=line.price,
             refunded_at=line.revoked_at if line.status == data.REVOKED else None,
+            quantity=line.quantity,
         )
         for line in order.lines.all()
     ]

@@ -157,6 +157,8 @@ def receipt_context(order, backend):
                 "course_id": line.course_id,
                 "mode": line.mode,
                 "price": line.price,
+                # 2 or more: seats bought for a team, as seat codes listed on the receipt page.
+                "quantity": line.quantity,
                 "refunded": line.status == data.REVOKED,
             }
             for line in lines

@@ -51,10 +51,11 @@ def line_json(purchase, seat):
     text = description(seat)
     return {
         "title": seat.title,
-        "quantity": 1,
+        # A line bought for a team: its seats (codes), each at the unit price, the line price for all.
+        "quantity": seat.quantity,
         "description": text,
         "status": ECOMMERCE_STATUS[seat.state],
-        "line_price_excl_tax": price,
+        "line_price_excl_tax": money(seat.line_price),
         "unit_price_excl_tax": price,
         "product": {
             "title": text,

@@ -216,3 +216,20 @@ def test_a_restricted_applications_token_cannot_read_orders(courses, learner):
 
     assert response.status_code == 403
     assert "results" not in response.json()
+
+
+def test_a_line_of_seat_codes_shows_its_quantity_its_unit_price_and_the_price_of_all_its_seats(courses, learner):
+    order = place("1001", learner, lines=[(PY101, "verified", data.FULFILLED, "45.00")], total="450.00", tax="0.00")
+    order.lines.update(quantity=10)
+
+    (line,) = jwt_client(learner).get(URL).json()["results"][0]["lines"]
+
+    assert (line["quantity"], line["unit_price_excl_tax"], line["line_price_excl_tax"]) == (10, "45.00", "450.00")
+    assert line["product"]["price"] == "45.00"
+
+
+def test_without_a_total_the_order_costs_what_all_the_seats_of_its_lines_cost(courses, learner):
+    order = place("1001", learner, lines=[(PY101, "verified", data.FULFILLED, "45.00")], total=None)
+    order.lines.update(quantity=10)
+
+    assert jwt_client(learner).get(URL).json()["results"][0]["total_excl_tax"] == "450.00"
