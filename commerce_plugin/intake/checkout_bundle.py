@@ -33,6 +33,9 @@ STRIPE_MAX_LINE_ITEMS = 100
 BUNDLE_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
+CENT = Decimal("0.01")
+
+
 class BadBasket(Exception):
     """The basket link itself is wrong (a SKU twice, too many seats): ``str(exc)`` says how (400)."""
 
@@ -103,7 +106,7 @@ def start_bundle(user, quotes, *, bundle=None, success_url, cancel_url, done_url
             "course_id": seat.course_id,
             "mode": seat.mode,
             "sku": seat.sku or "",
-            "amount": seat.amount,
+            "amount": str(Decimal(seat.amount).quantize(CENT)),
             "title": seat.title or "",
         }
         for seat in seats

@@ -58,16 +58,18 @@ class PlatformCourses:
 
     def course_mode_for_sku(self, sku):
         from common.djangoapps.course_modes.models import CourseMode
-        from django.db.models import Q
         from django.utils import timezone
 
         if not sku:
             return None
-        # Unexpired modes only, as the track selection page and the program pages offer them.
-        unexpired = Q(expiration_datetime__isnull=True) | Q(expiration_datetime__gt=timezone.now())
         with lms_errors():
-            found = CourseMode.objects.filter(unexpired, sku=sku).order_by("-id").first()
-        return (str(found.course_id), found.mode_slug) if found else None
+            modes = list(CourseMode.objects.filter(sku=sku).order_by("-id"))
+        # Unexpired modes only, as the track selection page and the program pages offer them.
+        now = timezone.now()
+        for mode in modes:
+            if mode.expiration_datetime is None or mode.expiration_datetime > now:
+                return str(mode.course_id), mode.mode_slug
+        return None
 
     def course_titles(self, course_ids):
         from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
