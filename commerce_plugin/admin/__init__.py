@@ -14,4 +14,4 @@ grants nothing the API would not.
 # Importing each module registers its ModelAdmins with the admin site (Django's admin autodiscovery
 # imports this package). Orders first: the payments module adds its refunds inline to the order page.
 from commerce_plugin.admin import orders  # noqa: F401  isort: skip
-from commerce_plugin.admin import dashboard, deliveries, payments, stores  # noqa: F401  isort: skip
+from commerce_plugin.admin import codes, dashboard, deliveries, payments, stores  # noqa: F401  isort: skip

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from commerce_plugin import data
 from commerce_plugin.admin.base import ReadOnlyAdmin
 from commerce_plugin.admin.cells import order_email, order_name, order_reason
+from commerce_plugin.admin.codes import codes_cell, with_code_counts
 from commerce_plugin.core import catalog, orders
 from commerce_plugin.core.convert import order_status
 from commerce_plugin.lms import LmsError
@@ -101,6 +102,8 @@ class OrderLineInline(admin.TabularInline):
         "course_id",
         "mode",
         "price",
+        "quantity",
+        codes_cell,
         "status",
         "attempts",
         "last_error",
@@ -119,6 +122,9 @@ class OrderLineInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return with_code_counts(super().get_queryset(request))
 
 
 @admin.register(Order)
@@ -202,7 +208,7 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(OrderLine)
 class OrderLineAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "course_id", "mode", "status", "attempts", "modified"]
+    list_display = ["__str__", "course_id", "mode", "quantity", codes_cell, "status", "attempts", "modified"]
     list_filter = ["status", "order__store", "created"]
     search_fields = ["order__order_number", "course_id"]
     list_select_related = ["order__store"]
@@ -213,6 +219,8 @@ class OrderLineAdmin(ReadOnlyAdmin):
         "sku",
         "course_id",
         "mode",
+        "quantity",
+        codes_cell,
         "status",
         "attempts",
         "claimed_by",
@@ -224,6 +232,9 @@ class OrderLineAdmin(ReadOnlyAdmin):
         "fulfilled_at",
         "revoked_at",
     ]
+
+    def get_queryset(self, request):
+        return with_code_counts(super().get_queryset(request))
 
     @admin.action(description=_("Retry"), permissions=["fulfill"])
     def retry(self, request, queryset):
