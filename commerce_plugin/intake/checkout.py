@@ -5,8 +5,11 @@ A learner's Upgrade/Buy link names a SKU of the Stripe store's products (or a co
 :func:`quote` prices it, :func:`start_checkout` runs the ``checkout.requested`` filter and creates a
 Stripe Checkout Session whose metadata the Stripe webhook adapter turns back into an order:
 ``metadata.sku`` and/or ``metadata.course_id`` + ``metadata.mode``, ``client_reference_id`` = the
-LMS user id, the same metadata on the PaymentIntent. The order's number is the PaymentIntent id, so
-:func:`session_status` can follow a session to its enrollment.
+LMS user id, the same metadata on the PaymentIntent, and ``metadata.checkout`` naming the stored
+session (:mod:`.checkout_session`), from which the webhook reads the seats. ``quantity`` ≥ 2 buys
+that many seat codes in one line item; a program's courses in one payment are
+:mod:`.checkout_bundle`'s. The order's number is the PaymentIntent id, so :func:`session_status` can
+follow a session to its enrollment.
 
 A double click makes one session: the idempotency key is derived from learner, product, price and a
 time window, stored on a unique :class:`~commerce_plugin.models.CheckoutSession` column and sent to
