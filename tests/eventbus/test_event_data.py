@@ -34,6 +34,15 @@ FULL = OrderData(
             status="failed",
             last_error="Enrollment is closed.",
         ),
+        # Seats bought for a team: ten seat codes at 45.00 each.
+        OrderLineData(
+            line_id="3",
+            course_id="course-v1:Org+ML301+2026",
+            mode="verified",
+            status="fulfilled",
+            quantity=10,
+            price="45.00",
+        ),
     ],
 )
 BARE = OrderData(store="shop", order_number="ext-1", lines=[OrderLineData(line_id="1", course_id="c", mode="audit")])
@@ -48,19 +57,29 @@ def test_an_order_comes_back_from_its_event_form_unchanged(order):
 def test_a_lines_missing_values_travel_as_empty_text_and_come_back_as_none():
     event_order = OrderEventData.from_order(FULL)
 
-    assert event_order.line_ids == ["1", "2.1"]
-    assert event_order.line_skus == ["", "BUNDLE"]
-    assert event_order.line_last_errors == ["", "Enrollment is closed."]
+    assert event_order.line_ids == ["1", "2.1", "3"]
+    assert event_order.line_skus == ["", "BUNDLE", ""]
+    assert event_order.line_last_errors == ["", "Enrollment is closed.", ""]
+    assert (event_order.line_quantities, event_order.line_prices) == (["", "", "10"], ["", "", "45.00"])
     assert event_order.to_order().lines[0].sku is None
+    assert event_order.to_order().lines[2].quantity == 10
+
+
+def test_an_order_of_single_unpriced_seats_sends_no_quantities_or_prices():
+    event_order = OrderEventData.from_order(attr.evolve(FULL, lines=FULL.lines[:2]))
+
+    assert (event_order.line_quantities, event_order.line_prices) == (None, None)
 
 
 def test_the_event_form_carries_every_field_of_an_order_and_of_its_lines():
     event_fields = {field.name for field in attr.fields(OrderEventData)}
     header = {field.name for field in attr.fields(OrderData)} - {"lines"}
+    # pylint: disable=protected-access
+    line_lists = {**data._LINE_LISTS, **data._OPTIONAL_LISTS}
 
     assert header <= event_fields
-    assert set(data._LINE_LISTS) == {field.name for field in attr.fields(OrderLineData)}  # pylint: disable=protected-access
-    assert event_fields == header | set(data._LINE_LISTS.values())  # pylint: disable=protected-access
+    assert set(line_lists) == {field.name for field in attr.fields(OrderLineData)}
+    assert event_fields == header | set(line_lists.values())
 
 
 def _payloads(order):
@@ -69,12 +88,25 @@ def _payloads(order):
     order_line = data.OrderLineEventData(order=event_order, line=line)
     refund = data.RefundData(order=event_order, line=line, processor="shopify", status="manual")
     full_refund = attr.evolve(refund, processor="stripe", status="requested", amount="49.00", currency="usd")
+    code = data.SeatCodeData(
+        code="ABCD-EFGH-JKLM-NPQR",
+        course_id=line.course_id,
+        mode=line.mode,
+        status="issued",
+        line_id="3",
+        order=event_order,
+    )
+    redeemed = attr.evolve(
+        code, status="redeemed", redeemed_by_user_id=7, redeemed_at=datetime(2026, 11, 21, tzinfo=UTC)
+    )
     return {
         signals.ORDER_PLACED: [{"order": event_order}],
         signals.ORDER_LINE_FULFILLED: [{"order_line": order_line}],
         signals.ORDER_LINE_FAILED: [{"order_line": order_line}],
         signals.ORDER_LINE_REVOKED: [{"order_line": order_line}],
         signals.REFUND_REQUESTED: [{"refund": refund}, {"refund": full_refund}],
+        signals.SEAT_CODE_ISSUED: [{"seat_code": code}],
+        signals.SEAT_CODE_REDEEMED: [{"seat_code": redeemed}],
     }
 
 

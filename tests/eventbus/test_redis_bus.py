@@ -24,7 +24,9 @@ from django.apps import apps
 from openedx_events.apps import general_signal_handler
 
 from commerce_plugin import data, routes
+from commerce_plugin.core import redemption
 from commerce_plugin.lms.local.backend import learner_unenroll
+from commerce_plugin.models import SeatCode
 from demo.processes import redis_answers, wait_for
 from tests.conftest import ORDERS_URL, order_payload
 
@@ -39,15 +41,21 @@ KEY_FIELDS = {  # as the annotations in commerce_plugin/signals.py give them
     "org.openedx.commerce.order.line.failed.v1": "order_line.order.order_number",
     "org.openedx.commerce.order.line.revoked.v1": "order_line.order.order_number",
     "org.openedx.commerce.refund.requested.v1": "refund.order.order_number",
+    "org.openedx.commerce.seat_code.issued.v1": "seat_code.order.order_number",
+    "org.openedx.commerce.seat_code.redeemed.v1": "seat_code.order.order_number",
 }
-# What the story below makes the plugin send: two orders placed, two seats granted, one line failed,
-# two revoked (by the store, then by the learner's unenrollment, which also requests the refund).
+# What the story below makes the plugin send: three orders placed (the last of two seats for a team,
+# with its quantities and prices), two seats granted and the team's line fulfilled, one line failed,
+# two revoked (by the store, then by the learner's unenrollment, which also requests the refund), the
+# team's two codes issued and one of them redeemed.
 EXPECTED = {
-    "org.openedx.commerce.order.placed.v1": 2,
-    "org.openedx.commerce.order.line.fulfilled.v1": 2,
+    "org.openedx.commerce.order.placed.v1": 3,
+    "org.openedx.commerce.order.line.fulfilled.v1": 3,
     "org.openedx.commerce.order.line.failed.v1": 1,
     "org.openedx.commerce.order.line.revoked.v1": 2,
     "org.openedx.commerce.refund.requested.v1": 1,
+    "org.openedx.commerce.seat_code.issued.v1": 2,
+    "org.openedx.commerce.seat_code.redeemed.v1": 1,
 }
 
 
@@ -146,6 +154,9 @@ def test_every_plugin_event_reaches_a_consumer_process_unchanged(
     assert learner_unenroll(learner, other_course.course_id)
     failing = {**order_payload(order_number="1002", username="ghost"), "email": ""}  # nobody to enroll
     assert signed_client.post(ORDERS_URL, failing).status_code == 202
+    team = {"line_id": "1", "course_id": course.course_id, "mode": "verified", "quantity": 2, "price": "49.00"}
+    assert signed_client.post(ORDERS_URL, order_payload(order_number="1003", lines=[team])).status_code == 202
+    redemption.redeem(learner, SeatCode.objects.first().code)
 
     sent_types = [event_type for event_type, _, _ in sent]
     assert {event_type: sent_types.count(event_type) for event_type in EXPECTED} == EXPECTED
@@ -170,3 +181,5 @@ def test_every_plugin_event_reaches_a_consumer_process_unchanged(
     assert [(event["event_type"], event["id"]) for event in received] == [(t, i) for t, i, _ in sent]
     for (event_type, _, event_data), event in zip(sent, received, strict=True):
         assert {key: decode(value) for key, value in event["data"].items()} == event_data, event_type
+    placed = [data for event_type, _, data in sent if event_type == "org.openedx.commerce.order.placed.v1"]
+    assert (placed[-1]["order"].line_quantities, placed[-1]["order"].line_prices) == (["2"], ["49.00"])
