@@ -47,6 +47,11 @@ URLS = {
     ("commerce_plugin:order-history-api", ()): "/api/v2/orders/",
     ("commerce_plugin:receipt", ()): "/checkout/receipt/",
     ("commerce_plugin:order-history", ()): "/commerce-plugin/orders/",
+    # Issue 21: the program pages' basket (ecommerce's path, at the root), seat codes' redeem links
+    # (printed on receipts and handed out by buyers) and their CSV.
+    ("commerce_plugin:basket-add", ()): "/basket/add/",
+    ("commerce_plugin:redeem", ("ABCD-EFGH-JKLM-NPQR",)): "/commerce-plugin/redeem/ABCD-EFGH-JKLM-NPQR",
+    ("commerce_plugin:seat-codes-csv", ()): "/commerce-plugin/orders/codes.csv",
 }
 
 ADMIN_MODELS = [
@@ -58,6 +63,7 @@ ADMIN_MODELS = [
     "productprice",
     "refund",
     "rejectedtraffic",
+    "seatcode",
     "store",
     "webhookdelivery",
 ]
