@@ -37,7 +37,9 @@ def test_a_ten_seat_line_issues_ten_codes_and_enrolls_nobody(store, course, lear
     assert response.json()["lines"][0]["enrollment"] is None
 
 
-def test_prices_discount_and_tax_are_stored_with_the_order(store, course, learner, signed_client):
+def test_prices_discount_and_tax_are_stored_and_shown_in_the_buyers_order_history(
+    store, course, learner, signed_client, learner_client
+):
     payload = order_payload(total="441.00", discount="49.00", tax="0.00", lines=[team_line(course, 10, price="49.00")])
 
     assert signed_client.post(ORDERS_URL, payload).status_code == 202
@@ -45,6 +47,10 @@ def test_prices_discount_and_tax_are_stored_with_the_order(store, course, learne
     order = Order.objects.get()
     assert (order.discount, order.tax) == (Decimal("49.00"), Decimal("0.00"))
     assert OrderLine.objects.get().price == Decimal("49.00")
+    [shown] = learner_client.get("/api/v2/orders/").json()["results"]
+    assert (shown["discount"], shown["tax"], shown["total_excl_tax"]) == ("49.00", "0.00", "441.00")
+    [line] = shown["lines"]
+    assert (line["quantity"], line["unit_price_excl_tax"], line["line_price_excl_tax"]) == (10, "49.00", "490.00")
 
 
 def test_a_quantity_one_line_enrolls_the_buyer_as_before(store, course, learner, signed_client):
