@@ -63,15 +63,12 @@ def with_code_counts(lines):
 
 @admin.display(description=_("codes"))
 def codes_cell(line):
-    """A line of seat codes: how many were redeemed, linking to its codes; nothing for a single seat."""
-    total = getattr(line, "code_count", None)
-    if total is None:
-        total = line.codes.count()
-        redeemed = line.codes.filter(status=SeatCode.REDEEMED).count()
-    else:
-        redeemed = line.redeemed_count
-    if not total:
+    """
+    A line of seat codes (counted by :func:`with_code_counts`): how many were redeemed, linking to
+    its codes; nothing for a single seat.
+    """
+    if not line.code_count:
         return "-"
     link = f"{reverse('admin:commerce_plugin_seatcode_changelist')}?{urlencode({'line__id__exact': line.pk})}"
-    text = _("{redeemed} of {total} redeemed").format(redeemed=redeemed, total=total)
+    text = _("{redeemed} of {total} redeemed").format(redeemed=line.redeemed_count, total=line.code_count)
     return format_html('<a href="{}">{}</a>', link, text)
