@@ -213,37 +213,24 @@ class OrderSerializer(_SharedFieldsSerializer):  # pylint: disable=abstract-meth
         }
         errors, expanded, modes_cache = [], [], {}
         for line in lines:
-            bought = {"quantity": line["quantity"] if line["quantity"] != 1 else None}
+            product = products.get(line.get("sku"))
+            seats = [(seat.course_id, seat.mode) for seat in product.seats.all()] if product else []
             if "sku" not in line:
-                errors.append(check_seat(line["course_id"], line["mode"], modes_cache))
-                price = split_price(line.get("price"), 1)[0]
-                expanded.append(
-                    OrderLineData(
-                        line_id=line["line_id"], course_id=line["course_id"], mode=line["mode"], price=price, **bought
-                    )
-                )
-                continue
-            product = products.get(line["sku"])
-            seats = list(product.seats.all()) if product else []
-            if not seats:
+                seats = [(line["course_id"], line["mode"])]
+            elif not seats:
                 errors.append({"sku": [f"Unknown SKU '{line['sku']}' for store '{store.slug}'."]})
                 continue
-            error = {}
+            quantity = line["quantity"] if line["quantity"] != 1 else None
             prices = split_price(line.get("price"), len(seats))
-            for index, (seat, price) in enumerate(zip(seats, prices, strict=True), start=1):
-                error = error or check_seat(seat.course_id, seat.mode, modes_cache)
+            error = {}
+            for index, ((course_id, mode), price) in enumerate(zip(seats, prices, strict=True), start=1):
+                error = error or check_seat(course_id, mode, modes_cache)
                 line_id = line["line_id"] if len(seats) == 1 else f"{line['line_id']}.{index}"
-                expanded.append(
-                    OrderLineData(
-                        line_id=line_id,
-                        course_id=seat.course_id,
-                        mode=seat.mode,
-                        sku=product.sku,
-                        price=price,
-                        **bought,
-                    )
-                )
-            errors.append({"sku": [f"SKU '{line['sku']}': {next(iter(error.values()))[0]}"]} if error else {})
+                sku = product.sku if product else None
+                expanded.append(OrderLineData(line_id, course_id, mode, sku=sku, quantity=quantity, price=price))
+            if product and error:
+                error = {"sku": [f"SKU '{line['sku']}': {next(iter(error.values()))[0]}"]}
+            errors.append(error)
         return errors, expanded
 
     def to_order(self) -> OrderData:
