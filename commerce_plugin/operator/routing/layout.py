@@ -1,11 +1,12 @@
 """
 Where the SVG puts each box and arrow, without Graphviz but the way its ``dot`` lays a graph out:
-one column per stage (the model's layer), read left to right, with the stage named at its head;
-boxes ordered and levelled by :mod:`.ordering`, so arrows cross little and an arrow spanning
-several columns passes between their boxes, never over one.
+one column per stage (the model's layer; two side by side for a stage of many boxes), read left to
+right, with the stage named at its head; boxes ordered and levelled by :mod:`.ordering`, so arrows
+cross little and an arrow spanning several columns passes between their boxes, never over one.
 
-The text wraps at its dots and slashes to the widest boxes that still fit the whole picture in
-:data:`MAX_WIDTH`, so the dashboard shows all of it at a readable 12 px on a 1280 px screen.
+The text wraps at its dots and slashes to boxes that still fit the whole picture in
+:data:`MAX_WIDTH`, the tallest columns' the widest, so the dashboard shows all of it at a readable
+12 px on a 1280 × 900 screen.
 """
 
 import itertools
@@ -14,15 +15,17 @@ import attr
 
 from commerce_plugin.operator.routing import ordering
 from commerce_plugin.operator.routing.model import EVENT, FILTER, STEP, STYLES, TABLE
-from commerce_plugin.operator.routing.text import label_lines, widest, wrap
+from commerce_plugin.operator.routing.text import label_lines, text_width, widest, wrap
 
 SIZE, SMALL, HEADING = 12, 10, 11  # font sizes: labels, notes and arrows' words, stage names
 LINE, SMALL_LINE, HEADING_LINE, WORDS_LINE = 14, 12, 14, 12
 PAD_X, PAD_Y, SLANT, ROUND = 8, 6, 10, 14
-GAP_Y, MIN_GAP, MARGIN, WAYPOINT, LOOP, WORDS_ROOM = 12, 28, 12, 4, 22, 24
+GAP_Y, MIN_GAP, INNER_GAP, MARGIN, WAYPOINT, LOOP, WORDS_ROOM = 12, 28, 16, 12, 4, 22, 24
 # The dashboard's picture frame in a 1280 px window (admin's margins and a scrollbar taken off).
 MAX_WIDTH = 1180
-WIDEST_TEXT, NARROWEST_TEXT, TEXT_STEP = 260, 72, 4
+WIDEST_TEXT, NARROWEST_TEXT, TEXT_STEP, SHORT_NOTE = 260, 72, 4, 100
+# A stage of more boxes than this is laid out in two columns, so the picture fits a 900 px screen.
+TALLEST = 8
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -61,16 +64,20 @@ def words_size(label):
 
 def layout(model):
     """The :class:`Picture` of ``model``."""
-    stages = sorted({node.layer for node in model.nodes})
-    column_of = {node.key: stages.index(node.layer) for node in model.nodes}
-    members = [[node for node in model.nodes if column_of[node.key] == index] for index in range(len(stages))]
+    column_of, spans = _columns(model)
+    members = [[node for node in model.nodes if column_of[node.key] == index] for index in range(spans[-1][1] + 1)]
     chains, passing = ordering.waypoints(model.edges, column_of)
-    gaps, least = _gaps(model.edges, chains, column_of, len(stages))
-    text = _text_width(members, gaps, least)
-    widths = [_column_width(nodes, text, least[index]) for index, nodes in enumerate(members)]
+    gaps, least = _gaps(model.edges, chains, column_of, spans)
+    texts = _text_widths(members, gaps, least, passing)
+    widths = _column_widths(members, texts, least)
     lefts = list(itertools.accumulate([MARGIN, *(width + gap for width, gap in zip(widths, gaps, strict=False))]))
-    headings = [wrap(_stage_name(nodes), width - 4, HEADING) for nodes, width in zip(members, widths, strict=True)]
-    wrapped = {node.key: _wrapped(node, text) for node in model.nodes}
+    # A stage's heading spans its columns: (left, right, lines).
+    headings = []
+    for first, last in spans:
+        left_x, right_x = lefts[first], lefts[last] + widths[last]
+        names = _stage_name([node for nodes in members[first : last + 1] for node in nodes])
+        headings.append((left_x, right_x, wrap(names, right_x - left_x - 4, HEADING)))
+    wrapped = {node.key: _wrapped(node, texts[column_of[node.key]]) for node in model.nodes}
     kinds = {node.key: node.kind for node in model.nodes}
 
     def size(item):
@@ -85,7 +92,7 @@ def layout(model):
     left, right = ordering.neighbours(chains, column)
     start = [[node.key for node in nodes] + passing.get(index, []) for index, nodes in enumerate(members)]
     top = ordering.heights(ordering.order(start, left, right), size, left, right, GAP_Y)
-    head = MARGIN + max(len(lines) for lines in headings) * HEADING_LINE + 8
+    head = MARGIN + max(len(lines) for _left, _right, lines in headings) * HEADING_LINE + 8
     centre = {item: head + y + size(item) / 2 for item, y in top.items()}
     boxes = {}
     for node in model.nodes:
@@ -107,13 +114,39 @@ def layout(model):
         )
         words.append(_words_at(edge, chain, points[0], centre, lefts, widths, forward))
     bottom = max(head + y + size(item) for item, y in top.items())
-    middles = [(left + width / 2, lines) for left, width, lines in zip(lefts, widths, headings, strict=True)]
+    middles = [((left_x + right_x) / 2, lines) for left_x, right_x, lines in headings]
     return Picture(boxes, routes, words, middles, lefts[-1] + widths[-1] + MARGIN, bottom + MARGIN)
 
 
-def _gaps(edges, chains, column_of, count):
+def _columns(model):
+    """
+    ``(column_of, spans)``: each node's column, and each stage's first and last column. A stage of
+    more than :data:`TALLEST` boxes is laid out in two columns side by side, the right one holding
+    the half of its boxes linked most to later stages (the events only tasks and receivers send).
+    """
+    stages = sorted({node.layer for node in model.nodes})
+    stage_of = {node.key: stages.index(node.layer) for node in model.nodes}
+    lean = dict.fromkeys(stage_of, 0)  # links to later stages less links to earlier ones
+    for edge in model.edges:
+        source, target = stage_of[edge.source], stage_of[edge.target]
+        if source != target:
+            lean[edge.source] += 1 if target > source else -1
+            lean[edge.target] += 1 if source > target else -1
+    column_of, spans = {}, []
+    for index in range(len(stages)):
+        keys = [key for key, stage in stage_of.items() if stage == index]
+        right = set(sorted(keys, key=lean.get)[(len(keys) + 1) // 2 :]) if len(keys) > TALLEST else set()
+        first = spans[-1][1] + 1 if spans else 0
+        column_of.update((key, first + (key in right)) for key in keys)
+        spans.append((first, first + bool(right)))
+    return column_of, spans
+
+
+def _gaps(edges, chains, column_of, spans):
     """Each gap's width (room for the words of an arrow joining next columns) and each column's least width."""
-    gaps, least = [MIN_GAP] * max(count - 1, 0), [0] * count
+    count = spans[-1][1] + 1
+    inner = {first for first, last in spans if last > first}  # between a stage's two columns
+    gaps, least = [INNER_GAP if gap in inner else MIN_GAP for gap in range(count - 1)], [0] * count
     for edge, chain in zip(edges, chains, strict=True):
         width = words_size(edge.label)[0]
         start, end = column_of[edge.source], column_of[edge.target]
@@ -127,13 +160,42 @@ def _gaps(edges, chains, column_of, count):
     return gaps, least
 
 
-def _text_width(members, gaps, least):
-    """The widest text (px) at which every column, side by side, fits :data:`MAX_WIDTH`."""
+def _text_widths(members, gaps, least, passing):
+    """
+    Each column's text width (px): the tallest column widened first, a step at a time, while every
+    column side by side still fits :data:`MAX_WIDTH`, so the busiest columns wrap their text least.
+    No column starts narrower than its short notes (a store's kind and slug stay on one line).
+    """
     fixed = 2 * MARGIN + sum(gaps)
-    for text in range(WIDEST_TEXT, NARROWEST_TEXT, -TEXT_STEP):
-        if fixed + sum(_column_width(nodes, text, least[index]) for index, nodes in enumerate(members)) <= MAX_WIDTH:
-            return text
-    return NARROWEST_TEXT
+
+    def width(texts):
+        return fixed + sum(_column_widths(members, texts, least))
+
+    texts = [max([NARROWEST_TEXT, *_short_notes(nodes)]) for nodes in members]
+    if width(texts) > MAX_WIDTH:
+        texts = [NARROWEST_TEXT] * len(members)
+
+    def stacked(index):
+        boxes = sum(_height(node.kind, *_wrapped(node, texts[index])) + GAP_Y for node in members[index])
+        return boxes + len(passing.get(index, [])) * (WAYPOINT + GAP_Y)
+
+    growing = set(range(len(members)))
+    while growing:
+        index = max(growing, key=lambda column: (stacked(column), -column))
+        texts[index] += TEXT_STEP
+        if texts[index] > WIDEST_TEXT or width(texts) > MAX_WIDTH:
+            texts[index] -= TEXT_STEP
+            growing.discard(index)
+    return texts
+
+
+def _short_notes(nodes):
+    widths = (text_width(node.note, SMALL) for node in nodes if node.note)
+    return [width for width in widths if width <= SHORT_NOTE]
+
+
+def _column_widths(members, texts, least):
+    return [_column_width(nodes, text, floor) for nodes, text, floor in zip(members, texts, least, strict=True)]
 
 
 def _column_width(nodes, text, least):
