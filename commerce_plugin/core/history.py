@@ -24,6 +24,8 @@ PROCESSING = "processing"
 ENROLLED = "enrolled"
 REFUNDED = "refunded"
 UNDER_REVIEW = "under-review"
+# A line bought in a quantity of 2 or more enrolls nobody: fulfilled, it issued its seat codes.
+CODES_ISSUED = "codes-issued"
 SEAT_STATES = {
     data.QUEUED: PROCESSING,
     data.PENDING_REGISTRATION: PROCESSING,  # enrolled as soon as the buyer's account is activated
@@ -32,9 +34,16 @@ SEAT_STATES = {
     data.REVOKED: REFUNDED,  # taken back: refunded here or in the store, or the store cancelled it
     data.HELD: UNDER_REVIEW,  # the payment did not cover it: an operator decides
 }
+CODE_STATES = {**SEAT_STATES, data.FULFILLED: CODES_ISSUED}
+
 ORDER_NUMBER_MAX = Order._meta.get_field("order_number").max_length
 # Order numbers are whatever stores send; a malformed one is text no order can have.
 _WELL_FORMED = re.compile(r"[^\x00-\x1f\x7f]+")
+
+
+def seat_state(line):
+    """What the buyer sees of ``line``'s status: a fulfilled line of seat codes issued them, it enrolled nobody."""
+    return (CODE_STATES if line.quantity > 1 else SEAT_STATES).get(line.status, PROCESSING)
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -182,7 +191,7 @@ def _purchase(order, titles):
             course_id=line.course_id,
             mode=line.mode,
             title=titles.get(line.course_id) or line.title or line.course_id,
-            state=SEAT_STATES.get(line.status, PROCESSING),
+            state=seat_state(line),
             status=line.status,
             sku=line.sku,
             price=line.price,

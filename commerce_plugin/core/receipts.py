@@ -142,6 +142,7 @@ def receipt_context(order, backend):
     except LmsError:
         titles = {}
     currency = (order.currency or "").upper()
+    shown = [_line(line, titles) for line in lines]
     return {
         "platform_name": getattr(settings, "PLATFORM_NAME", "") or "",
         "order_number": order.order_number,
@@ -151,19 +152,26 @@ def receipt_context(order, backend):
         "discount": order.discount,
         "tax": order.tax,
         "payment_reference": order.payment_reference,
-        "lines": [
-            {
-                "title": titles.get(line.course_id) or line.title or line.course_id,
-                "course_id": line.course_id,
-                "mode": line.mode,
-                "price": line.price,
-                # 2 or more: seats bought for a team, as seat codes listed on the receipt page.
-                "quantity": line.quantity,
-                "refunded": line.status == data.REVOKED,
-            }
-            for line in lines
-        ],
+        "lines": shown,
+        # Lines of seat codes enrolled nobody: the email says where the codes are, and that only the
+        # seats bought one at a time (``enrolled``) are the buyer's own.
+        "codes_issued": any(line["codes"] and not line["refunded"] for line in shown),
+        "enrolled": any(not line["codes"] and not line["refunded"] for line in shown),
         "receipt_url": receipt_url(order),
+    }
+
+
+def _line(line, titles):
+    return {
+        "title": titles.get(line.course_id) or line.title or line.course_id,
+        "course_id": line.course_id,
+        "mode": line.mode,
+        "price": line.price,
+        # 2 or more: seats bought for a team, as seat codes listed on the receipt page.
+        "quantity": line.quantity,
+        "codes": line.quantity > 1,
+        "line_price": None if line.price is None else line.price * line.quantity,
+        "refunded": line.status == data.REVOKED,
     }
 
 

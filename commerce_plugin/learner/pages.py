@@ -31,6 +31,7 @@ STATE_LABELS = {
     history.ENROLLED: _("Enrolled"),
     history.REFUNDED: _("Refunded"),
     history.UNDER_REVIEW: _("Under review"),
+    history.CODES_ISSUED: _("Codes issued"),
 }
 
 

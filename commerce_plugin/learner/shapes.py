@@ -20,6 +20,7 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # ecommerce's line and order statuses, for the seat states the buyer sees.
 ECOMMERCE_STATUS = {
     history.ENROLLED: "Complete",
+    history.CODES_ISSUED: "Complete",
     history.REFUNDED: "Refunded",
     history.PROCESSING: "Open",
     history.UNDER_REVIEW: "Open",

@@ -226,6 +226,8 @@ def test_a_line_of_seat_codes_shows_its_quantity_its_unit_price_and_the_price_of
 
     assert (line["quantity"], line["unit_price_excl_tax"], line["line_price_excl_tax"]) == (10, "45.00", "450.00")
     assert line["product"]["price"] == "45.00"
+    # Its codes were issued: the buyer was enrolled nowhere, and the line is done all the same.
+    assert (line["seat_state"], line["status"]) == ("codes-issued", "Complete")
 
 
 def test_without_a_total_the_order_costs_what_all_the_seats_of_its_lines_cost(courses, learner):

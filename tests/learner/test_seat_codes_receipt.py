@@ -169,3 +169,29 @@ def test_the_order_history_says_how_many_codes_a_line_issued(team, buyer, course
     }
     assert f"{course.title} 3 codes" in rows["T-1001"]
     assert "codes" not in rows["1001"]
+
+
+def seat_rows(response):
+    """``(course, mode, state, price)`` of each seat row of the receipt."""
+    rows = re.findall(r'<tr class="seat".*?</tr>', response.content.decode(), flags=re.S)
+    return [
+        tuple(" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td.*?</td>", row, re.S))
+        for row in rows
+    ]
+
+
+def test_a_line_of_ten_seats_reads_quantity_times_unit_price_and_codes_issued_not_enrolled(buyer, course):
+    team_order(buyer, course.course_id, seats=10, price="45.00")
+    place("1001", buyer)
+    client = logged_in(buyer)
+
+    team = client.get(RECEIPT, {"order_number": "T-1001"})
+    single = client.get(RECEIPT, {"order_number": "1001"})
+
+    assert seat_rows(team) == [(course.title, "verified", "Codes issued", "10 × 45.00 = 450.00 USD")]
+    total = '<tr id="total"><th scope="row" colspan="3">Total paid</th><td class="amount">450.00 USD</td></tr>'
+    assert total in team.content.decode()
+    assert seat_rows(single) == [(course.title, "verified", "Enrolled", "49.00 USD")]  # one seat: as before
+    history = " ".join(re.sub(r"<[^>]+>", " ", client.get("/commerce-plugin/orders/").content.decode()).split())
+    assert f"{course.title} 10 codes Codes issued" in history
+    assert f"{course.title} Enrolled" in history
