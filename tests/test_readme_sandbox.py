@@ -4,6 +4,8 @@ background), then its signed curl requests with the README's order, in a folder 
 developer's ``.sandbox`` is left alone. If the README and the code part ways, this fails.
 """
 
+import csv
+import io
 import json
 import os
 import re
@@ -12,6 +14,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests as http
@@ -50,7 +53,7 @@ def answers(port):
 
 
 def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
-    setup, requests = console_blocks(section("Running the sandbox yourself"))[:2]
+    setup, requests, team = console_blocks(section("Running the sandbox yourself"))[:3]
     server_line = setup[-1]
     assert "runserver 127.0.0.1:8000" in server_line
     if not port_is_free(8000):
@@ -85,6 +88,21 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
             text=True,
         )
         history, receipt = as_staff("/api/v2/orders/?username=ada", "/checkout/receipt/?order_number=1001")
+        # The seat codes paragraph: the team's order, its codes as admin, then bob redeeming one twice.
+        bought = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", "\n".join([requests[0], *team])],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        team_receipt, codes_csv = as_staff(
+            "/checkout/receipt/?order_number=1002", "/commerce-plugin/orders/codes.csv?order_number=1002"
+        )
+        codes = list(csv.DictReader(io.StringIO(codes_csv.text)))
+        redeemed, again = (
+            as_learner("bob", "bob-pass", urlsplit(codes[0]["redeem_url"]).path) if codes else (None, None)
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -100,6 +118,16 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
     titles = [line["title"] for line in order["lines"]]
     assert order["number"] == "1001" and titles == ["Python 101", "Data Science 201", "Machine Learning 301"]
     assert receipt.status_code == 200 and all(title in receipt.text for title in titles)
+    assert bought.returncode == 0, bought.stderr
+    team_order = json.loads(bought.stdout)
+    assert [(line["quantity"], line["status"], line["enrollment"]) for line in team_order["lines"]] == [
+        (3, "fulfilled", None)
+    ]
+    assert team_receipt.status_code == 200 and "Codes issued" in team_receipt.text
+    assert [code["status"] for code in codes] == ["issued"] * 3
+    assert all(code["code"] in team_receipt.text for code in codes)
+    assert redeemed.status_code == 200 and "Python 101" in redeemed.text, redeemed.text
+    assert again.status_code == 404 and "cannot be redeemed" in again.text
 
 
 def as_staff(*paths):
@@ -115,3 +143,14 @@ def as_staff(*paths):
     }
     session.post(login, data=form, headers={"Referer": login}, timeout=30).raise_for_status()
     return [session.get(f"http://127.0.0.1:8000{path}", timeout=30) for path in paths]
+
+
+def as_learner(username, password, *paths):
+    """GET ``paths`` as a sandbox learner, after the sign-in page a logged-out visitor is sent to."""
+    session = http.Session()
+    first = session.get(f"http://127.0.0.1:8000{paths[0]}", timeout=30)
+    login = first.url  # the redeem link sent the visitor to the sign-in page, with ``next`` back
+    form = {"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    form["next"] = parse_qs(urlsplit(login).query)["next"][0]
+    signed_in = session.post(login, data=form, headers={"Referer": login}, timeout=30)
+    return [signed_in, *[session.get(f"http://127.0.0.1:8000{path}", timeout=30) for path in paths]]
