@@ -20,13 +20,6 @@ FILTER = "org.openedx.commerce.checkout.requested.v1"
 
 
 @pytest.fixture
-def browser(learner):
-    client = Client()
-    client.force_login(learner)
-    return client
-
-
-@pytest.fixture
 def product(stripe_store, course):
     product = ProductFactory(store=stripe_store, sku="PY101", seats=[(COURSE, "verified")], title="Python 101")
     ProductPrice.objects.create(product=product, currency="usd", amount=Decimal("49.00"))

@@ -6,7 +6,6 @@ operator's promotion codes and Stripe Tax: what the learner's link asks Stripe f
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import CheckoutSession, ProductPrice
@@ -18,13 +17,6 @@ CHECKOUT = "/commerce-plugin/checkout/"
 PY101 = "course-v1:Org+PY101+2026"
 DS201 = "course-v1:Org+DS201+2026"
 PROGRAM = "0b6a7c4e-1d2f-4a5b-9c8d-7e6f5a4b3c2d"
-
-
-@pytest.fixture
-def browser(learner):
-    client = Client()
-    client.force_login(learner)
-    return client
 
 
 @pytest.fixture

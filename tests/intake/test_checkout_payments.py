@@ -23,13 +23,6 @@ PAYMENT = "pi_3BundleLkdIwHu7ix0Y2b3c4d"
 
 
 @pytest.fixture
-def browser(learner):
-    client = Client()
-    client.force_login(learner)
-    return client
-
-
-@pytest.fixture
 def stripe_source(stripe_store):
     return Stripe(Client(), stripe_store)
 
