@@ -144,13 +144,15 @@ class OpenLoopResult:
         return max((sent - due for sent, due in zip(self.sent, self.scheduled, strict=True)), default=0.0)
 
 
-def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200, 201, 202)):
+def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200, 201, 202), watch=None):
     """
     POST ``count`` requests at a steady ``rate`` per second, request i due at ``start + i / rate``
     whatever the answers before it (open loop, as payments arrive): ``senders`` threads, each with
     its keep-alive connection, take the next due request, wait for its time and send it. A server
     that falls behind makes the senders pile up rather than slow the schedule; ``max_lag`` tells
-    whether there were enough of them.
+    whether there were enough of them. ``watch`` (a :class:`Watch`) lets another thread see the
+    schedule's origin and the send times as they happen, and stop the stream early: a request not
+    yet sent when ``watch.stop`` is set is never sent (its status is ``"skipped"``, not an error).
     """
     target = urlsplit(base_url)
     prepared = [make_request(index) for index in range(count)]
@@ -165,8 +167,13 @@ def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200
         while (index := next(counter)) < count:
             due = origin[0] + index / rate
             delay = due - time.time()
-            if delay > 0:
+            if delay > 0 and watch is not None:
+                watch.stop.wait(delay)
+            elif delay > 0:
                 time.sleep(delay)
+            if watch is not None and watch.stop.is_set():
+                statuses[index] = "skipped"
+                continue
             body, headers = prepared[index]
             sent[index] = time.time()
             try:
@@ -185,6 +192,8 @@ def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200
     for thread in threads:
         thread.start()
     origin.append(time.time() + 0.2)
+    if watch is not None:
+        watch.begin(origin[0], sent)
     start.wait()
     for thread in threads:
         thread.join()
@@ -194,5 +203,17 @@ def open_loop(base_url, path, make_request, rate, count, senders=64, expect=(200
         answered=answered,
         scheduled=[origin[0] + index / rate for index in range(count)],
         statuses=statuses,
-        errors=sum(1 for status in statuses if status not in expect),
+        errors=sum(1 for status in statuses if status not in (*expect, "skipped")),
     )
+
+
+class Watch:
+    """An open-loop stream seen from another thread: its origin, its send times so far, a stop switch."""
+
+    def __init__(self):
+        self.stop, self.started = threading.Event(), threading.Event()
+        self.origin, self.sent = None, None
+
+    def begin(self, origin, sent):
+        self.origin, self.sent = origin, sent
+        self.started.set()

@@ -16,8 +16,14 @@ pay-to-enrolled latency), the workers' memory over a long burst, the backlog (wh
 ``bench/backlog.py`` provides ``measure``), the floor again (its mean is the reference, so a machine
 that got busier or quieter meanwhile weighs on both sides). Whatever it started is stopped and
 dropped at the end, also on Ctrl-C or SIGTERM.
+
+After the comparison, the sustained section (issue 22, ``bench/sustained_run.py``): each side's
+sustained open-loop capacity, latency at the same rates and CPU at its sustained rate, in interleaved
+rounds. ``--quick`` (or ``BENCH_QUICK=1``) makes that section a ~2-minute smoke run; ``--only
+sustained`` runs that section alone and writes ``.sandbox/bench/sustained.json`` (or ``BENCH_RESULTS``).
 """
 
+import argparse
 import importlib
 import importlib.util
 import os
@@ -41,7 +47,9 @@ from bench import (  # noqa: E402
     order_size,
     queries,
     report,
+    sustained_run,
     table,
+    table_sustained,
 )
 from bench.services import GUNICORN_THREADS, GUNICORN_WORKERS  # noqa: E402
 from bench.stack import Stack  # noqa: E402
@@ -62,7 +70,14 @@ def _backlog():
     return module if callable(getattr(module, "measure", None)) else None
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="make bench")
+    parser.add_argument("--only", choices=["sustained"], help="run one section alone")
+    parser.add_argument("--quick", action="store_true", help="the sustained section as a short smoke run")
+    args = parser.parse_args(argv)
+    quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
+    if args.only:
+        return sustained_only(quick)
     started = time.monotonic()
     requests, warmup, orders = _size("BENCH_REQUESTS", 2000), _size("BENCH_WARMUP", 100), _size("BENCH_ORDERS", 1000)
     latency_seconds, burst = _size("BENCH_LATENCY_SECONDS", 20), _size("BENCH_MEMORY_ORDERS", 5000)
@@ -131,6 +146,8 @@ def main():
             stack.start_server(settings="sandbox.coordinator_lms_settings")
             phase(f"plugin and Coordinator: {orders} orders each, then latency streams of {latency_seconds} s")
             results["coordinator"] = compare.measure(stack, orders, latency_seconds)
+            phase(f"sustained capacity, open loop: interleaved rounds{' (QUICK)' if quick else ''}")
+            results["sustained"] = sustained_run.measure(stack, quick)
             phase(f"worker memory: a {burst}-order burst")
             results["memory"] = memory.burst(stack, burst)
         backlog = _backlog()
@@ -153,6 +170,33 @@ def main():
         results["seconds"] = round(time.monotonic() - started, 1)
         report.write(results, RESULTS)
         print(table.table(results))
+        return 0
+    finally:
+        stack.close()
+
+
+def sustained_only(quick):
+    """The sustained section alone (the server with the LMS enrollment API, both sides' workers)."""
+    started = time.monotonic()
+    stack = Stack()
+    try:
+        if not stack.real:
+            print(f"!! {stack.fallback_reason}: the sustained section needs MariaDB and Redis", flush=True)
+            return 1
+        stack.open()
+        busy = cpu.wait_for_quiet()
+        results = {"environment": environment(stack)}
+        results["environment"].update(busy_before=round(busy, 2), load_average={"start": os.getloadavg()[0]})
+        stack.start_server(settings="sandbox.coordinator_lms_settings")
+        results["sustained"] = sustained_run.measure(stack, quick)
+        results["environment"]["load_average"]["end"] = round(os.getloadavg()[0], 2)
+        results["seconds"] = round(time.monotonic() - started, 1)
+        report.write(results, Path(os.environ.get("BENCH_RESULTS", REPO / ".sandbox" / "bench" / "sustained.json")))
+        print("\n".join(table_sustained.lines(results["sustained"])))
+        print(
+            f"load average {results['environment']['load_average']}; written: {results['path']};"
+            f" {results['seconds']:.0f} s"
+        )
         return 0
     finally:
         stack.close()

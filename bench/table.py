@@ -3,6 +3,8 @@
 target with PASS, FAIL or NOT MEASURED, and what stands between the plugin and the targets it misses.
 """
 
+from bench import table_sustained
+
 
 def _complete(row):
     return (
@@ -82,6 +84,7 @@ def table(results):
             f"{row['per_line']:>8}"
         )
     out.extend(_comparison(results.get("coordinator"), targets["coordinator"]))
+    out.extend(table_sustained.lines(results.get("sustained")))
     out.extend(_memory_lines(results.get("memory")))
     out.extend(_backlog_lines(results.get("backlog"), targets["backlog_cpu_vs_floor"]))
     out.extend(_targets(targets))
@@ -160,7 +163,8 @@ def _comparison(compared, verdict=None):
         f" (senders at most {lags} ms late); answer: the store's own wait for the HTTP answer"
     )
     out.append(
-        f"  plugin/Coordinator: throughput {compared['throughput_ratio']}x, p50 at 20/s {compared['p50_ratio']}x"
+        f"  plugin/Coordinator: throughput {compared['throughput_ratio']}x, p50 at 20/s {compared['p50_ratio']}x;"
+        f" throughput to each broker drained {compared.get('throughput_ratio_drained')}x (CPU counts until then)"
     )
     least = (verdict or {}).get("essentials")
     if least:
