@@ -7,7 +7,8 @@ same thing on any machine. Not a test: nothing here asserts; it measures, prints
 and the Coordinator's service, which ``coordinator_service`` runs) on the MariaDB and Redis that
 ``services`` finds and claims; ``load`` is the HTTP load generator (closed and open loop); ``acceptance``,
 ``endtoend``, ``floor``, ``queries``, ``latency`` (capacity and pay-to-enrolled), ``compare`` (the
-plugin beside the Coordinator), ``memory`` and ``backlog`` measure one thing each; ``coordinator``
-is the Coordinator's architecture as a Django project of its own; ``report`` turns the figures into
-the table, the targets' verdicts and the JSON.
+plugin beside the Coordinator), ``sustained`` (one open-loop step and the rate search; its rounds in
+``sustained_run``, what the machine did meanwhile in ``machine``), ``memory`` and ``backlog`` measure
+one thing each; ``coordinator`` is the Coordinator's architecture as a Django project of its own;
+``report`` judges the targets and writes the JSON, ``table`` and ``table_sustained`` print it.
 """

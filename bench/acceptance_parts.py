@@ -181,6 +181,10 @@ class _Unvalidated:
     def is_valid(self, raise_exception=False):
         return True
 
+    def amounts(self):
+        """The order's discount and tax as sent (``OrderSerializer.amounts``), unchecked."""
+        return {name: str(self.data[name]) for name in ("discount", "tax") if self.data.get(name) is not None}
+
     def to_order(self):
         from commerce_plugin.data import OrderData, OrderLineData  # pylint: disable=import-outside-toplevel
 
