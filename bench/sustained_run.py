@@ -3,7 +3,7 @@ The sustained section of ``make bench`` (issue 22): for the plugin and the Coord
 (``bench/compare.py``'s two sides, 2 worker processes each, on one LMS server and MariaDB), in
 ``repeats`` interleaved rounds whose order alternates (plugin first, then Coordinator first, ...):
 
-* the sustained capacity (``bench/sustained.py``): in the first round a coarse step of 10/s up (or
+* the sustained capacity (``bench/sustained.py``): in the first round a coarse step of 20/s up (or
   down) from 40/s, then a bisection to 5/s; in later rounds from the round before's figure by 5/s;
 * the latency at 20/s (a short latency-only stream), at 40/s (the ladder's first step) and, for the
   plugin, at the Coordinator's sustained rate of the same round;
@@ -21,8 +21,8 @@ import time
 
 from bench import compare, latency, machine, sustained
 
-FULL = {"window": 30, "settle": 2, "repeats": 3, "start": 40, "step": 10, "resolution": 5, "ceiling": 150}
-FULL.update({"latency_window": 8, "max_steps": 5})
+FULL = {"window": 30, "settle": 2, "repeats": 3, "start": 40, "step": 20, "resolution": 5, "ceiling": 160}
+FULL.update({"latency_window": 8, "max_steps": 7})
 QUICK = {"window": 8, "settle": 2, "repeats": 1, "start": 40, "step": 20, "resolution": 20, "ceiling": 100}
 QUICK.update({"latency_window": 5, "max_steps": 3})
 LOW_RATE, FIXED_RATE = 20, 40
