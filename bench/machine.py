@@ -12,8 +12,6 @@ import re
 import time
 from pathlib import Path
 
-from bench import cpu
-
 CLAIMED = re.compile(rb"commerce backlog claimed lines=(\d+)")
 
 
@@ -72,6 +70,8 @@ def table_rows():
 
 def snapshot(architecture):
     """CPU seconds by process, steal, buffer-pool reads and the worker log's size, now."""
+    from bench import cpu  # pylint: disable=import-outside-toplevel  # psutil: make bench's requirements
+
     pids = architecture.pids()
     worker = pids.pop("worker")
     consumer, pool = cpu.split_cpu(worker)

@@ -13,11 +13,12 @@ architecture spent in the window per order sent in it. A step stops early once m
 window's orders have certainly waited past the limit (its p99 already fails), then drains.
 
 The pure parts (``backlog_series``, ``slope``, ``growth``, ``percentile``, ``next_rate``,
-``sustained_rate``) are unit-tested in ``tests/test_bench_sustained.py``.
+``sustained_rate``, ``spread``) are unit-tested in ``tests/test_bench_sustained.py``.
 """
 
 import math
 import secrets
+import statistics
 import time
 
 P99_LIMIT_MS = 1000
@@ -119,6 +120,20 @@ def sustained_rate(tried):
     fails = [rate for rate, ok in tried.items() if not ok]
     ceiling = min(fails) if fails else math.inf
     return max((rate for rate, ok in tried.items() if ok and rate < ceiling), default=0.0)
+
+
+def spread(values):
+    """``{"median", "min", "max", "n"}`` of the values given, ``None`` entries (not measurable) left out."""
+    present = [value for value in values if value is not None]
+    if not present:
+        return {"median": None, "min": None, "max": None, "n": 0, "missing": len(values)}
+    return {
+        "median": round(statistics.median(present), 2),
+        "min": min(present),
+        "max": max(present),
+        "n": len(present),
+        "missing": len(values) - len(present),
+    }
 
 
 # one step on the running stack

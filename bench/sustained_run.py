@@ -16,7 +16,6 @@ smoke version: one round, 8 s windows, three steps per side at most.
 """
 
 import os
-import statistics
 import time
 
 from bench import compare, latency, machine, sustained
@@ -115,22 +114,8 @@ def _step(stack, side, rate, window, settle, note=""):
     return run
 
 
-def spread(values):
-    """``{"median", "min", "max", "n"}`` of the values given, ``None`` entries (not measurable) left out."""
-    present = [value for value in values if value is not None]
-    if not present:
-        return {"median": None, "min": None, "max": None, "n": 0, "missing": len(values)}
-    return {
-        "median": round(statistics.median(present), 2),
-        "min": min(present),
-        "max": max(present),
-        "n": len(present),
-        "missing": len(values) - len(present),
-    }
-
-
 def _latency(runs):
-    return {key: spread([run[key] if run else None for run in runs]) for key in LATENCY_KEYS}
+    return {key: sustained.spread([run[key] if run else None for run in runs]) for key in LATENCY_KEYS}
 
 
 LATENCY_KEYS = ("p50_ms", "p95_ms", "p99_ms", "answer_p50_ms")
@@ -148,11 +133,11 @@ def summarize(rounds):
             {key for side in found if side["at_sustained"] for key in side["at_sustained"]["cpu"]["ms_per_order"]}
         )
         out[name] = {
-            "sustained_rate": spread([side["sustained_rate"] for side in found]),
+            "sustained_rate": sustained.spread([side["sustained_rate"] for side in found]),
             "latency_at_20": _latency([side["low_rate"] for side in found]),
             "latency_at_40": _latency(at_40),
             "cpu_ms_per_order_at_sustained": {
-                key: spread(
+                key: sustained.spread(
                     [
                         side["at_sustained"]["cpu"]["ms_per_order"].get(key) if side["at_sustained"] else None
                         for side in found
@@ -172,7 +157,7 @@ def summarize(rounds):
         for round_ in rounds
         if round_["coordinator"]["sustained_rate"]
     ]
-    out["sustained_ratio"] = spread([round(value, 2) for value in ratios])
+    out["sustained_ratio"] = sustained.spread([round(value, 2) for value in ratios])
     out["cpu_variation"] = _variation(rounds)
     return out
 
@@ -216,7 +201,7 @@ def _variation(rounds):
         "spread_ratio": ratio,
         # Every plugin step of the section: CPU per order where >= 20 % of the lines were claimed in
         # batches (the queue had waited past the batching threshold) and where fewer were.
-        "plugin_cpu_by_batching": {key: spread(values) for key, values in by_batching.items()},
+        "plugin_cpu_by_batching": {key: sustained.spread(values) for key, values in by_batching.items()},
         "max_steal_share": max((run["cpu"]["steal_share"] or 0 for run in steps), default=None),
         "max_others_share": max((run["cpu"]["others_share"] or 0 for run in steps), default=None),
         "clock": sorted({str(round_["clock"]["mhz"]) for round_ in rounds}),

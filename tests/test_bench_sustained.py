@@ -1,12 +1,13 @@
 """
-The pure parts of ``make bench``'s sustained section (bench/sustained.py, bench/sustained_run.py):
-the backlog over a window, when it counts as growing, the percentiles with orders never enrolled, and
-the rate search. No stack, no timing.
+The pure parts of ``make bench``'s sustained section (bench/sustained.py, bench/machine.py):
+the backlog over a window, when it counts as growing, the percentiles with orders never enrolled, the
+rate search, the spreads and the batched lines read from a worker's log. No stack, no timing, and
+nothing of make bench's own requirements (psutil, gunicorn): these run in the unit suite.
 """
 
 import math
 
-from bench import sustained, sustained_run
+from bench import machine, sustained
 
 
 def test_backlog_is_sends_less_enrollments_at_each_sample():
@@ -62,5 +63,16 @@ def test_a_later_round_starts_from_the_last_sustained_rate_in_finer_steps():
 
 
 def test_spread_leaves_out_what_was_not_measurable_and_says_so():
-    assert sustained_run.spread([3, None, 1, 2]) == {"median": 2, "min": 1, "max": 3, "n": 3, "missing": 1}
-    assert sustained_run.spread([None])["median"] is None
+    assert sustained.spread([3, None, 1, 2]) == {"median": 2, "min": 1, "max": 3, "n": 3, "missing": 1}
+    assert sustained.spread([None])["median"] is None
+
+
+def test_lines_claimed_in_batches_are_counted_from_the_workers_log_between_two_sizes(tmp_path):
+    log = tmp_path / "worker.log"
+    log.write_bytes(b"commerce backlog claimed lines=19\n")
+    start = log.stat().st_size
+    with open(log, "ab") as out:
+        out.write(b"x commerce backlog claimed lines=7\ny commerce backlog claimed lines=3 (taken back)\n")
+    end = log.stat().st_size
+    assert machine.claimed((log, start), (log, end)) == 10
+    assert machine.claimed((None, 0), (None, 0)) is None
