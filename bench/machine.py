@@ -122,3 +122,12 @@ def claimed(before, after):
         log.seek(start)
         text = log.read(max(0, after[1] - start))
     return sum(int(count) for count in CLAIMED.findall(text))
+
+
+def idle(architecture, seconds=5):
+    """CPU ms per second each process of ``architecture`` (and MariaDB) spends with no order coming."""
+    before = snapshot(architecture)
+    time.sleep(seconds)
+    after = snapshot(architecture)
+    elapsed = after["time"] - before["time"]
+    return {name: round((after["cpu"][name] - value) * 1000 / elapsed, 2) for name, value in before["cpu"].items()}

@@ -39,8 +39,7 @@ def measure(stack, quick=False):
     """Every round's steps and the medians; the stack's server must serve the LMS enrollment API."""
     cfg = config(quick)
     sides = {"plugin": compare.Plugin(stack), "coordinator": compare.Coordinator(stack)}
-    started = []
-    rounds = []
+    started, rounds, idle = [], [], {}
     try:
         for side in sides.values():
             side.start()
@@ -48,6 +47,9 @@ def measure(stack, quick=False):
         for side in sides.values():  # the same warm-up for both: connections, imports, caches
             latency.capacity(stack, side, compare.WARMUP)
             _step(stack, side, LOW_RATE, cfg["latency_window"], cfg["settle"], "warm-up")
+        # What each side's processes spend per second with nothing coming (both sides' workers up):
+        # at a rate r, idle / r of the CPU per order is this, not the orders.
+        idle = {name: machine.idle(side) for name, side in sides.items()}
         for number in range(cfg["repeats"]):
             order = ("plugin", "coordinator") if number % 2 == 0 else ("coordinator", "plugin")
             found = {"order": list(order), "clock": machine.clock()}
@@ -65,7 +67,13 @@ def measure(stack, quick=False):
         for side in started:
             side.stop()
     definition = sustained.DEFINITION.format(window=cfg["window"], settle=cfg["settle"])
-    return {"definition": definition, "config": cfg, "rounds": rounds, "summary": summarize(rounds)}
+    return {
+        "definition": definition,
+        "config": cfg,
+        "idle_cpu_ms_per_s": idle,
+        "rounds": rounds,
+        "summary": summarize(rounds),
+    }
 
 
 def search(stack, side, cfg, seed=None):

@@ -39,6 +39,8 @@ def lines(found):
         parts = ", ".join(f"{key} {_s(value)}" for key, value in cpu.items() if key != "total")
         out.append(f"{'':>15}CPU ms/order at its sustained rate: {_s(cpu.get('total'))} ({parts})")
     out.append(f"  plugin/Coordinator sustained: {_s(summary['sustained_ratio'], 'x')}")
+    for name, spent in (found.get("idle_cpu_ms_per_s") or {}).items():
+        out.append(f"  {name} idle (no orders), CPU ms per second: " + ", ".join(f"{k} {v}" for k, v in spent.items()))
     for number, round_ in enumerate(found["rounds"], 1):
         steps = "; ".join(
             f"{name} " + ", ".join(f"{run['rate']}{'✓' if run['pass'] else '✗'}" for run in round_[name]["steps"])
