@@ -41,6 +41,8 @@ def measure(stack, workers, orders, path=ORDERS_PATH):
         )
         counts = wait_for(lambda: _finished(prefix, orders), TIMEOUT, f"{orders} orders to be fulfilled", 0.25)
         last = _last_enrollment(learners)
+        if worker:  # the batches' lines are done before their own messages: count the worker's CPU to the last
+            wait_for(lambda: _broker_empty(stack), TIMEOUT, "the burst's task messages to be acknowledged", 0.1)
         spent = {name: cpu.tree_cpu(pid) - before[name] if pid else None for name, pid in pids.items()}
     finally:
         peak = sampler.stop() if sampler else None
@@ -62,6 +64,10 @@ def measure(stack, workers, orders, path=ORDERS_PATH):
             name: round(value * 1000 / orders, 2) if value is not None else None for name, value in spent.items()
         },
     }
+
+
+def _broker_empty(stack):
+    return not stack.redis.llen("celery") and not stack.redis.hlen("unacked")
 
 
 def _finished(prefix, orders):
