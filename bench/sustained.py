@@ -93,9 +93,9 @@ def next_rate(tried, start, step, resolution, ceiling):
     """
     The next rate to try given ``tried`` ({rate: passed}), or ``None`` when the search is done:
     ``start`` first; then by ``step`` up from the highest rate while every rate passes (at most
-    ``ceiling``), or down from the lowest while every rate fails (not below ``step``); once a pass
-    lies below a fail, halving the interval between the highest such pass and the lowest fail until
-    it is at most ``resolution``.
+    ``ceiling``), or down by ``step`` while the rates from ``start`` down fail (not below ``step``);
+    once a pass lies below a fail, halving the interval between the highest such pass and the lowest
+    fail until it is at most ``resolution``.
     """
     if start not in tried:
         return start
@@ -105,10 +105,12 @@ def next_rate(tried, start, step, resolution, ceiling):
         return top if top <= ceiling else None
     high = min(fails)
     below = [rate for rate, ok in tried.items() if ok and rate < high]
-    if not below:
+    low = max(below, default=0.0)
+    if high <= start and high - step > low:  # failing from the start down: one step lower
         lower = high - step
-        return lower if lower >= step else None
-    low = max(below)
+        return lower if lower >= step or below else None
+    if not below:
+        return None
     if high - low <= resolution:
         return None
     middle = round((low + high) / 2 * 2) / 2  # to the half order per second

@@ -60,6 +60,8 @@ def test_a_later_round_starts_from_the_last_sustained_rate_in_finer_steps():
     # 40/s is always measured first (the latency at 40/s); then the last round's figure, by 5/s.
     assert search(33, tried={40: False}, start=30, step=5) == ([40, 30, 35.0], 30)
     assert search(52, tried={40: True}, start=45, step=5) == ([40, 45, 50, 55], 50)
+    # The last round's figure fails this time: down by 5/s, not a bisection from 40/s.
+    assert search(62, tried={40: True}, start=70, step=5) == ([40, 70, 65, 60], 60)
 
 
 def test_spread_leaves_out_what_was_not_measurable_and_says_so():
