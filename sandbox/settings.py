@@ -152,5 +152,9 @@ OPENEDX_TELEMETRY = []
 # Outside the LMS only the stand-in exists; inside it the platform backend is the default.
 COMMERCE_PLUGIN_LMS_BACKEND = "local"
 COMMERCE_PLUGIN_RETRY_BACKOFF_SECONDS = int(os.environ.get("SANDBOX_RETRY_BACKOFF", "1"))
+# Experiments with batching under a steady stream (issue 22): how long a line waits before its task
+# also claims other queued lines. Unset: the plugin's default.
+if os.environ.get("SANDBOX_FULFILL_BATCH_AFTER_SECONDS"):
+    COMMERCE_PLUGIN_FULFILL_BATCH_AFTER_SECONDS = float(os.environ["SANDBOX_FULFILL_BATCH_AFTER_SECONDS"])
 
 add_plugins(__name__, "lms.djangoapp", "common")
