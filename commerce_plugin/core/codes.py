@@ -75,19 +75,28 @@ def issue(line):
 
 
 def _payloads(line, rows):
-    """The events' payloads: the order (with this line) once, shared by every code's."""
+    """The events' payloads: the order (with this line) built once, shared by every code's."""
     order = data.OrderEventData.from_order(order_to_data(line.order, lines=[line]))
-    return [
-        data.SeatCodeData(
-            code=row.code,
-            course_id=row.course_id,
-            mode=row.mode,
-            status=row.status,
-            line_id=line.line_id,
-            order=order,
-        )
-        for row in rows
-    ]
+    return [seat_code_data(row, order) for row in rows]
+
+
+def seat_code_data(row, order=None):
+    """
+    The seat-code events' payload for ``row`` (a :class:`SeatCode` with its line and order loaded);
+    ``order``, the line's ``OrderEventData`` when the caller has it already.
+    """
+    if order is None:
+        order = data.OrderEventData.from_order(order_to_data(row.line.order, lines=[row.line]))
+    return data.SeatCodeData(
+        code=row.code,
+        course_id=row.course_id,
+        mode=row.mode,
+        status=row.status,
+        line_id=row.line.line_id,
+        order=order,
+        redeemed_by_user_id=row.redeemed_by_id,
+        redeemed_at=row.redeemed_at,
+    )
 
 
 def revoke_line_codes(line):

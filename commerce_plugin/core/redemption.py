@@ -16,8 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce_plugin import data
-from commerce_plugin.core.codes import ALPHABET, GROUP, LENGTH
-from commerce_plugin.core.convert import order_to_data
+from commerce_plugin.core.codes import ALPHABET, GROUP, LENGTH, seat_code_data
 from commerce_plugin.core.fulfillment import enrollment_attributes
 from commerce_plugin.lms import LmsError, get_backend
 from commerce_plugin.models import SeatCode
@@ -143,21 +142,6 @@ def _put_back(row, user):
     """Undo this learner's claim (only theirs: a revocation since then stays)."""
     SeatCode.objects.filter(pk=row.pk, status=SeatCode.REDEEMED, redeemed_by_id=user.id).update(
         status=SeatCode.ISSUED, redeemed_by=None, redeemed_at=None, modified=timezone.now()
-    )
-
-
-def seat_code_data(row):
-    """The events' payload for ``row`` (a :class:`SeatCode` with its line and order loaded)."""
-    order = order_to_data(row.line.order, lines=[row.line])
-    return data.SeatCodeData(
-        code=row.code,
-        course_id=row.course_id,
-        mode=row.mode,
-        status=row.status,
-        line_id=row.line.line_id,
-        order=data.OrderEventData.from_order(order),
-        redeemed_by_user_id=row.redeemed_by_id,
-        redeemed_at=row.redeemed_at,
     )
 
 
