@@ -1,6 +1,7 @@
 """The LMS loads the plugin through the edx-django-utils plugin framework (``lms.djangoapp``)."""
 
 from django.apps import AppConfig
+from django.conf import settings
 from edx_django_utils.plugins.constants import PluginSettings, PluginSignals, PluginURLs
 
 LMS = "lms.djangoapp"
@@ -62,6 +63,7 @@ class CommercePluginConfig(AppConfig):
         from commerce_plugin.intake import backfill, retention
         from commerce_plugin.intake.stores import check_adapters
         from commerce_plugin.lms import get_backend
+        from commerce_plugin.settings.common import install_enrollment_step
 
         # Our event definitions must exist before anything connects to them (event bus, routes).
         routes.connect_configured_routes()
@@ -70,5 +72,12 @@ class CommercePluginConfig(AppConfig):
         routes.schedule_sweeper()
         retention.schedule_purge()
         backfill.schedule_backfill()
+        routes.schedule_periodic(
+            "subscription_lapse",
+            "commerce_plugin.tasks.end_lapsed_subscriptions",
+            "COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS",
+        )
+        # Again now: the operator's settings (Tutor's) may have replaced the filter configuration.
+        install_enrollment_step(settings)
         # Learner-initiated unenrollments (not the plugin's own revocations) may refund the payment.
         get_backend().connect_unenroll_listener(handlers.refund_unenrolled_seat)

@@ -229,3 +229,31 @@ class RefundData:
     status: str
     amount: str = None
     currency: str = None
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class SubscriptionData:
+    """
+    A subscription as the plugin understands it, whatever store reported it: what Stripe's webhooks,
+    backfill and the generic API are mapped to, and the payload of the subscription events.
+
+    ``subscription_id`` is the store's id, ``plan`` the plan's slug, ``status`` the store's status
+    (see :class:`~commerce_plugin.models.Subscription`). ``paid_until`` ends the last paid period,
+    ``cancel_at`` is set when it ends without renewing; ``observed_at`` is when the store's state was
+    true (an older report never overwrites a newer one). ``access_until`` is the plugin's: when access
+    ends unless paid again (``paid_until`` plus the plan's grace); it is set on events, not on reports.
+    """
+
+    store: str
+    subscription_id: str
+    plan: str
+    status: str
+    lms_user_id: int = None
+    email: str = None
+    customer_id: str = None
+    paid_until: datetime = None
+    cancel_at: datetime = None
+    currency: str = None
+    amount: str = None
+    observed_at: datetime = None
+    access_until: datetime = None

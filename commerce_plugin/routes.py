@@ -15,6 +15,8 @@ from commerce_plugin import filters, signals
 EVENTS = [signals.ORDER_PLACED, signals.ORDER_LINE_FULFILLED, signals.ORDER_LINE_FAILED, signals.ORDER_LINE_REVOKED]
 EVENTS.append(signals.REFUND_REQUESTED)  # learner unenrolled inside the refund window
 EVENTS += [signals.SEAT_CODE_ISSUED, signals.SEAT_CODE_REDEEMED]  # a team purchase: codes issued and redeemed
+# A subscription's access: begins (first payment, or paid again after a lapse), extended, ended.
+EVENTS += [signals.SUBSCRIPTION_STARTED, signals.SUBSCRIPTION_RENEWED, signals.SUBSCRIPTION_ENDED]
 # LMS events the plugin listens to (pre-registered buyers who now have an account).
 LMS_EVENTS = [COURSE_ENROLLMENT_CREATED, STUDENT_REGISTRATION_COMPLETED]
 FILTERS = [filters.OrderFulfillmentRequested, filters.CheckoutRequested]

@@ -9,7 +9,7 @@ Avro serializer accepts in openedx-events 10 and 11 alike); ``.to_order()`` give
 
 from openedx_events.tooling import OpenEdxPublicSignal
 
-from commerce_plugin.data import OrderEventData, OrderLineEventData, RefundData, SeatCodeData
+from commerce_plugin.data import OrderEventData, OrderLineEventData, RefundData, SeatCodeData, SubscriptionData
 
 # .. event_type: org.openedx.commerce.order.placed.v1
 # .. event_name: ORDER_PLACED
@@ -91,4 +91,39 @@ SEAT_CODE_ISSUED = OpenEdxPublicSignal(
 SEAT_CODE_REDEEMED = OpenEdxPublicSignal(
     event_type="org.openedx.commerce.seat_code.redeemed.v1",
     data={"seat_code": SeatCodeData},
+)
+
+# .. event_type: org.openedx.commerce.subscription.started.v1
+# .. event_name: SUBSCRIPTION_STARTED
+# .. event_key_field: subscription.subscription_id
+# .. event_description: emitted when a subscription's access begins: its first payment, or a payment
+#      after access had ended (a renewal after a lapse).
+# .. event_data: SubscriptionData
+# .. event_trigger_repository: commerce_plugin
+SUBSCRIPTION_STARTED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.subscription.started.v1",
+    data={"subscription": SubscriptionData},
+)
+
+# .. event_type: org.openedx.commerce.subscription.renewed.v1
+# .. event_name: SUBSCRIPTION_RENEWED
+# .. event_key_field: subscription.subscription_id
+# .. event_description: emitted when a paid renewal extends a subscription whose access had not ended.
+# .. event_data: SubscriptionData
+# .. event_trigger_repository: commerce_plugin
+SUBSCRIPTION_RENEWED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.subscription.renewed.v1",
+    data={"subscription": SubscriptionData},
+)
+
+# .. event_type: org.openedx.commerce.subscription.ended.v1
+# .. event_name: SUBSCRIPTION_ENDED
+# .. event_key_field: subscription.subscription_id
+# .. event_description: emitted when a subscription's access ends (cancelled at period end, unpaid past
+#      its grace period, or deleted): the seats it granted move to the free mode (or are unenrolled).
+# .. event_data: SubscriptionData
+# .. event_trigger_repository: commerce_plugin
+SUBSCRIPTION_ENDED = OpenEdxPublicSignal(
+    event_type="org.openedx.commerce.subscription.ended.v1",
+    data={"subscription": SubscriptionData},
 )

@@ -88,6 +88,9 @@ EVENT_TYPES = [
     "org.openedx.commerce.refund.requested.v1",
     "org.openedx.commerce.seat_code.issued.v1",
     "org.openedx.commerce.seat_code.redeemed.v1",
+    "org.openedx.commerce.subscription.started.v1",
+    "org.openedx.commerce.subscription.renewed.v1",
+    "org.openedx.commerce.subscription.ended.v1",
 ]
 FILTER_TYPES = ["org.openedx.commerce.order.fulfillment.requested.v1", "org.openedx.commerce.checkout.requested.v1"]
 
@@ -105,6 +108,7 @@ MIGRATIONS = [
     "0011_rejected_traffic",
     "0012_receipts_and_imported_orders",
     "0013_seat_codes_and_bundles",
+    "0014_subscriptions",
 ]
 
 # What LMS settings (the plugin's own, Tutor's, an operator's YAML) name by dotted path.
@@ -113,6 +117,8 @@ DOTTED_PATHS = [
     "commerce_plugin.lms.overrides.get_checkout_page_url",
     "commerce_plugin.lms.overrides.get_absolute_ecommerce_url",
     "commerce_plugin.apps.CommercePluginConfig",
+    # Issue 23: the plugin's step on the LMS's enrollment-started filter (OPEN_EDX_FILTERS_CONFIG).
+    "commerce_plugin.core.subscription_enrollment.GrantSubscriberMode",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Storage only: configuration, orders, webhook deliveries and payments. Behaviour lives elsewhere."""
+"""Storage only: configuration, orders, webhook deliveries, payments and subscriptions. Behaviour lives elsewhere."""
 
 from commerce_plugin.models.backfill import BackfillRun
 from commerce_plugin.models.catalog import Product, ProductPrice, ProductSeat, Store
@@ -6,6 +6,13 @@ from commerce_plugin.models.codes import SeatCode
 from commerce_plugin.models.deliveries import RejectedTraffic, WebhookDelivery
 from commerce_plugin.models.orders import Order, OrderLine
 from commerce_plugin.models.payments import CheckoutSession, Refund
+from commerce_plugin.models.subscriptions import (
+    Subscription,
+    SubscriptionGrant,
+    SubscriptionHistory,
+    SubscriptionPlan,
+    SubscriptionPrice,
+)
 
 __all__ = [
     "BackfillRun",
@@ -19,5 +26,10 @@ __all__ = [
     "RejectedTraffic",
     "SeatCode",
     "Store",
+    "Subscription",
+    "SubscriptionGrant",
+    "SubscriptionHistory",
+    "SubscriptionPlan",
+    "SubscriptionPrice",
     "WebhookDelivery",
 ]

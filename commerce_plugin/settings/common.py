@@ -6,6 +6,13 @@ Values the operator already set (Tutor patches, the LMS YAML) are never overwrit
 
 import copy
 
+# The learner's order history (commerce_plugin.learner.pages), on the LMS's own host.
+ORDER_HISTORY_PAGE = "/commerce-plugin/orders/"
+
+# The LMS's enrollment-started filter, and the plugin's step on it (subscribers enroll in the paid mode).
+ENROLLMENT_STARTED = "org.openedx.learning.course.enrollment.started.v1"
+SUBSCRIPTION_ENROLLMENT_STEP = "commerce_plugin.core.subscription_enrollment.GrantSubscriberMode"
+
 DEFAULTS = {
     # Which door to the LMS: "platform" (the real LMS, in-process) or "local" (the stand-in).
     "COMMERCE_PLUGIN_LMS_BACKEND": "platform",
@@ -114,11 +121,21 @@ DEFAULTS = {
     # refunds those itself); other seats keep the LMS's behaviour. An operator's own override wins,
     # and the health check then says the refunds may double.
     "OVERRIDE_REFUND_SEAT": "commerce_plugin.lms.overrides.refund_seat",
+    # Subscriptions (issue 23). Every this many seconds a periodic task ends the access of subscriptions
+    # past their paid period (plus grace): the seats they granted move to the course's free mode,
+    # keeping progress, or are unenrolled when _LAPSE_UNENROLLS is True (None: only commerce_subscriptions --lapse).
+    "COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS": 3600,
+    "COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_UNENROLLS": False,
+    # The generic API refuses a paid-until date further ahead than this many days (a two-year pass fits).
+    "COMMERCE_PLUGIN_SUBSCRIPTION_MAX_PAID_DAYS": 800,
+    # Where a learner lands after subscribing on Stripe's page, and after leaving Stripe's customer portal.
+    "COMMERCE_PLUGIN_SUBSCRIPTION_SUCCESS_REDIRECT": "/dashboard",
+    "COMMERCE_PLUGIN_STRIPE_PORTAL_RETURN_URL": ORDER_HISTORY_PAGE,
+    # The step on the LMS's enrollment-started filter that gives subscribers the plan's paid mode when
+    # they click Enroll on a covered course (False: the plugin does not install it; subscribers then
+    # get paid seats only for the runs they were in when the subscription started).
+    "COMMERCE_PLUGIN_SUBSCRIPTION_ENROLLMENT_STEP": True,
 }
-
-
-# The learner's order history (commerce_plugin.learner.pages), on the LMS's own host.
-ORDER_HISTORY_PAGE = "/commerce-plugin/orders/"
 
 
 # edx-ace's own settings, for a host that has none (the sandbox, a bare Django project): the receipt
@@ -146,3 +163,27 @@ def plugin_settings(settings):
     # A path, not a URL: only the LMS's own pages link it, and LMS_ROOT_URL may not be final yet.
     if getattr(settings, "ORDER_HISTORY_MICROFRONTEND_URL", None) is None:
         settings.ORDER_HISTORY_MICROFRONTEND_URL = ORDER_HISTORY_PAGE
+    install_enrollment_step(settings)
+
+
+def install_enrollment_step(settings):
+    """
+    Put the plugin's subscription step on the LMS's enrollment-started filter
+    (``OPEN_EDX_FILTERS_CONFIG``), after any steps the operator configured there, keeping their
+    ``fail_silently``; once, however often called. Called with the plugin's settings and again when
+    the app is ready, since the operator's settings (Tutor's) may replace the filter configuration
+    after the plugin's were applied. ``COMMERCE_PLUGIN_SUBSCRIPTION_ENROLLMENT_STEP = False`` opts out.
+    """
+    if not getattr(settings, "COMMERCE_PLUGIN_SUBSCRIPTION_ENROLLMENT_STEP", True):
+        return
+    config = getattr(settings, "OPEN_EDX_FILTERS_CONFIG", None)
+    if config is None:
+        config = {}
+        settings.OPEN_EDX_FILTERS_CONFIG = config
+    entry = config.setdefault(ENROLLMENT_STARTED, {"fail_silently": False, "pipeline": []})
+    pipeline = entry.get("pipeline") or []
+    if isinstance(pipeline, str):
+        pipeline = [pipeline]
+    if SUBSCRIPTION_ENROLLMENT_STEP not in pipeline:
+        entry["pipeline"] = [*pipeline, SUBSCRIPTION_ENROLLMENT_STEP]
+    entry.setdefault("fail_silently", False)
