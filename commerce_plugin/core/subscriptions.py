@@ -237,3 +237,23 @@ def covering(user_id, course_id):
         if sub.plan.covers(course_id):
             return sub
     return None
+
+
+def queue_seats_again(pks, now=None):
+    """
+    Queue the seats' task of each subscription in ``pks`` again (the admin's re-drive): the grant of
+    one granting, the end of one that ended, the lapse of one granting past its access. Subscriptions
+    never started hold no seats and are skipped. Returns how many were queued.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for sub in Subscription.objects.filter(pk__in=pks).only("pk", "granting", "access_until", "started_at"):
+        if sub.granting:
+            name = LAPSE_TASK if sub.access_until is None or sub.access_until <= now else GRANT_TASK
+        elif sub.started_at:
+            name = END_TASK
+        else:
+            continue
+        _enqueue(name, sub.pk)
+        queued += 1
+    return queued
