@@ -41,7 +41,6 @@ Backfill lists the events of those types that Stripe still holds (30 days) and h
 """
 
 import json
-import random
 import time
 from decimal import Decimal
 
@@ -62,6 +61,7 @@ from commerce_plugin.intake.stores import (
     Unmappable,
     Unparseable,
     map_line,
+    stripe_listing,
     stripe_sessions,
 )
 from commerce_plugin.models import CheckoutSession
@@ -82,7 +82,6 @@ ZERO_DECIMAL = set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof 
 LINE_ID = "1"
 # Refunds first: a refund missed with its payment is held, then applied as the order arrives.
 BACKFILLED = (REFUNDED, *SESSION_PAID, INTENT_PAID)
-RATE_LIMIT_BACKOFF_MAX_SECONDS = 120  # as the store APIs' retries (backfill_http.BACKOFF_MAX_SECONDS)
 
 
 def _id(value):
@@ -235,7 +234,7 @@ class StripeAdapter(Adapter):
             client = stripe_client.get_client(api_key=store.api_key or None)
             for kind in BACKFILLED:
                 params = {"type": kind, "created": {"gte": int(since.timestamp())}, "limit": 100}
-                for event in sorted(_every_event(client, params), key=lambda event: event.created):
+                for event in sorted(stripe_listing.every_event(client, params), key=lambda event: event.created):
                     yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
         except stripe_client.StripeError as exc:
             raise requests.RequestException(stripe_client.describe(exc)) from exc
@@ -265,31 +264,6 @@ def _charged_by_checkout(store, obj, number, total, currency):
         mode=metadata.get("mode") or "",
         sku=metadata.get("sku") or "",
     ).exists()
-
-
-def _every_event(client, params):
-    """Every page of ``GET /v1/events`` for ``params``, each page retried after a 429."""
-    events, params = [], dict(params)
-    while True:
-        page = _after_rate_limits(lambda: client.v1.events.list(params=params))
-        events.extend(page.data)
-        if not page.has_more or not page.data:
-            return events
-        params["starting_after"] = page.data[-1].id
-
-
-def _after_rate_limits(call):
-    """``call()``, retried after Stripe's 429 with the backfill's retries and backoff (with jitter)."""
-    retries, attempt = int(settings.COMMERCE_PLUGIN_BACKFILL_HTTP_RETRIES), 0
-    while True:
-        try:
-            return call()
-        except stripe_client.RateLimitError:
-            if attempt >= retries:
-                raise
-            factor = float(settings.COMMERCE_PLUGIN_BACKFILL_HTTP_BACKOFF_SECONDS)
-            time.sleep(min(factor * 2**attempt, RATE_LIMIT_BACKOFF_MAX_SECONDS) * random.uniform(0.5, 1))
-            attempt += 1
 
 
 ADAPTER = StripeAdapter()
