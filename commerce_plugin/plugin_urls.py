@@ -11,7 +11,7 @@ from commerce_plugin.api.coordinator import CoordinatorFulfillView
 from commerce_plugin.api.not_found import not_found
 from commerce_plugin.api.webhooks import WebhookView
 from commerce_plugin.intake import checkout_views
-from commerce_plugin.learner import codes, pages
+from commerce_plugin.learner import codes, pages, plans, portal
 from commerce_plugin.operator.health import HealthView
 
 
@@ -45,6 +45,11 @@ urlpatterns = [
     # after redeem/ reaches the view, so a malformed code gets the same page as an unknown one.
     path("orders/codes.csv", codes.seat_codes_csv, name="seat-codes-csv"),
     re_path(r"^redeem/(?P<code>.*?)/?$", codes.redeem, name="redeem"),
+    # Subscriptions (issue 23): the plans for sale, one plan with its Subscribe buttons (the checkout
+    # with ?plan=), and the "Manage subscription" button, a Stripe customer-portal session.
+    path("plans/", plans.plan_list, name="subscription-plans"),
+    path("plans/<slug:slug>/", plans.plan_page, name="subscription-plan"),
+    path("subscriptions/manage/", portal.manage, name="subscription-portal"),
     # Last: whatever else is asked under /commerce-plugin/ is a JSON 404, never Django's HTML page.
     re_path(r"^(?P<unmatched>.*)$", not_found),
 ]

@@ -22,7 +22,7 @@ from django.db.models import Q
 from commerce_plugin.core import stripe_client
 from commerce_plugin.models import CheckoutSession, Store
 
-__all__ = ["METADATA_KEY", "PaymentUnavailable", "create", "line_item", "store"]
+__all__ = ["METADATA_KEY", "PaymentUnavailable", "create", "line_item", "operator_options", "store"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ def line_item(checkout, quantity=1, unit_amount=None):
     return {"quantity": quantity, "price_data": price_data}
 
 
-def _operator_options():
+def operator_options():
+    """The session options the operator's settings add: promotion codes, Stripe Tax, tax IDs."""
     options = {}
     if settings.COMMERCE_PLUGIN_STRIPE_PROMOTION_CODES:
         options["allow_promotion_codes"] = True
@@ -70,7 +71,7 @@ def create(user, line_items, metadata, key, success_url, cancel_url):
         "payment_intent_data": {"metadata": metadata},
         "success_url": success_url,
         "cancel_url": cancel_url,
-        **_operator_options(),
+        **operator_options(),
     }
     if getattr(user, "email", None):
         params["customer_email"] = user.email

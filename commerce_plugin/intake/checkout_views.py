@@ -1,6 +1,7 @@
 """
 The learner's side of Stripe Checkout: the Buy/Upgrade link, the page Stripe returns to, and the
-status that page polls. Views call :mod:`commerce_plugin.intake.checkout` only.
+status that page polls. Views call :mod:`commerce_plugin.intake.checkout` only. A link naming a
+subscription plan (``?plan=<slug>``) is :mod:`.checkout_subscription_views`'s, at the same addresses.
 """
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from commerce_plugin.intake import checkout, checkout_bundle
+from commerce_plugin.intake import checkout, checkout_bundle, checkout_subscription_views
 
 # Where a bundle's learner goes back to, and where one who holds every seat already is sent: the
 # LMS's learner dashboard and program page, which list the program's courses.
@@ -63,9 +64,11 @@ def start(request):
     """
     ``GET ?sku=`` (or ``?course_id=&mode=``, optional ``&currency=``, ``&quantity=`` for seat codes)
     → 303 to Stripe's hosted page. Several ``sku`` (the program pages' basket, optional ``&bundle=``
-    with the program uuid) → one session for every seat.
+    with the program uuid) → one session for every seat. ``?plan=<slug>`` subscribes to a plan.
     """
     params = request.GET
+    if "plan" in params:
+        return checkout_subscription_views.start(request)
     try:
         quantity = _quantity(params.get("quantity"))
         if len(params.getlist("sku")) > 1 or "bundle" in params:
@@ -119,6 +122,8 @@ def _start_bundle(request, params):
 @login_required
 def success(request):
     """Where Stripe sends the learner after paying: "processing…" until the enrollment exists."""
+    if "plan" in request.GET:
+        return checkout_subscription_views.success(request)
     session_id = request.GET.get("session_id", "")
     status = checkout.session_status(request.user, session_id)
     if status is None:
@@ -140,6 +145,8 @@ def status(request):
         return response
     if not request.user.is_authenticated:
         return JsonResponse({"detail": "Authentication required."}, status=401)
+    if "plan" in request.GET:
+        return checkout_subscription_views.status(request)
     answer = checkout.session_status(request.user, request.GET.get("session_id", ""))
     if answer is None:
         return JsonResponse({"detail": "Not found."}, status=404)
