@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse
 
 from commerce_plugin.api.coordinator import CoordinatorFulfillSerializer
 from commerce_plugin.api.schema_parts import (
+    ANY_OBJECT,
     BODY_ERRORS,
     CALLER_ERRORS,
     FIELD_ERRORS,
@@ -23,6 +24,7 @@ from commerce_plugin.api.schema_parts import (
     OrderStatusSerializer,
 )
 from commerce_plugin.api.v1.serializers import OrderSerializer, RevokeSerializer
+from commerce_plugin.api.v1.subscriptions import SubscriptionReportSerializer, SubscriptionStateSerializer
 
 
 class _Described(AutoSchema):
@@ -123,6 +125,57 @@ class _OrderRevoke(OpenApiViewExtension):
                 409: OpenApiResponse(DetailSerializer, description="This signed revocation was already received."),
                 503: OpenApiResponse(DetailSerializer, description="The replay check cannot answer; retry."),
                 **BODY_ERRORS,
+                **CALLER_ERRORS,
+            },
+        )
+
+
+class _SubscriptionReport(OpenApiViewExtension):
+    target_class = "commerce_plugin.api.v1.subscriptions.SubscriptionReportView"
+
+    def view_replacement(self):
+        return _documented(
+            self.target,
+            operation_id="subscriptions_report",
+            tags=["subscriptions"],
+            summary="Report a subscription's state",
+            description="A store other than Stripe (WooCommerce Subscriptions, Shopify) reports a subscription it"
+            " sells: the plan (its slug), the buyer (`lms_user_id`, `username` or `email` of an LMS account) and the"
+            " end of the paid period. Access to the plan's courses follows: it starts with a first report, is"
+            " renewed by a later `paid_until` (which never moves back), lasts until `paid_until` (plus the plan's"
+            " grace while `active`) after `canceled`, and ends now with `ended`. The same report again changes"
+            " nothing; a store's signature on a report is taken once.",
+            request={"application/json": SubscriptionReportSerializer},
+            responses={
+                200: OpenApiResponse(SubscriptionStateSerializer, description="A known subscription, updated."),
+                201: OpenApiResponse(SubscriptionStateSerializer, description="A new subscription, stored."),
+                400: OpenApiResponse(
+                    ANY_OBJECT, description="Field-level errors (`{field: [messages]}`); nothing stored."
+                ),
+                409: OpenApiResponse(
+                    DetailSerializer,
+                    description="This signed report was already received, or the subscription id belongs to another"
+                    " LMS account.",
+                ),
+                **BODY_ERRORS,
+                **CALLER_ERRORS,
+            },
+        )
+
+
+class _SubscriptionDetail(OpenApiViewExtension):
+    target_class = "commerce_plugin.api.v1.subscriptions.SubscriptionDetailView"
+
+    def view_replacement(self):
+        return _documented(
+            self.target,
+            parameters=STORE_IN_PATH,
+            operation_id="subscriptions_read",
+            tags=["subscriptions"],
+            summary="Read a subscription",
+            responses={
+                200: SubscriptionStateSerializer,
+                404: OpenApiResponse(DetailSerializer, description="No such subscription."),
                 **CALLER_ERRORS,
             },
         )

@@ -11,6 +11,7 @@ from commerce_plugin.api.schema import openapi_schema, openapi_yaml
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SCHEMA_URL = "/commerce-plugin/api/v1/schema/"
 ORDERS = "/commerce-plugin/api/v1/orders/"
+SUBSCRIPTIONS = "/commerce-plugin/api/v1/subscriptions/"
 UPDATE = "COMMERCE_UPDATE_OPENAPI"
 
 
@@ -40,6 +41,8 @@ def test_every_endpoint_a_store_calls_is_described_with_its_answers():
     assert codes[(ORDERS, "post")] >= {"200", "202", "400", "401", "403", "409"}
     assert codes[(f"{ORDERS}{{store}}/{{order_number}}/", "get")] >= {"200", "401", "403", "404"}
     assert codes[(f"{ORDERS}{{store}}/{{order_number}}/revoke/", "post")] >= {"200", "400", "401", "403", "404"}
+    assert codes[(SUBSCRIPTIONS, "post")] >= {"200", "201", "400", "401", "403", "409"}
+    assert codes[(f"{SUBSCRIPTIONS}{{store}}/{{subscription_id}}/", "get")] >= {"200", "401", "403", "404"}
     assert codes[("/commerce-plugin/coordinator/fulfill/", "post")] >= {"200", "202", "400", "401", "403", "409"}
     assert codes[("/commerce-plugin/webhooks/{store}/", "post")] >= {"200", "400", "401", "404", "422"}
 
@@ -56,6 +59,22 @@ def test_the_order_request_and_answer_name_the_contracts_fields():
     assert created["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/OrderStatus")
     assert set(components["OrderLineStatus"]["properties"]) == {
         "line_id", "course_id", "mode", "quantity", "status", "last_error", "enrollment",
+    }  # fmt: skip
+
+
+def test_the_subscription_report_and_answer_name_the_contracts_fields():
+    components = openapi_schema()["components"]["schemas"]
+    reported = openapi_schema()["paths"][SUBSCRIPTIONS]["post"]
+
+    assert reported["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/SubscriptionReport")
+    assert set(components["SubscriptionReport"]["properties"]) == {
+        "store", "subscription_id", "plan", "lms_user_id", "username", "email", "status", "paid_until", "currency",
+        "amount",
+    }  # fmt: skip
+    assert components["SubscriptionReportStatusEnum"]["enum"] == ["active", "canceled", "ended"]
+    assert reported["responses"]["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/SubscriptionState")
+    assert set(components["SubscriptionState"]["properties"]) == {
+        "store", "subscription_id", "plan", "status", "paid_until", "access_until", "granting",
     }  # fmt: skip
 
 
