@@ -10,8 +10,8 @@ import attr
 import openedx_events
 import pytest
 
-from commerce_plugin import data, signals
-from commerce_plugin.data import OrderData, OrderEventData, OrderLineData
+from commerce_plugin import data, routes, signals
+from commerce_plugin.data import OrderData, OrderEventData, OrderLineData, SubscriptionData
 from tests.conftest import over_the_bus
 
 FULL = OrderData(
@@ -45,6 +45,24 @@ FULL = OrderData(
         ),
     ],
 )
+# A subscription as Stripe reports it, cancelled at its period's end: every field set, datetimes included.
+SUBSCRIPTION = SubscriptionData(
+    store="stripe",
+    subscription_id="sub_1QxYz",
+    plan="all-access",
+    status="active",
+    lms_user_id=7,
+    email="ada@example.com",
+    customer_id="cus_Q1w2e3",
+    paid_until=datetime(2027, 1, 31, 12, 0, tzinfo=UTC),
+    cancel_at=datetime(2027, 1, 31, 12, 0, tzinfo=UTC),
+    currency="usd",
+    amount="29.00",
+    observed_at=datetime(2026, 12, 31, 12, 0, 5, tzinfo=UTC),
+    access_until=datetime(2027, 1, 31, 12, 0, tzinfo=UTC),
+)
+# As the generic API first reports one: no Stripe customer, no cancellation, no amount.
+BARE_SUBSCRIPTION = SubscriptionData(store="shop", subscription_id="wc-42", plan="all-access", status="ended")
 BARE = OrderData(store="shop", order_number="ext-1", lines=[OrderLineData(line_id="1", course_id="c", mode="audit")])
 EMPTY = OrderData(store="shop", order_number="ext-2", lines=[])
 
@@ -107,7 +125,19 @@ def _payloads(order):
         signals.REFUND_REQUESTED: [{"refund": refund}, {"refund": full_refund}],
         signals.SEAT_CODE_ISSUED: [{"seat_code": code}],
         signals.SEAT_CODE_REDEEMED: [{"seat_code": redeemed}],
+        **{
+            signal: [{"subscription": SUBSCRIPTION}, {"subscription": BARE_SUBSCRIPTION}]
+            for signal in (signals.SUBSCRIPTION_STARTED, signals.SUBSCRIPTION_RENEWED, signals.SUBSCRIPTION_ENDED)
+        },
     }
+
+
+def test_every_plugin_event_has_sample_payloads_here():
+    assert set(_payloads(FULL)) == set(routes.EVENTS)
+
+
+def test_the_subscription_sample_sets_every_field():
+    assert [field.name for field in attr.fields(SubscriptionData) if getattr(SUBSCRIPTION, field.name) is None] == []
 
 
 @pytest.mark.parametrize("order", [FULL, BARE, EMPTY], ids=["full", "bare", "no-lines"])

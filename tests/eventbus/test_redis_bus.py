@@ -14,9 +14,10 @@ import os
 import secrets
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attr
 import openedx_events
 import pytest
 import redis
@@ -24,9 +25,10 @@ from django.apps import apps
 from openedx_events.apps import general_signal_handler
 
 from commerce_plugin import data, routes
-from commerce_plugin.core import redemption
+from commerce_plugin.core import redemption, subscriptions
+from commerce_plugin.data import SubscriptionData
 from commerce_plugin.lms.local.backend import learner_unenroll
-from commerce_plugin.models import SeatCode
+from commerce_plugin.models import SeatCode, SubscriptionPlan
 from demo.processes import redis_answers, wait_for
 from tests.conftest import ORDERS_URL, order_payload
 
@@ -43,11 +45,16 @@ KEY_FIELDS = {  # as the annotations in commerce_plugin/signals.py give them
     "org.openedx.commerce.refund.requested.v1": "refund.order.order_number",
     "org.openedx.commerce.seat_code.issued.v1": "seat_code.order.order_number",
     "org.openedx.commerce.seat_code.redeemed.v1": "seat_code.order.order_number",
+    "org.openedx.commerce.subscription.started.v1": "subscription.subscription_id",
+    "org.openedx.commerce.subscription.renewed.v1": "subscription.subscription_id",
+    "org.openedx.commerce.subscription.ended.v1": "subscription.subscription_id",
 }
 # What the story below makes the plugin send: three orders placed (the last of two seats for a team,
 # with its quantities and prices), two seats granted and the team's line fulfilled, one line failed,
 # two revoked (by the store, then by the learner's unenrollment, which also requests the refund), the
-# team's two codes issued and one of them redeemed.
+# team's two codes issued and one of them redeemed. Then a store reports a subscription through the
+# generic API (started, renewed, ended), and Stripe's webhook maps one cancelled at its period's end,
+# with every field of the payload set.
 EXPECTED = {
     "org.openedx.commerce.order.placed.v1": 3,
     "org.openedx.commerce.order.line.fulfilled.v1": 3,
@@ -56,7 +63,11 @@ EXPECTED = {
     "org.openedx.commerce.refund.requested.v1": 1,
     "org.openedx.commerce.seat_code.issued.v1": 2,
     "org.openedx.commerce.seat_code.redeemed.v1": 1,
+    "org.openedx.commerce.subscription.started.v1": 2,
+    "org.openedx.commerce.subscription.renewed.v1": 1,
+    "org.openedx.commerce.subscription.ended.v1": 1,
 }
+SUBSCRIPTIONS_URL = "/commerce-plugin/api/v1/subscriptions/"
 
 
 def decode(value):
@@ -157,6 +168,7 @@ def test_every_plugin_event_reaches_a_consumer_process_unchanged(
     team = {"line_id": "1", "course_id": course.course_id, "mode": "verified", "quantity": 2, "price": "49.00"}
     assert signed_client.post(ORDERS_URL, order_payload(order_number="1003", lines=[team])).status_code == 202
     redemption.redeem(learner, SeatCode.objects.first().code)
+    subscribe_and_lapse(signed_client, learner)
 
     sent_types = [event_type for event_type, _, _ in sent]
     assert {event_type: sent_types.count(event_type) for event_type in EXPECTED} == EXPECTED
@@ -183,3 +195,32 @@ def test_every_plugin_event_reaches_a_consumer_process_unchanged(
         assert {key: decode(value) for key, value in event["data"].items()} == event_data, event_type
     placed = [data for event_type, _, data in sent if event_type == "org.openedx.commerce.order.placed.v1"]
     assert (placed[-1]["order"].line_quantities, placed[-1]["order"].line_prices) == (["2"], ["49.00"])
+    from_stripe = sent[-1][2]["subscription"]
+    assert None not in attr.asdict(from_stripe).values()  # every field of the payload went over the wire
+
+
+def subscribe_and_lapse(signed_client, learner):
+    """A subscription reported through the generic API, renewed and ended; one from Stripe, fully filled."""
+    SubscriptionPlan.objects.create(slug="all-access", name="All access", organizations="Elsewhere")
+    now = datetime.now(UTC).replace(microsecond=0)
+    report = {"store": "shop", "subscription_id": "wc-42", "plan": "all-access", "lms_user_id": learner.id}
+    month, two = (now + timedelta(days=30)).isoformat(), (now + timedelta(days=60)).isoformat()
+    paid = {"currency": "usd", "amount": "29.00"}
+    assert signed_client.post(SUBSCRIPTIONS_URL, {**report, **paid, "paid_until": month}).status_code == 201
+    assert signed_client.post(SUBSCRIPTIONS_URL, {**report, **paid, "paid_until": two}).status_code == 200
+    assert signed_client.post(SUBSCRIPTIONS_URL, {**report, "status": "ended"}).json()["granting"] is False
+    from_stripe = SubscriptionData(
+        store="shop",
+        subscription_id="sub_1QxYz",
+        plan="all-access",
+        status="active",
+        lms_user_id=learner.id,
+        email=learner.email,
+        customer_id="cus_Q1w2e3",
+        paid_until=now + timedelta(days=30),
+        cancel_at=now + timedelta(days=30),
+        currency="eur",
+        amount="27.00",
+        observed_at=now,
+    )
+    assert subscriptions.record(from_stripe)[1] == "started"
