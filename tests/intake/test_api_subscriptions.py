@@ -97,6 +97,13 @@ def test_a_canceled_subscription_keeps_access_until_its_paid_date_without_grace(
     assert answer["access_until"] == answer["paid_until"] == paid_until
 
 
+def test_a_cancellation_reporting_a_shorter_period_cuts_off_no_paid_time(shop):
+    paid_until = shop.post(URL, report(paid_until=moment(30))).json()["paid_until"]
+    response = shop.post(URL, report(status="canceled", paid_until=moment(10)))
+
+    assert response.json()["access_until"] == response.json()["paid_until"] == paid_until
+
+
 def test_an_ended_subscription_loses_access_now_without_a_paid_until(shop, events):
     shop.post(URL, report())
     response = shop.post(URL, report(status="ended", paid_until=None, amount=None, currency=None))

@@ -116,7 +116,8 @@ class SubscriptionReportSerializer(serializers.Serializer):  # pylint: disable=a
 
     def to_report(self) -> SubscriptionData:
         attrs = self.validated_data
-        paid_until = attrs.get("paid_until")
+        # No cancel_at: "canceled" alone ends access at the paid period's end, which a later report
+        # never moves back (a report of a shorter period cannot cut off time already paid for).
         return SubscriptionData(
             store=attrs["store"].slug,
             subscription_id=attrs["subscription_id"],
@@ -124,8 +125,7 @@ class SubscriptionReportSerializer(serializers.Serializer):  # pylint: disable=a
             status=attrs["status"],
             lms_user_id=attrs["buyer"].id,
             email=attrs.get("email") or attrs["buyer"].email or None,
-            paid_until=paid_until,
-            cancel_at=paid_until if attrs["status"] == "canceled" else None,
+            paid_until=attrs.get("paid_until"),
             currency=(attrs.get("currency") or "").lower() or None,
             amount=None if attrs.get("amount") is None else str(attrs["amount"]),
             observed_at=timezone.now(),
