@@ -1,5 +1,6 @@
 """
-The operator's screens: configure stores and SKUs, look at orders, and re-drive or revoke them.
+The operator's screens: configure stores, SKUs and subscription plans, look at orders and
+subscriptions, and re-drive or revoke them.
 
 Orders and lines are read-only here; every change of a line's status goes through
 :mod:`commerce_plugin.core.orders`, and configuration through :mod:`commerce_plugin.core.catalog`.
@@ -14,4 +15,4 @@ grants nothing the API would not.
 # Importing each module registers its ModelAdmins with the admin site (Django's admin autodiscovery
 # imports this package). Orders first: the payments module adds its refunds inline to the order page.
 from commerce_plugin.admin import orders  # noqa: F401  isort: skip
-from commerce_plugin.admin import codes, dashboard, deliveries, payments, stores  # noqa: F401  isort: skip
+from commerce_plugin.admin import codes, dashboard, deliveries, payments, stores, subscriptions  # noqa: F401  isort: skip
