@@ -8,6 +8,9 @@ their own orders, ``username`` naming themselves or left out; staff may name any
 username is an empty list); anyone else naming another learner gets 403. A token the LMS issued to a
 restricted third-party application is refused, as the LMS's own learner APIs refuse it.
 
+Beside ecommerce's keys (``count``, ``next``, ``previous``, ``results``), the answer carries the
+learner's subscriptions under ``subscriptions`` (:func:`.shapes.subscription_json`), the same on every page.
+
 Pages are DRF's: ``page_size`` up to :data:`MAX_PAGE_SIZE` (a larger one is served as that many), a
 page past the end answers DRF's 404 ``{"detail": "Invalid page."}``.
 """
@@ -23,8 +26,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
-from commerce_plugin.core import history
-from commerce_plugin.learner.shapes import order_json
+from commerce_plugin.core import history, subscription_status
+from commerce_plugin.learner.shapes import order_json, subscription_json
 
 PAGE_SIZE = 20  # what frontend-app-ecommerce asks for
 MAX_PAGE_SIZE = 100
@@ -65,4 +68,6 @@ class OrderHistoryView(GenericAPIView):
     def get(self, request):
         buyer = self.buyer()
         page = self.paginate_queryset(history.orders_of(buyer))
-        return self.get_paginated_response([order_json(found, buyer, request) for found in history.describe(page)])
+        response = self.get_paginated_response([order_json(found, buyer, request) for found in history.describe(page)])
+        response.data["subscriptions"] = [subscription_json(found) for found in subscription_status.of_learner(buyer)]
+        return response

@@ -4,7 +4,9 @@ The learner's pages, in the LMS's language and printable:
 * ``GET /checkout/receipt/?order_number=<number>[&store=<slug>]``: one order's receipt, where the
   LMS's ``EcommerceService.get_receipt_page_url`` and frontend-app-ecommerce's order history link;
 * ``GET /commerce-plugin/orders/[?page=<n>]``: the learner's orders, each linking its receipt, where
-  the LMS's "Order History" link leads when no MFE serves it.
+  the LMS's "Order History" link leads when no MFE serves it; above them, the learner's
+  subscriptions (plan, state, next renewal or end) with a "Manage subscription" link to the
+  store's customer portal (``commerce_plugin:subscription-portal``).
 * the seat codes of a line bought in quantity, on its receipt with their states and redeem links
   (:mod:`commerce_plugin.learner.codes` serves them as CSV and redeems them).
 
@@ -17,11 +19,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from commerce_plugin.core import history
+from commerce_plugin.core import history, subscription_status
 from commerce_plugin.learner.codes import code_groups, csv_path
 from commerce_plugin.learner.shapes import receipt_path
 
@@ -32,6 +35,12 @@ STATE_LABELS = {
     history.REFUNDED: _("Refunded"),
     history.UNDER_REVIEW: _("Under review"),
     history.CODES_ISSUED: _("Codes issued"),
+}
+SUBSCRIPTION_LABELS = {
+    subscription_status.ACTIVE: _("Active"),
+    subscription_status.ENDING: _("Ending"),
+    subscription_status.PAYMENT_FAILED: _("Payment failed"),
+    subscription_status.ENDED: _("Ended"),
 }
 
 
@@ -75,11 +84,23 @@ def receipt(request):
 @never_cache
 @login_required
 def order_history(request):
-    """The learner's orders, newest first, twenty a page, each with its receipt."""
+    """The learner's subscriptions, then their orders, newest first, twenty a page, each with its receipt."""
     page = Paginator(history.orders_of(request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     orders = list(page.object_list)
     rows = [
         {"purchase": purchase, "seats": _seats(purchase, _quantities(order)), "url": receipt_path(purchase)}
         for order, purchase in zip(orders, history.describe(orders), strict=True)
     ]
-    return render(request, "commerce_plugin/order_history.html", {"page": page, "rows": rows})
+    subscriptions = [
+        {"standing": found, "state_label": SUBSCRIPTION_LABELS[found.state]}
+        for found in subscription_status.of_learner(request.user)
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "subscriptions": subscriptions,
+        "portal_url": reverse("commerce_plugin:subscription-portal")
+        if any(item["standing"].manageable for item in subscriptions)
+        else None,
+    }
+    return render(request, "commerce_plugin/order_history.html", context)

@@ -4,6 +4,8 @@ frontend-app-ecommerce's order-history page reads: ``number``, ``date_placed``, 
 ``currency`` and each line's ``title``, ``quantity`` and ``description`` (the text the page shows).
 The rest of ecommerce's fields are there too, for other readers of that API, with what the plugin
 knows (``billing_address`` and ``vouchers`` it never has); a few of the plugin's own are added.
+
+The learner's subscriptions (:func:`subscription_json`) travel beside the orders, under their own key.
 """
 
 from datetime import UTC
@@ -100,4 +102,22 @@ def order_json(purchase, buyer, request):
         "store": purchase.store,
         "tax": money(purchase.tax),
         "receipt_url": request.build_absolute_uri(receipt_path(purchase)),
+    }
+
+
+def subscription_json(found):
+    """
+    A subscription as the order-history API shows it (a
+    :class:`~commerce_plugin.core.subscription_status.Standing`): ``state`` is ``active`` (renews on
+    ``date``), ``ending`` (access ends on ``date``), ``payment-failed`` (access until ``date`` while
+    the store retries) or ``ended`` (on ``date``).
+    """
+    return {
+        "plan": found.plan_slug,
+        "plan_name": found.plan,
+        "state": found.state,
+        "date": found.date.astimezone(UTC).strftime(DATE_FORMAT) if found.date else None,
+        "store": found.store,
+        "subscription_id": found.subscription_id,
+        "manageable": found.manageable,
     }
