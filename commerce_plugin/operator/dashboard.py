@@ -8,19 +8,20 @@ come back as rows. An order's status is its most urgent line's, as everywhere el
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from functools import reduce
 from operator import or_
 
 import attr
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from commerce_plugin import data
 from commerce_plugin.intake import rejections
 from commerce_plugin.intake.stores import adapter_packages
-from commerce_plugin.models import Order, OrderLine, WebhookDelivery
+from commerce_plugin.models import Order, OrderLine, Subscription, SubscriptionHistory, WebhookDelivery
 from commerce_plugin.operator import backfill_view
 from commerce_plugin.operator.health import snapshot
 
@@ -30,6 +31,8 @@ PENDING_TOO_LONG = timedelta(days=1)
 ATTENTION_ROWS = 50
 DELIVERY_ROWS = 10
 DELIVERY_PROBLEMS = (WebhookDelivery.REJECTED, WebhookDelivery.INVALID, WebhookDelivery.FAILED)
+SUBSCRIPTION_WINDOW = timedelta(days=30)
+CENTS = Decimal("0.01")
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -55,6 +58,7 @@ def summary(now=None) -> dict:
         "deliveries": delivery_activity(now),
         "backfill": backfill_activity(activity),
         "health": snapshot(now, activity),
+        "subscriptions": subscription_activity(now),
         # The installed store adapters, (kind, package), so an operator sees which sources can post.
         "adapters": sorted(adapter_packages().items()),
     }
@@ -176,6 +180,42 @@ def delivery_activity(now, limit=DELIVERY_ROWS) -> dict:
         "recent": list(latest[:limit]),
         "problems": list(latest.filter(verdict__in=DELIVERY_PROBLEMS)[:limit]),
     }
+
+
+def subscription_activity(now) -> list:
+    """
+    Per currency, in two queries: ``subscribers`` (learners whose subscription grants access now),
+    and over the last 30 days the subscriptions ``started``, ``renewed`` and ``ended`` (lapsed,
+    cancelled or deleted) with ``paid``, what the starts and renewals were paid.
+    """
+    rows = {}
+
+    def row(currency):
+        empty = {"subscribers": 0, "started": 0, "renewed": 0, "ended": 0, "paid": Decimal(0).quantize(CENTS)}
+        return rows.setdefault(currency or "", {"currency": currency or "", **empty})
+
+    granting = (
+        Subscription.objects.filter(granting=True)
+        .values("currency")
+        .annotate(subscribers=Count("lms_user_id", distinct=True))
+        .order_by()
+    )
+    for found in granting:
+        row(found["currency"])["subscribers"] = found["subscribers"]
+    paid_kinds = (SubscriptionHistory.STARTED, SubscriptionHistory.RENEWED)
+    history = (
+        SubscriptionHistory.objects.filter(at__gt=now - SUBSCRIPTION_WINDOW, at__lte=now)
+        .values("currency")
+        .annotate(
+            **{kind: Count("pk", filter=Q(kind=kind)) for kind, _label in SubscriptionHistory.KINDS},
+            paid=Sum("amount", filter=Q(kind__in=paid_kinds)),
+        )
+        .order_by()
+    )
+    for found in history:
+        paid = Decimal(found.pop("paid") or 0).quantize(CENTS)
+        row(found.pop("currency")).update(found, paid=paid)
+    return sorted(rows.values(), key=lambda found: found["currency"])
 
 
 def line_name(line_pk):

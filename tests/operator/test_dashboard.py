@@ -275,6 +275,6 @@ def test_the_figures_cost_the_same_few_queries_for_three_orders_or_thirty(store)
     for number in range(27):
         place(store, f"large-{number}", "failed", "queued")
 
-    # 12: the stores' webhooks and backfill runs (one query), v1 signers (one), the hourly rejection
-    # counts (health's last hour, the verdicts' today and week: one each).
-    assert queries() == few <= 12
+    # 14: the stores' webhooks and backfill runs (one query), v1 signers (one), the hourly rejection
+    # counts (health's last hour, the verdicts' today and week: one each), the subscriptions (two).
+    assert queries() == few <= 14
