@@ -24,8 +24,8 @@ from commerce_plugin.models import OrderLine
 # Lines a fulfillment attempt may act on.
 ACTIONABLE = (data.QUEUED, data.PENDING_REGISTRATION)
 # What a fulfillment attempt loads of a line, its order and its store: what finding the buyer, the
-# enrollment's attributes, ``order_to_data`` (the events), ``release_seat``, ``log_state`` and the
-# receipt's decision read.
+# enrollment's attributes, ``order_to_data`` (the events), ``release_seat``, ``log_state``, the
+# receipt's decision and the receipt itself (sent from the fulfilling task) read.
 # Any other field read from them would cost a query of its own.
 LINE_FIELDS = (
     "line_id",
@@ -51,6 +51,9 @@ ORDER_FIELDS = (
     "currency",
     "total",
     "imported_from",
+    "discount",
+    "tax",
+    "payment_reference",
 )
 LOADED = (
     *LINE_FIELDS,

@@ -181,7 +181,7 @@ def _fulfil(line, changes, issue=None):
         log_state(line, data.FULFILLED)
         _announce(ORDER_LINE_FULFILLED, line)
         if settles:
-            receipts.send_on_commit(line.order_id)
+            receipts.send_here_on_commit(line.order)
     return won
 
 

@@ -10,6 +10,7 @@ from smtplib import SMTPRecipientsRefused
 
 import pytest
 from django.core import mail
+from django.db import OperationalError
 from edx_ace import ace
 
 from commerce_plugin import data
@@ -270,17 +271,49 @@ def test_a_channel_that_raises_fails_neither_the_line_nor_logs_the_address(
     assert "ada@example.com" not in caplog.text
 
 
-def test_a_broker_that_refuses_the_receipt_task_leaves_the_line_fulfilled(
-    store, course, learner, signed_client, monkeypatch, caplog
+def test_the_fulfilling_task_sends_the_receipt_itself_without_a_second_task(
+    store, course, learner, signed_client, monkeypatch
 ):
     def down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(send_receipt, "apply_async", down)
 
+    body = signed_client.post(ORDERS_URL, order_payload()).json()
+
+    assert body["lines"][0]["status"] == "fulfilled"
+    assert [email.to for email in mail.outbox] == [["ada@example.com"]]
+
+
+def test_a_database_gone_before_the_receipt_leaves_the_line_fulfilled(
+    store, course, learner, signed_client, monkeypatch, caplog
+):
+    def gone(order):
+        raise OperationalError("server has gone away")
+
+    monkeypatch.setattr(receipts, "send", gone)
+
     with caplog.at_level(logging.WARNING, logger="commerce_plugin"):
         body = signed_client.post(ORDERS_URL, order_payload()).json()
 
     assert body["lines"][0]["status"] == "fulfilled"
+    assert mail.outbox == []
+    assert "commerce receipt not sent store=shop order=1001: OperationalError" in caplog.text
+
+
+def test_a_broker_that_refuses_a_revocations_receipt_task_leaves_the_revocation(
+    store, course, other_course, learner, monkeypatch, caplog
+):
+    held_order(store)
+
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(send_receipt, "apply_async", down)
+
+    with caplog.at_level(logging.WARNING, logger="commerce_plugin"):
+        orders.revoke_order(store.slug, "1001", line_ids=["2"])
+
+    assert OrderLine.objects.get(line_id="2").status == "revoked"
     assert mail.outbox == []
     assert "not queued (ConnectionRefusedError): not sent" in caplog.text
