@@ -1,7 +1,8 @@
 """
 What a recorded, authentic delivery leads to (:mod:`commerce_plugin.intake.deliveries` records and
 verifies it first): the adapter's action carried out through :mod:`commerce_plugin.core.orders` (a new
-order, a revocation, or nothing), refunds held for an order that had not arrived applied when it
+order, a revocation, or nothing) or :mod:`commerce_plugin.core.subscriptions` (a subscription's
+state, which starts, renews or ends access), refunds held for an order that had not arrived applied when it
 does, and the delivery finished with its verdict, the HTTP status the source gets and a reason an
 operator can read.
 """
@@ -12,9 +13,9 @@ import attr
 from django.db import transaction
 from django.utils import timezone
 
-from commerce_plugin.core import orders, pricing
-from commerce_plugin.intake.stores import Fulfil, Ignore, Revoke, Unmappable, Unparseable
-from commerce_plugin.models import Order, WebhookDelivery
+from commerce_plugin.core import orders, pricing, subscriptions
+from commerce_plugin.intake.stores import Fulfil, Ignore, Revoke, Subscribe, Unavailable, Unmappable, Unparseable
+from commerce_plugin.models import Order, Subscription, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,15 @@ def act(delivery, adapter, envelope, action=None):
         return finish(delivery, D.INVALID, 422, str(exc))
     except MALFORMED as exc:
         return finish(delivery, D.INVALID, 422, f"Payload not in the documented shape ({type(exc).__name__}).")
+    except Unavailable as exc:  # the source's API is down: it retries the delivery, or an operator re-drives it
+        log.warning("commerce webhook failed delivery=%s adapter=%s: source API unavailable", delivery.pk, adapter.kind)
+        return finish(delivery, D.FAILED, 500, str(exc))
     except Exception as exc:  # the adapter's own bug, not the payload's: kept to re-drive once it is fixed
         return adapter_failed(delivery, adapter, "action", exc)
-    if not isinstance(action, (Fulfil, Revoke, Ignore)):
+    if not isinstance(action, (Fulfil, Revoke, Subscribe, Ignore)):
         reason = (
-            f"The {adapter.kind} adapter's action() returned {type(action).__name__}, not Fulfil, Revoke or "
-            "Ignore: nothing was done; re-drive once the adapter is fixed."
+            f"The {adapter.kind} adapter's action() returned {type(action).__name__}, not Fulfil, Revoke, "
+            "Subscribe or Ignore: nothing was done; re-drive once the adapter is fixed."
         )
         log.warning(
             "commerce webhook failed delivery=%s adapter=%s returned=%s",
@@ -75,8 +79,10 @@ def act(delivery, adapter, envelope, action=None):
             return finish(delivery, D.IGNORED, 200, action.reason)
         if isinstance(action, Fulfil):
             return _fulfil(delivery, adapter, action, envelope.payload)
+        if isinstance(action, Subscribe):
+            return _subscribe(delivery, action)
         return _revoke(delivery, action)
-    except orders.InvalidOrder as exc:
+    except (orders.InvalidOrder, subscriptions.UnknownPlan) as exc:
         return finish(delivery, D.INVALID, 422, str(exc))
     except Exception as exc:  # anything else is ours or the LMS's to fix: keep it re-drivable
         log.warning("commerce webhook failed delivery=%s error=%s", delivery.pk, type(exc).__name__)
@@ -115,6 +121,26 @@ def _fulfil(delivery, adapter, action, payload):
     if held:
         reason += f" Refunded before it arrived (delivery {', '.join(f'#{pk}' for pk in held)}): revoked at once."
     return finish(delivery, D.ACCEPTED, 200, reason, order_id=order_id_of(store, order.order_number), acted=created)
+
+
+def _subscribe(delivery, action):
+    """Record a subscription's state; the reason says what became of its access (ids and dates only)."""
+    report = action.report
+    fields = ("status", "paid_until", "cancel_at", "access_until", "granting", "lms_user_id", "plan_id")
+    stored = Subscription.objects.filter(store=delivery.store, external_id=report.subscription_id)
+    before = stored.values_list(*fields).first()
+    sub, transition = subscriptions.record(report, authoritative=action.authoritative)
+    until = f"{sub.access_until:%Y-%m-%d %H:%M} UTC" if sub.access_until else "none paid"
+    change = {"started": "access started", "renewed": "renewed"}.get(transition) or (
+        "granting" if sub.granting else "not granting"
+    )
+    now = " (as the store holds it now)" if action.authoritative else ""
+    reason = (
+        f"Subscription {sub.external_id} (plan {sub.plan.slug}, LMS user {sub.lms_user_id}): {sub.status}{now}; "
+        f"{change}; access until {until}."
+    )
+    acted = before != tuple(getattr(sub, name) for name in fields)
+    return finish(delivery, D.ACCEPTED, 200, reason, acted=acted)
 
 
 def _record_amounts(store, order_number, amounts):

@@ -76,7 +76,7 @@ def test_action_returning_anything_else_is_a_failure_naming_what_it_returned(cli
 
     assert (status, verdict, code) == (500, "failed", 500)
     assert reason == (
-        f"The scripted adapter's action() returned {type(returned).__name__}, not Fulfil, Revoke or Ignore: "
-        "nothing was done; re-drive once the adapter is fixed."
+        f"The scripted adapter's action() returned {type(returned).__name__}, not Fulfil, Revoke, Subscribe or "
+        "Ignore: nothing was done; re-drive once the adapter is fixed."
     )
     assert not Order.objects.exists()

@@ -1,8 +1,9 @@
 """
-Store adapters: one small module per source turns a webhook delivery into one of three actions.
+Store adapters: one small module per source turns a webhook delivery into one of four actions.
 
 An adapter only reads. It verifies the signature, finds the topic and the source's own delivery id,
-and maps the payload onto the core's :class:`~commerce_plugin.data.OrderData` (or a revocation).
+and maps the payload onto the core's :class:`~commerce_plugin.data.OrderData` (or a revocation, or a
+:class:`~commerce_plugin.data.SubscriptionData`).
 Recording the delivery and acting on it belong to :mod:`commerce_plugin.intake.deliveries`, so every source
 gets the same idempotency, audit trail and re-drive, and an adapter can be tested on a payload alone.
 """
@@ -17,6 +18,8 @@ from commerce_plugin.intake.stores.contract import (
     Ignore,
     Rejected,
     Revoke,
+    Subscribe,
+    Unavailable,
     Unmappable,
     Unparseable,
     aware,
@@ -43,6 +46,8 @@ __all__ = [
     "Ignore",
     "Rejected",
     "Revoke",
+    "Subscribe",
+    "Unavailable",
     "Unmappable",
     "Unparseable",
     "adapter_packages",

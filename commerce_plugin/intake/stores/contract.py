@@ -15,7 +15,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from commerce_plugin.core import catalog, pricing
-from commerce_plugin.data import OrderData, OrderLineData
+from commerce_plugin.data import OrderData, OrderLineData, SubscriptionData
 from commerce_plugin.models import Product
 
 DEFAULT_MODE = "verified"
@@ -33,6 +33,13 @@ class Unparseable(Exception):
 
 class Unmappable(Exception):
     """Understood, but not something the LMS can fulfil (unknown SKU, no buyer): 422."""
+
+
+class Unavailable(Exception):
+    """
+    Deciding needs the source's own API (Stripe's current subscription), which cannot be read now:
+    the delivery fails (500, the source retries it) and stays re-drivable.
+    """
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -58,6 +65,19 @@ class Revoke:
 
     order_number: str
     line_ids: list = None
+
+
+@attr.s(frozen=True, auto_attribs=True)
+class Subscribe:
+    """
+    Record this report of a subscription (:func:`commerce_plugin.core.subscriptions.record`), which
+    decides whether access starts, is renewed or ends. ``authoritative``: the subscription as the
+    store holds it now, read from its API, so it replaces what is stored even where older or
+    contradicting events said otherwise.
+    """
+
+    report: SubscriptionData
+    authoritative: bool = False
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -114,7 +134,10 @@ class Adapter:
         raise NotImplementedError
 
     def action(self, store, envelope: Envelope):
-        """:class:`Fulfil`, :class:`Revoke` or :class:`Ignore`; raise :class:`Unmappable`/:class:`Unparseable`."""
+        """
+        :class:`Fulfil`, :class:`Revoke`, :class:`Subscribe` or :class:`Ignore`; raise
+        :class:`Unmappable`/:class:`Unparseable` (or :class:`Unavailable`).
+        """
         raise NotImplementedError
 
     def kept(self, headers):

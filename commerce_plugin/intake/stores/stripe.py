@@ -24,6 +24,9 @@ promotion code lowers only the total) is at least what the plugin asked for, aft
 ``checkout.requested`` step. Anything else that falls short (a Payment Link or session priced too
 low) is stored held for review.
 
+A subscription's events (a session in ``subscription`` mode, ``invoice.paid``, ``invoice.payment_failed``,
+``customer.subscription.updated`` and ``.deleted``) are mapped by :mod:`.stripe_subscriptions`.
+
 Everything else (``payment_intent.payment_failed``, ``checkout.session.expired``, unknown types) is
 recorded and ignored, answered 200: Stripe disables endpoints that keep failing, and a late
 ``payment_failed`` must never undo a payment that succeeded.
@@ -36,8 +39,8 @@ plugin's own checkout, the operator's Payment Links and API calls), never by the
 is ``metadata.lms_user_id``, else the session's ``client_reference_id`` (an LMS user id), else
 ``customer_details.email`` / ``receipt_email``.
 
-Backfill lists the events of those types that Stripe still holds (30 days) and hands each to
-:meth:`action` under its own event id, exactly as its webhook delivery would have been recorded.
+Backfill lists the events of those types (and of subscriptions) that Stripe still holds (30 days) and
+hands each to :meth:`action` under its own event id, exactly as its webhook delivery would have been recorded.
 """
 
 import json
@@ -63,6 +66,7 @@ from commerce_plugin.intake.stores import (
     map_line,
     stripe_listing,
     stripe_sessions,
+    stripe_subscriptions,
 )
 from commerce_plugin.models import CheckoutSession
 
@@ -133,6 +137,8 @@ class StripeAdapter(Adapter):
 
     def action(self, store, envelope):
         kind, obj = envelope.topic, envelope.payload["data"]["object"]
+        if stripe_subscriptions.handles(kind, obj):
+            return stripe_subscriptions.action(store, envelope)
         if kind in SESSION_PAID:
             if obj.get("payment_status") not in ("paid", "no_payment_required"):
                 return Ignore(f"Checkout Session {obj.get('id')} is '{obj.get('payment_status')}', not paid yet.")
@@ -236,6 +242,7 @@ class StripeAdapter(Adapter):
                 params = {"type": kind, "created": {"gte": int(since.timestamp())}, "limit": 100}
                 for event in sorted(stripe_listing.every_event(client, params), key=lambda event: event.created):
                     yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
+            yield from stripe_subscriptions.found_since(client, since)
         except stripe_client.StripeError as exc:
             raise requests.RequestException(stripe_client.describe(exc)) from exc
 
