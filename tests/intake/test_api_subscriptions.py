@@ -1,11 +1,13 @@
 """The generic subscription API: a store other than Stripe reports a subscription, and access follows it."""
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from rest_framework.test import APIClient
 
+from commerce_plugin.api.v1 import authentication
 from commerce_plugin.core import subscriptions
 from commerce_plugin.models import Subscription, SubscriptionHistory, SubscriptionPlan
 from tests.conftest import SignedClient
@@ -252,3 +254,20 @@ def test_an_unknown_plan_deleted_after_validation_stores_nothing(shop, monkeypat
     response = shop.post(URL, report())
 
     assert (response.status_code, list(response.json())) == (400, ["plan"])
+
+
+def test_a_v1_signature_over_the_body_alone_is_refused(store, plan, learner):
+    body = json.dumps(report()).encode()
+    header = authentication.sign_v1(store.secret, body)
+    response = APIClient().post(URL, body, content_type="application/json", HTTP_X_COMMERCE_SIGNATURE=header)
+
+    assert response.status_code == 401
+    assert "v2" in response.json()["detail"]
+    assert not Subscription.objects.exists()
+
+
+def test_a_body_that_is_no_json_is_answered_in_json(staff_client):
+    response = staff_client.generic("POST", URL, b"plan=all-access", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
+    assert "JSON" in response.json()["detail"]
