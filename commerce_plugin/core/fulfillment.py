@@ -113,7 +113,7 @@ def attempt(line, backend):
         result = backend.enroll(user, line.course_id, line.mode, enrollment_attributes(order))
     except TerminalEnrollmentError as exc:
         return fail(line, str(exc))
-    return _mark_fulfilled(line, result)
+    return _mark_fulfilled(line, result, user)
 
 
 def _load(line_pk):
@@ -141,7 +141,7 @@ def _await_registration(backend, line):
     return data.PENDING_REGISTRATION
 
 
-def _mark_fulfilled(line, result):
+def _mark_fulfilled(line, result, buyer):
     changes = {
         "status": data.FULFILLED,
         "granted": result.action,
@@ -150,7 +150,7 @@ def _mark_fulfilled(line, result):
         "fulfilled_at": timezone.now(),
         "modified": timezone.now(),
     }
-    if not _fulfil(line, changes) and line.status == data.REVOKED and result.action in GRANTING:
+    if not _fulfil(line, changes, buyer=buyer) and line.status == data.REVOKED and result.action in GRANTING:
         # Revoked while we were enrolling: take back the seat we just granted.
         line.granted = result.action
         with transaction.atomic():
@@ -158,10 +158,11 @@ def _mark_fulfilled(line, result):
     return line.status
 
 
-def _fulfil(line, changes, issue=None):
+def _fulfil(line, changes, issue=None, buyer=None):
     """
     Move the line to fulfilled with ``changes`` (a conditional UPDATE) and announce it once; ``True``
     if this call did. ``issue(line)`` (seat codes) runs in the same transaction, only when it did.
+    ``buyer``: the LMS account just enrolled, which the receipt is addressed to (found again if not given).
     """
     receipt, settles = line.order.store.send_receipts, False
     with transaction.atomic() if receipt or issue else nullcontext():
@@ -181,7 +182,7 @@ def _fulfil(line, changes, issue=None):
         log_state(line, data.FULFILLED)
         _announce(ORDER_LINE_FULFILLED, line)
         if settles:
-            receipts.send_here_on_commit(line.order)
+            receipts.send_here_on_commit(line.order, buyer)
     return won
 
 

@@ -73,17 +73,18 @@ def send_on_commit(order_pk):
     transaction.on_commit(lambda: _publish(order_pk))
 
 
-def send_here_on_commit(order):
+def send_here_on_commit(order, buyer=None):
     """
     Send the receipt of ``order`` (loaded with its store, as fulfilment loads it), which the current
     step just settled, from this process once the step commits; never raises into the caller.
+    ``buyer``: the order's LMS account, when the step has just found it.
     """
-    transaction.on_commit(lambda: _send_quietly(order))
+    transaction.on_commit(lambda: _send_quietly(order, buyer))
 
 
-def _send_quietly(order):
+def _send_quietly(order, buyer):
     try:
-        send(order)
+        send(order, buyer)
     except Exception as exc:  # pylint: disable=broad-except
         # The line is fulfilled and committed: a database gone meanwhile costs the receipt, not the line.
         log.warning(
@@ -115,8 +116,8 @@ def send_receipt(order_pk):
     return send(order)
 
 
-def send(order):
-    """:func:`send_receipt` for an order already loaded with its store."""
+def send(order, buyer=None):
+    """:func:`send_receipt` for an order already loaded with its store (and its ``buyer``, if found)."""
     where = f"store={order.store.slug} order={order.order_number}"
     if order.imported_from:
         return "imported"
@@ -125,7 +126,7 @@ def send(order):
         return "off"
     try:
         backend = get_backend()
-        user = find_buyer(backend, order)
+        user = buyer or find_buyer(backend, order)
         if user is None:
             log.info("commerce receipt not sent %s: the buyer has no LMS account", where)
             return "no-account"

@@ -288,7 +288,7 @@ def test_the_fulfilling_task_sends_the_receipt_itself_without_a_second_task(
 def test_a_database_gone_before_the_receipt_leaves_the_line_fulfilled(
     store, course, learner, signed_client, monkeypatch, caplog
 ):
-    def gone(order):
+    def gone(order, buyer=None):
         raise OperationalError("server has gone away")
 
     monkeypatch.setattr(receipts, "send", gone)
