@@ -76,6 +76,13 @@ class SubscriptionPlanAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return plans.plans_with_counts()
 
+    def get_readonly_fields(self, request, obj=None):
+        # Stripe's subscriptions name their plan by slug (metadata), and links hold it: it stays.
+        return ["slug"] if obj is not None else []
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
     @admin.display(description=_("prices"))
     def price_list(self, plan):
         return ", ".join(f"{price.amount} {price.currency.upper()}/{price.interval}" for price in plan.prices.all())

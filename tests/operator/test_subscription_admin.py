@@ -66,6 +66,20 @@ def test_an_operator_adds_a_plan_with_its_price(admin_client):
     ]
 
 
+def test_a_plans_slug_stays_once_created_as_stripe_names_the_plan_by_it(admin_client):
+    yearly = plan("yearly", prices=["price_yearly_usd:usd:490.00:year"])
+    price = yearly.prices.get()
+    edit = {"prices-INITIAL_FORMS": "1", "prices-0-id": str(price.pk), "prices-0-plan": str(yearly.pk)}
+
+    response = admin_client.post(
+        url("subscriptionplan", "change", yearly.pk), plan_form(slug="renamed", name="Yearly, renamed", **edit)
+    )
+
+    assert response.status_code == 302, errors(response)
+    yearly.refresh_from_db()
+    assert (yearly.slug, yearly.name) == ("yearly", "Yearly, renamed")
+
+
 @pytest.mark.parametrize(
     "fields, field, words",
     [
