@@ -51,7 +51,7 @@ def test_an_active_subscription_shows_its_plan_and_when_it_renews_with_a_manage_
     [
         ({"cancel_at": "paid_until"}, "ending", "Ending Ends on {access}"),
         ({"status": "canceled"}, "ending", "Ending Ends on {access}"),
-        ({"status": "past_due"}, "payment-failed", "Payment failed Payment failed — access until {access}"),
+        ({"status": "past_due"}, "payment-failed", "Payment failed Access until {access} while the payment is retried"),
     ],
 )
 def test_a_subscription_that_will_not_renew_says_until_when_access_lasts(learner, report, state, words):
@@ -72,7 +72,7 @@ def test_past_due_access_runs_through_the_grace_period(learner):
     sub = subscribe(learner.id, status="past_due", paid_until=paid_until)
 
     assert sub.access_until.date() == (paid_until + timedelta(days=3)).date()
-    assert f"access until {day(paid_until + timedelta(days=3))}" in section(logged_in(learner).get(URL))
+    assert f"Access until {day(paid_until + timedelta(days=3))}" in section(logged_in(learner).get(URL))
 
 
 def test_an_ended_subscription_says_when_it_ended_below_the_granting_ones(learner):
