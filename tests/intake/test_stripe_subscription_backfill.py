@@ -4,8 +4,10 @@ lists Stripe's events of the subscription types (``GET /v1/events`` through the 
 library, answered as Stripe documents it) and acts on each as its webhook would have.
 """
 
+import json
 from datetime import timedelta
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -17,6 +19,8 @@ from commerce_plugin.intake.stores.stripe import ADAPTER
 from commerce_plugin.models import BackfillRun, SubscriptionHistory, WebhookDelivery
 from tests.intake.backfill.fakes import FakeStripeEvents
 from tests.intake.stripe_subscription_support import (  # noqa: F401  (fixtures)
+    DAY,
+    SUB,
     epoch,
     event,
     history,
@@ -32,13 +36,35 @@ from tests.intake.stripe_subscription_support import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+class FakeStripe(FakeStripeEvents):
+    """:class:`FakeStripeEvents`, also answering ``GET /v1/subscriptions/<id>`` from :attr:`subscriptions`."""
+
+    def __init__(self):
+        super().__init__()
+        self.subscriptions = {}
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        path = urlsplit(url).path
+        if not path.startswith("/v1/subscriptions/"):
+            return super().request(method, url, headers, post_data, _usage=_usage)
+        self.requests.append({"method": method, "path": path, "query": {}, "headers": dict(headers or {})})
+        found = self.subscriptions.get(path.rpartition("/")[2])
+        if found is None:
+            error = {"type": "invalid_request_error", "code": "resource_missing", "message": f"No such {path}"}
+            return json.dumps({"error": error}), 404, {}
+        return json.dumps(found), 200, {}
+
+    def reads(self):
+        return [r["path"] for r in self.requests if r["path"].startswith("/v1/subscriptions/")]
+
+
 @pytest.fixture
 def stripe_events(settings, monkeypatch, sub_store):
     settings.COMMERCE_PLUGIN_STRIPE_API_KEY = "sk_test_subscriptions_backfill_0123456789"
     settings.COMMERCE_PLUGIN_STRIPE_MAX_NETWORK_RETRIES = 0
     sub_store.api_key = "rk_test_subscriptions_backfill_0123456789"
     sub_store.save()
-    fake = FakeStripeEvents()
+    fake = FakeStripe()
     monkeypatch.setattr(stripe_client, "http_client", fake)
     return fake
 
@@ -106,3 +132,52 @@ def test_the_subscription_events_are_read_oldest_first_whatever_their_type(strip
     queried = {request["query"].get("type") for request in stripe_events.requests}
     assert {"invoice.paid", "invoice.payment_failed", "customer.subscription.updated"} <= queried
     assert "customer.subscription.deleted" in queried
+
+
+@pytest.fixture
+def overdue(stripe_sender, stripe_events, plan, learner):
+    """A subscriber whose paid month ended a day ago, no renewal seen: in the grace, granting."""
+    paid_until = epoch(-1)
+    stripe_sender.send(event("invoice.paid", invoice(learner, paid_until), created=epoch(-31)))
+    assert stored().granting
+    return paid_until
+
+
+def test_a_renewal_older_than_the_events_stripe_keeps_is_read_from_the_subscription(
+    overdue, stripe_events, sub_store, learner
+):
+    renewed_until = overdue + 30 * DAY
+    stripe_events.subscriptions[SUB] = subscription(learner, period_end=renewed_until)
+
+    run = run_backfill(sub_store)
+
+    assert (run.status, run.recovered) == ("finished", 1)
+    assert stripe_events.reads() == [f"/v1/subscriptions/{SUB}"]
+    assert within(stored().paid_until, renewed_until) and history() == ["started", "renewed"]
+    assert WebhookDelivery.objects.get(backfilled=True).source_id == f"backfill:{SUB}:active:{renewed_until}"
+
+    again = run_backfill(sub_store)
+
+    assert (again.found, again.recovered) == (0, 0)
+    assert WebhookDelivery.objects.filter(backfilled=True).count() == 1
+
+
+def test_an_overdue_subscription_stripe_still_holds_unrenewed_is_left_to_its_grace(
+    overdue, stripe_events, sub_store, learner
+):
+    stripe_events.subscriptions[SUB] = subscription(learner, period_end=overdue)
+
+    run = run_backfill(sub_store)
+
+    assert (run.status, run.found) == ("finished", 0)
+    assert stored().granting and within(stored().paid_until, overdue)
+
+
+def test_an_overdue_subscription_stripe_holds_unpaid_is_recorded_so(overdue, stripe_events, sub_store, learner):
+    stripe_events.subscriptions[SUB] = subscription(learner, status="unpaid", period_end=overdue + 30 * DAY)
+
+    run = run_backfill(sub_store)
+
+    assert run.recovered == 1
+    assert (stored().status, stored().granting) == ("unpaid", True)
+    assert within(stored().paid_until, overdue)  # the period that began was never paid

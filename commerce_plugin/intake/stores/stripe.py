@@ -39,8 +39,9 @@ plugin's own checkout, the operator's Payment Links and API calls), never by the
 is ``metadata.lms_user_id``, else the session's ``client_reference_id`` (an LMS user id), else
 ``customer_details.email`` / ``receipt_email``.
 
-Backfill lists the events of those types (and of subscriptions) that Stripe still holds (30 days) and
-hands each to :meth:`action` under its own event id, exactly as its webhook delivery would have been recorded.
+Backfill lists the events of those types that Stripe still holds (30 days) and hands each to
+:meth:`action` under its own event id, exactly as its webhook delivery would have been recorded; so
+are a subscription's, and the subscriptions overdue for renewal are read (:mod:`.stripe_subscription_backfill`).
 """
 
 import json
@@ -66,6 +67,7 @@ from commerce_plugin.intake.stores import (
     map_line,
     stripe_listing,
     stripe_sessions,
+    stripe_subscription_backfill,
     stripe_subscriptions,
 )
 from commerce_plugin.models import CheckoutSession
@@ -242,7 +244,7 @@ class StripeAdapter(Adapter):
                 params = {"type": kind, "created": {"gte": int(since.timestamp())}, "limit": 100}
                 for event in sorted(stripe_listing.every_event(client, params), key=lambda event: event.created):
                     yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
-            yield from stripe_subscriptions.found_since(client, since)
+            yield from stripe_subscription_backfill.found_since(client, store, since)
         except stripe_client.StripeError as exc:
             raise requests.RequestException(stripe_client.describe(exc)) from exc
 

@@ -32,15 +32,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from commerce_plugin.core import stripe_client
 from commerce_plugin.data import SubscriptionData
-from commerce_plugin.intake.stores import Found, Ignore, Subscribe, Unavailable, Unmappable, Unparseable
-from commerce_plugin.intake.stores.stripe_listing import every_event
+from commerce_plugin.intake.stores import Ignore, Subscribe, Unavailable, Unmappable, Unparseable
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import Subscription, SubscriptionPlan, SubscriptionPrice
 
 SESSION_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 INVOICE_PAID, INVOICE_FAILED = "invoice.paid", "invoice.payment_failed"
 UPDATED, DELETED = "customer.subscription.updated", "customer.subscription.deleted"
-# The backfill lists these too (the session events are listed for orders already).
+# The backfill lists these too (the session events are listed for orders already):
+# :mod:`.stripe_subscription_backfill`.
 BACKFILLED = (INVOICE_PAID, INVOICE_FAILED, UPDATED, DELETED)
 # Statuses under which the current period is paid for.
 PAID = frozenset({"active", "trialing"})
@@ -73,21 +73,12 @@ def action(store, envelope):
     return Subscribe(report)
 
 
-def found_since(client, since):
-    """The subscription events Stripe holds since ``since`` (30 days at most), oldest first, as :class:`Found`."""
-    events = []
-    for kind in BACKFILLED:
-        events += every_event(client, {"type": kind, "created": {"gte": int(since.timestamp())}, "limit": 100})
-    for event in sorted(events, key=lambda event: (event.created, event.id)):
-        yield Found(topic=event.type, source_id=event.id, payload=event.to_dict(for_json=True))
-
-
 def read(store, subscription_id):
     """The subscription as Stripe holds it now (a dict), with the configured key, else the store's."""
     try:
         configured = getattr(settings, "COMMERCE_PLUGIN_STRIPE_API_KEY", None)
         client = stripe_client.get_client(api_key=None if configured else (store.api_key or None))
-        return client.v1.subscriptions.retrieve(subscription_id).to_dict()
+        return client.v1.subscriptions.retrieve(subscription_id).to_dict(for_json=True)
     except ImproperlyConfigured as exc:
         raise Unavailable(f"Subscription {subscription_id} must be read from Stripe, and no key is set: {exc}.")
     except stripe_client.StripeError as exc:
@@ -97,6 +88,15 @@ def read(store, subscription_id):
             f"Subscription {subscription_id} must be read from Stripe to decide, which failed "
             f"({stripe_client.describe(exc)}): Stripe retries this delivery, or re-drive it."
         )
+
+
+def current_period_end(sub):
+    """
+    The end of a subscription object's current period: older API versions state it on the
+    subscription, newer ones on each item.
+    """
+    items = (sub.get("items") or {}).get("data") or []
+    return _when(sub.get("current_period_end") or max((i.get("current_period_end") or 0 for i in items), default=0))
 
 
 def _session(store, session):
