@@ -1,5 +1,37 @@
 """The contract both LMS backends fulfil; the plugin calls nothing else of the LMS."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+# What the LMS gives a learner who pays nothing, in the order the LMS prefers them (its default mode
+# is audit; older courses offer honor).
+FREE_MODES = ("audit", "honor")
+_plugin_enrolling = ContextVar("commerce_plugin_enrolling", default=False)
+
+
+def free_mode(modes):
+    """The free mode among ``modes`` (a course run's :meth:`LmsBackend.course_modes`), or ``None``."""
+    return next((mode for mode in FREE_MODES if mode in (modes or ())), None)
+
+
+@contextmanager
+def plugin_enrolling():
+    """
+    Mark the enrollments made inside as the plugin's own (a purchase, a seat code, a subscription's
+    task): the LMS runs its enrollment-started filter for them too, and the plugin's step on it must
+    let them through unchanged.
+    """
+    token = _plugin_enrolling.set(True)
+    try:
+        yield
+    finally:
+        _plugin_enrolling.reset(token)
+
+
+def plugin_is_enrolling():
+    """Whether the current enrollment is the plugin's own (inside :func:`plugin_enrolling`)."""
+    return _plugin_enrolling.get()
+
 
 class LmsBackend:
     """
@@ -30,13 +62,23 @@ class LmsBackend:
         """The learner's :class:`Enrollment` in the course run, or ``None``."""
         raise NotImplementedError
 
+    def active_enrollments(self, user):
+        """
+        ``{course_id: Enrollment}`` of every course run ``user`` is an active learner of, in one
+        query: a new subscriber's runs are upgraded from it.
+        """
+        raise NotImplementedError
+
     def enroll(self, user, course_id, mode, attributes):
         """
-        Make ``user`` an active learner of ``course_id`` in ``mode``; idempotent.
+        Make ``user`` an active learner of ``course_id`` in ``mode``; idempotent. Runs inside
+        :func:`plugin_enrolling`, so the plugin's own enrollment-started step leaves it alone.
 
-        Already active in ``mode``: success, nothing changes. Active in another mode (audit):
-        upgraded. ``attributes`` (a dict ``{"namespace:name": value}``) are merged into the
-        enrollment's existing attributes, never replacing them. Returns an :class:`EnrollResult`.
+        Already active in ``mode``: success, nothing changes. Active in another mode: changed to
+        ``mode``, up (audit to verified) or down (a lapsed subscription's seat to audit, keeping the
+        learner's progress), reported as ``upgraded``. ``attributes`` (a dict ``{"namespace:name":
+        value}``) are merged into the enrollment's existing attributes, never replacing them.
+        Returns an :class:`EnrollResult`.
         """
         raise NotImplementedError
 

@@ -17,7 +17,7 @@ translation of LMS exceptions every call goes through.
 import logging
 
 from commerce_plugin.lms import Enrollment, EnrollResult, TerminalEnrollmentError
-from commerce_plugin.lms.base import LmsBackend
+from commerce_plugin.lms.base import LmsBackend, plugin_enrolling
 from commerce_plugin.lms.platform_courses import PlatformCourses, course_key
 from commerce_plugin.lms.platform_errors import lms_errors
 from commerce_plugin.lms.platform_unenroll import PlatformUnenrollListener
@@ -62,11 +62,18 @@ class PlatformBackend(PlatformCourses, PlatformUsers, PlatformUnenrollListener, 
                 return None
             return _as_enrollment(api.get_enrollment(username, str(key)))
 
+    def active_enrollments(self, user):
+        from common.djangoapps.student.models import CourseEnrollment
+
+        with lms_errors():
+            rows = CourseEnrollment.objects.filter(user_id=user.id, is_active=True).values_list("course_id", "mode")
+            return {str(course_id): Enrollment(mode=mode, is_active=True) for course_id, mode in rows}
+
     def enroll(self, user, course_id, mode, attributes):
         from django.db import transaction
 
         key = self._known_course_key(course_id)
-        with lms_errors(course_id, mode):
+        with lms_errors(course_id, mode), plugin_enrolling():
             django_user = self._django_user(user)
             with transaction.atomic():
                 result = self._enroll(django_user.username, str(key), mode)

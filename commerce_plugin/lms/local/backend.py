@@ -22,6 +22,7 @@ from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from openedx_events.learning.data import CourseData, CourseEnrollmentData, UserData, UserPersonalData
 from openedx_events.learning.signals import COURSE_ENROLLMENT_CHANGED, COURSE_ENROLLMENT_CREATED
+from openedx_filters.learning.filters import CourseEnrollmentStarted
 
 from commerce_plugin.lms import (
     Enrollment,
@@ -30,7 +31,7 @@ from commerce_plugin.lms import (
     TerminalEnrollmentError,
     TransientEnrollmentError,
 )
-from commerce_plugin.lms.base import LmsBackend
+from commerce_plugin.lms.base import LmsBackend, plugin_enrolling, plugin_is_enrolling
 from commerce_plugin.lms.local.models import LocalCourse, LocalCourseMode, LocalEnrollment, LocalEnrollmentAllowed
 
 DEFAULT_MODES = ("audit", "honor")
@@ -74,17 +75,40 @@ def emit(signal, enrollment):
 
 
 def enroll_in_default_mode(user, course):
-    """What ``CourseEnrollment.enroll`` does: an active enrollment in the default mode."""
+    """
+    What ``CourseEnrollment.enroll`` does: an active enrollment in the default mode, after the LMS's
+    enrollment-started filter, whose answer it uses: a subscriber's step may turn the free mode into
+    the plan's paid one (on an enrollment already active too, as the LMS's ``update_enrollment`` does).
+    The plugin's own enrollments leave the filter's steps out of it (see
+    :func:`~commerce_plugin.lms.base.plugin_enrolling`): they set their mode afterwards.
+    """
+    requested, mode = default_mode(course), None
+    if not plugin_is_enrolling():
+        _user, _key, filtered = CourseEnrollmentStarted.run_filter(
+            user=user, course_key=CourseKey.from_string(course.course_id), mode=requested
+        )
+        if filtered and filtered != requested and course.modes.filter(mode_slug=filtered).exists():
+            mode = filtered
     enrollment, created = LocalEnrollment.objects.get_or_create(
-        user=user, course=course, defaults={"mode": default_mode(course), "is_active": True}
+        user=user, course=course, defaults={"mode": mode or requested, "is_active": True}
     )
     if created:
         transaction.on_commit(lambda: emit(COURSE_ENROLLMENT_CREATED, enrollment))
-    elif not enrollment.is_active:
-        enrollment.is_active = True
-        enrollment.save(update_fields=["is_active"])
+    elif not enrollment.is_active or (mode and enrollment.mode != mode):
+        enrollment.is_active, enrollment.mode = True, mode or enrollment.mode
+        enrollment.save(update_fields=["is_active", "mode"])
         transaction.on_commit(lambda: emit(COURSE_ENROLLMENT_CHANGED, enrollment))
     return enrollment
+
+
+def learner_enroll(user, course_id):
+    """
+    What the LMS's Enroll button does (``change_enrollment``): enroll in the course's default mode,
+    through the enrollment-started filter, so a subscriber gets the plan's paid mode.
+    """
+    course = LocalBackend._course(course_id)  # pylint: disable=protected-access
+    with transaction.atomic():
+        return enroll_in_default_mode(get_user_model().objects.get(pk=user.id), course)
 
 
 class LocalBackend(LmsBackend):
@@ -122,9 +146,13 @@ class LocalBackend(LmsBackend):
         row = LocalEnrollment.objects.filter(user_id=user.id, course__course_id=str(course_id)).first()
         return Enrollment(mode=row.mode, is_active=row.is_active) if row else None
 
+    def active_enrollments(self, user):
+        rows = LocalEnrollment.objects.filter(user_id=user.id, is_active=True).values_list("course__course_id", "mode")
+        return {course_id: Enrollment(mode=mode, is_active=True) for course_id, mode in rows}
+
     def enroll(self, user, course_id, mode, attributes):
         try:
-            with transaction.atomic():
+            with transaction.atomic(), plugin_enrolling():
                 return self._enroll(user, course_id, mode, attributes)
         except (OperationalError, InterfaceError) as exc:
             raise TransientEnrollmentError(f"LMS database unavailable: {type(exc).__name__}") from exc
