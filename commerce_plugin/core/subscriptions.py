@@ -194,6 +194,11 @@ def _enqueue(name, sub_pk):
         log.warning("commerce subscription %s: %s not queued (%s)", sub_pk, name, type(exc).__name__)
 
 
+def queue_seats(sub_pk, granting):
+    """Queue the seats' task a subscription is waiting for: the grant's while it grants, else the end's."""
+    _enqueue(GRANT_TASK if granting else END_TASK, sub_pk)
+
+
 def out_of_sync():
     """
     Subscriptions whose seats have not caught up with their last start or end (a task lost to a broker
@@ -230,10 +235,15 @@ def with_access_until(report, plan):
     return attr.evolve(report, access_until=until)
 
 
-def covering(user_id, course_id):
-    """The user's granting subscription whose plan covers ``course_id`` (the newest), or ``None``."""
-    subs = Subscription.objects.filter(lms_user_id=user_id, granting=True).select_related("plan")
-    for sub in subs.order_by("-access_until"):
+def covering(user_id, course_id, exclude=None, now=None):
+    """
+    The user's granting subscription whose plan covers ``course_id`` (the one lasting longest), or
+    ``None``. One whose access has passed grants nothing, even before the periodic task ends it.
+    """
+    subs = Subscription.objects.filter(lms_user_id=user_id, granting=True, access_until__gt=now or timezone.now())
+    if exclude is not None:
+        subs = subs.exclude(pk=exclude)
+    for sub in subs.select_related("plan").order_by("-access_until"):
         if sub.plan.covers(course_id):
             return sub
     return None
