@@ -113,6 +113,30 @@ def test_cancel_at_period_end_keeps_access_to_the_paid_end_and_not_one_grace_day
     assert not stored().granting and history() == ["started", "ended"]
 
 
+def test_a_paid_invoice_leaves_a_scheduled_cancellation_in_place(started, stripe_sender, learner):
+    stripe_sender.send(
+        event("customer.subscription.updated", subscription(learner, period_end=started, cancel_at_period_end=True))
+    )
+
+    stripe_sender.send(event("invoice.paid", invoice(learner, started, billing_reason="manual"), created=epoch(1)))
+
+    assert within(stored().cancel_at, started) and within(stored().access_until, started)
+
+
+def test_a_renewal_paid_past_a_scheduled_cancellation_is_read_from_stripe(started, stripe_sender, stripe_api, learner):
+    stripe_sender.send(
+        event("customer.subscription.updated", subscription(learner, period_end=started, cancel_at_period_end=True))
+    )
+    renewed_until = started + 30 * DAY  # the learner resumed it; that event is still on its way
+    stripe_api.objects[SUB] = subscription(learner, period_end=renewed_until)
+
+    stripe_sender.send(event("invoice.paid", invoice(learner, renewed_until), created=epoch(1)))
+
+    assert stripe_api.reads() == [f"/v1/subscriptions/{SUB}"]
+    assert stored().cancel_at is None and within(stored().paid_until, renewed_until)
+    assert within(stored().access_until, renewed_until + 3 * DAY)
+
+
 def test_past_due_keeps_access_within_the_grace_then_unpaid_past_it_ends(events, started, stripe_sender, learner):
     # The renewal failed: Stripe retries, the status is past_due and the new period is not paid.
     stripe_sender.send(event("invoice.payment_failed", invoice(learner, started + 30 * DAY, billing_reason="x")))

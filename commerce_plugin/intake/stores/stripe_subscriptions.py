@@ -19,14 +19,17 @@ subscription's, else the session's) or the session's ``client_reference_id``, el
 this subscription or of this customer's earlier one, else the LMS account with the customer's email;
 nobody is :class:`Unmappable`.
 
-Events arrive out of order. When one is older than what is stored, or contradicts a stored end (a
-paid invoice for a subscription stored as canceled), the subscription is read from Stripe and that
-is recorded instead, as it is now; if Stripe cannot be read the delivery fails (:class:`Unavailable`:
-500, Stripe retries it) rather than guess.
+An invoice says nothing of a scheduled cancellation: the stored ``cancel_at`` stands.
+
+Events arrive out of order. When one is older than what is stored, contradicts a stored end (a paid
+invoice for a subscription stored as canceled), or pays for time past a scheduled cancellation, the
+subscription is read from Stripe and that is recorded instead, as it is now; if Stripe cannot be read
+the delivery fails (:class:`Unavailable`: 500, Stripe retries it) rather than guess.
 """
 
 from datetime import UTC, datetime
 
+import attr
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -56,18 +59,23 @@ def handles(kind, obj):
 
 
 def action(store, envelope):
-    """A :class:`Subscribe` (or :class:`Ignore`) for a subscription event; raises like any adapter."""
+    """A :class:`Subscribe` (or :class:`Ignore`) for a subscription event; raises as :meth:`Adapter.action` does."""
     kind, obj = envelope.topic, envelope.payload["data"]["object"]
     observed_at = _when(envelope.payload.get("created"))
     if kind in SESSION_EVENTS:
         return _session(store, obj)
-    if kind in (INVOICE_PAID, INVOICE_FAILED):
-        report = _invoice(store, obj, observed_at, paid=kind == INVOICE_PAID)
-        if report is None:
-            return Ignore(f"Invoice {obj.get('id')} is not a subscription's: nothing to do.")
-    else:
-        report = _subscription(store, obj, observed_at)
-    if _in_doubt(store, report):
+    invoice = kind in (INVOICE_PAID, INVOICE_FAILED)
+    report = _invoice(store, obj, observed_at, paid=kind == INVOICE_PAID) if invoice else None
+    if invoice and report is None:
+        return Ignore(f"Invoice {obj.get('id')} is not a subscription's: nothing to do.")
+    report = report or _subscription(store, obj, observed_at)
+    stored = Subscription.objects.filter(store=store, external_id=report.subscription_id)
+    stored = stored.values("status", "observed_at", "cancel_at").first()
+    if stored and invoice:
+        # An invoice says nothing of a scheduled cancellation: the stored one stands, unless this
+        # pays for time past it (then it was undone, and Stripe says how).
+        report = attr.evolve(report, cancel_at=stored["cancel_at"])
+    if stored and _in_doubt(stored, report, invoice):
         hints = {"email": report.email, "customer": report.customer_id, "user_id": report.lms_user_id}
         return Subscribe(_subscription(store, read(store, report.subscription_id), None, **hints), authoritative=True)
     return Subscribe(report)
@@ -119,12 +127,8 @@ def _session(store, session):
 
 def _subscription(store, sub, observed_at, metadata=None, user_id=None, email=None, customer=None):
     """A subscription object's report; ``observed_at`` ``None``: read just now."""
-    status = sub.get("status")
+    status, period_end = sub.get("status"), current_period_end(sub)
     items = (sub.get("items") or {}).get("data") or []
-    # Older API versions state the period on the subscription, newer ones on each item.
-    period_end = _when(
-        sub.get("current_period_end") or max((i.get("current_period_end") or 0 for i in items), default=0)
-    )
     price = (items[0].get("price") or items[0].get("plan") or {}) if items else {}
     currency = price.get("currency")
     minor = price.get("unit_amount", price.get("amount"))
@@ -237,15 +241,16 @@ def _buyer(store, subscription_id, metadata, user_id, customer, email):
     )
 
 
-def _in_doubt(store, report):
-    """Older than what is stored, or reopening what is stored as ended: Stripe's object decides."""
-    stored = Subscription.objects.filter(store=store, external_id=report.subscription_id)
-    status, observed_at = stored.values_list("status", "observed_at").first() or (None, None)
-    if status is None:
-        return False
-    if observed_at and report.observed_at and report.observed_at < observed_at:
+def _in_doubt(stored, report, invoice):
+    """
+    Older than what is stored, paying past a stored cancellation, or reopening a stored end: Stripe's
+    object decides.
+    """
+    if stored["observed_at"] and report.observed_at and report.observed_at < stored["observed_at"]:
         return True
-    return status in FINAL and report.status != status
+    if invoice and report.cancel_at and report.paid_until and report.paid_until > report.cancel_at:
+        return True
+    return stored["status"] in FINAL and report.status != stored["status"]
 
 
 def _when(epoch):
