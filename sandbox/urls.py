@@ -8,6 +8,8 @@ from edx_django_utils.plugins import get_plugin_url_patterns
 
 urlpatterns = [path("admin/", admin.site.urls), *get_plugin_url_patterns("lms.djangoapp")]
 urlpatterns.append(path("bench/", include("sandbox.bench_views")))  # make bench's baseline view
+# The LMS's course about page and its Enroll button, for trying subscriptions (issue 23).
+urlpatterns.append(path("", include("sandbox.course_views")))
 # Where the learner's pages (checkout, order history, receipts, seat-code links) send a visitor who
 # is not logged in (Django's LOGIN_URL); the LMS has its own sign-in page there. The admin's form,
 # for any active account: a sandbox learner made with ``commerce_local_learner --password``.
