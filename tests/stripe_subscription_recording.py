@@ -28,12 +28,15 @@ def _nested(params, prefix):
 class RecordingSubscriptions(RecordingStripe):
     """
     :class:`RecordingStripe`, also answering subscription-mode sessions (priced from :attr:`prices`,
-    ``{price id: (minor units, currency)}``, as the Stripe account's prices are) and portal sessions.
+    ``{price id: (minor units, currency)}``, as the Stripe account's prices are), portal sessions, and
+    ``GET /v1/subscriptions/<id>`` with the objects a test puts in :attr:`subscriptions` (as Stripe
+    holds them once a session is paid).
     """
 
     def __init__(self, id_prefix="cs_test_recorded"):
         super().__init__(id_prefix=id_prefix)
         self.prices = {}
+        self.subscriptions = {}
         self.subscription_template = json.loads((FIXTURES / "checkout_session_subscription_mode.json").read_text())
         self.portal_template = json.loads((FIXTURES / "billing_portal_session.json").read_text())
 
@@ -45,6 +48,9 @@ class RecordingSubscriptions(RecordingStripe):
             return self._answer(method, path, params, key, self._subscription_session)
         if method == "post" and path == PORTAL_SESSIONS:
             return self._answer(method, path, params, key, self._portal_session)
+        if method == "get" and path.rpartition("/")[2] in self.subscriptions:
+            self.requests.append({"method": method, "path": path, "params": params, "idempotency_key": key})
+            return json.dumps(self.subscriptions[path.rpartition("/")[2]]), 200, {"request-id": "req_subscription"}
         return super().request(method, url, headers, post_data, _usage=_usage)
 
     def _answer(self, method, path, params, key, make):

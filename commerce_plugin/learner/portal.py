@@ -35,9 +35,10 @@ def manage(request):
     """302 to a new Stripe customer-portal session for the learner's own customer."""
     customer = subscribing.stripe_customer(request.user)
     if not customer:
-        return _problem(
-            request, 404, _("No subscription to manage"), _("You have no subscription paid through Stripe.")
+        message = _(
+            "You have no subscription paid through Stripe. A subscription bought in another shop is managed there."
         )
+        return _problem(request, 404, _("No subscription to manage"), message)
     return_url = request.build_absolute_uri(settings.COMMERCE_PLUGIN_STRIPE_PORTAL_RETURN_URL)
     try:
         client = stripe_client.get_client()
