@@ -3,15 +3,18 @@ The routing map's model of what is wired now: entry points and the filters they 
 with what sends them and what receives them, the tasks, and the LMS door with its unenroll listeners.
 """
 
+from datetime import timedelta
+
 import pytest
 
 from commerce_plugin import routes
-from commerce_plugin.core import codes, fulfillment, orders, redemption, refunds
+from commerce_plugin.core import codes, fulfillment, orders, redemption, refunds, subscriptions
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData, RefundData
 from commerce_plugin.lms import EnrollResult, get_backend
 from commerce_plugin.models import OrderLine, SeatCode
 from commerce_plugin.operator import routing
 from commerce_plugin.operator.routing import model as routing_model
+from tests.core.subscribed import make_plan, subscribe
 from tests.factories import CourseFactory, UserFactory
 from tests.operator.route_drawings import ORDER_FILTER, node_titles
 
@@ -55,7 +58,20 @@ EMITTER_CALLS = {
     "commerce_plugin.core.orders._announce_revoked": lambda order, line: orders._announce_revoked(order),
     "commerce_plugin.core.refunds._announce": lambda order, line: _refund_announcement(order),
     "commerce_plugin.core.redemption.redeem": lambda order, line: _redeem_a_code(line),
+    # A subscription started, then renewed (each sent once); or started, then past its end.
+    "commerce_plugin.core.subscriptions.record": lambda order, line: _subscribe(renew=True),
+    "commerce_plugin.core.subscriptions.end_lapsed": lambda order, line: subscriptions.end_lapsed(
+        now=_subscribe().access_until + timedelta(seconds=1)
+    ),
 }
+
+
+def _subscribe(renew=False):
+    learner, plan = UserFactory(username="subscriber"), make_plan()
+    sub = subscribe(learner, plan, days=30)
+    if renew:
+        sub = subscribe(learner, plan, days=60)
+    return sub
 
 
 def _redeem_a_code(line):
@@ -156,3 +172,31 @@ def test_every_way_an_order_arrives_runs_the_order_filter_but_the_checkout_filte
     assert model.has_edge("checkout", f"filter:{CHECKOUT_FILTER}")
     assert model.has_edge(f"filter:{CHECKOUT_FILTER}", "stripe")
     assert not model.has_edge(f"filter:{CHECKOUT_FILTER}", "orders")
+
+
+def test_the_lms_enroll_runs_the_enrollment_started_filter_through_the_subscription_step():
+    model = routing.build()
+
+    started = "filter:org.openedx.learning.course.enrollment.started.v1"
+    step = "step:org.openedx.learning.course.enrollment.started.v1:0"
+    assert model.has_edge("learner", started)
+    assert model.has_edge(started, step) and model.has_edge(step, "lms")
+    assert model.node(step).label == "commerce_plugin.core.subscription_enrollment.GrantSubscriberMode"
+    record, lapse = (
+        "code:commerce_plugin.core.subscriptions.record",
+        "task:commerce_plugin.tasks.end_lapsed_subscriptions",
+    )
+    assert model.has_edge("webhooks", record) and model.has_edge("subscriptions-api", record)
+    assert model.has_edge(record, "task:commerce_plugin.tasks.grant_subscription_access")
+    assert model.has_edge(lapse, "task:commerce_plugin.tasks.end_subscription_access")
+    assert model.has_edge("task:commerce_plugin.tasks.end_subscription_access", "lms")
+
+
+def test_without_the_subscription_step_the_enrollment_filter_leads_straight_to_the_lms(settings):
+    settings.OPEN_EDX_FILTERS_CONFIG = {}
+
+    model = routing.build()
+
+    started = "filter:org.openedx.learning.course.enrollment.started.v1"
+    assert model.has_edge(started, "lms")
+    assert model.node("step:org.openedx.learning.course.enrollment.started.v1:0") is None

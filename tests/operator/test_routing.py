@@ -1,18 +1,21 @@
 """Routing: the filter pipeline, the events, and the map an operator can print."""
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from commerce_plugin import routes, signals
-from commerce_plugin.core import redemption
+from commerce_plugin.core import redemption, subscriptions
 from commerce_plugin.data import OrderData, OrderEventData, OrderLineData
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Order, SeatCode
 from commerce_plugin.operator import routing
 from commerce_plugin.settings.common import plugin_settings
 from tests.conftest import ORDERS_URL, order_payload, over_the_bus
+from tests.core.subscribed import make_plan, subscribe
 from tests.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,6 +91,10 @@ SUBSCRIPTION_EVENTS = (signals.SUBSCRIPTION_STARTED, signals.SUBSCRIPTION_RENEWE
 def test_every_event_round_trips_through_the_event_bus_serializer(
     signal, store, course, learner, signed_client, events
 ):
+    plan = make_plan()  # a subscription started, renewed, then lapsed
+    subscribe(learner, plan, days=30)
+    sub = subscribe(learner, plan, days=60)
+    subscriptions.end_lapsed(now=sub.access_until + timedelta(seconds=1))
     signed_client.post(ORDERS_URL, order_payload())
     signed_client.post(f"{ORDERS_URL}shop/1001/revoke/", {"all": True})
     signed_client.post(ORDERS_URL, {**order_payload(order_number="1002", username="ghost"), "email": ""})  # fails

@@ -172,6 +172,8 @@ def _text_widths(members, gaps, least, passing):
         return fixed + sum(_column_widths(members, texts, least))
 
     texts = [max([NARROWEST_TEXT, *_short_notes(nodes)]) for nodes in members]
+    if width(texts) > MAX_WIDTH:  # the sources' short notes (a store's kind and slug) are kept longest
+        texts = [texts[0], *[NARROWEST_TEXT] * (len(members) - 1)]
     if width(texts) > MAX_WIDTH:
         texts = [NARROWEST_TEXT] * len(members)
 

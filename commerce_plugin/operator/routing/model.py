@@ -17,24 +17,22 @@ from django.utils.translation import gettext_lazy as _
 from commerce_plugin import routes, signals
 from commerce_plugin.intake.stores import adapter_packages
 from commerce_plugin.lms import get_backend
-
-SOURCE, ENTRY, CODE, FILTER, STEP, TABLE, EXTERNAL, EVENT, RECEIVER, TASK, LMS = (
-    "source", "entry", "code", "filter", "step", "table", "external", "event", "receiver", "task", "lms"
+from commerce_plugin.operator.routing import subscriptions
+from commerce_plugin.operator.routing.kinds import (  # noqa: F401  (the renderers import them from here)
+    CODE,
+    ENTRY,
+    EVENT,
+    EXTERNAL,
+    FILTER,
+    LMS,
+    RECEIVER,
+    SOURCE,
+    STEP,
+    STYLES,
+    TABLE,
+    TASK,
 )  # fmt: skip
-# kind: (caption, fill, stroke); also the legend's order.
-STYLES = {
-    SOURCE: (_("source"), "#eceff1", "#546e7a"),
-    ENTRY: (_("entry point"), "#e3f2fd", "#1e88e5"),
-    CODE: (_("plugin code"), "#f1f8e9", "#7cb342"),
-    FILTER: (_("filter"), "#fff3e0", "#ef6c00"),
-    STEP: (_("pipeline step"), "#fff8e1", "#f9a825"),
-    TABLE: (_("stored"), "#e8f5e9", "#43a047"),
-    EXTERNAL: (_("outside the LMS"), "#fafafa", "#9e9e9e"),
-    EVENT: (_("event"), "#f3e5f5", "#8e24aa"),
-    RECEIVER: (_("receiver"), "#e0f2f1", "#00897b"),
-    TASK: (_("Celery task"), "#e8eaf6", "#3949ab"),
-    LMS: (_("the LMS door"), "#fbe9e7", "#d84315"),
-}
+
 API, COORDINATOR, WEBHOOKS, CHECKOUT = "api", "coordinator", "webhooks", "checkout"
 ORDER_DOORS = {
     API: "POST /commerce-plugin/api/v1/orders/",
@@ -62,6 +60,7 @@ EMITTERS = [
     (signals.ORDER_LINE_REVOKED, UNENROLL_RECEIVER, "commerce_plugin.core.refunds._announce"),
     (signals.REFUND_REQUESTED, UNENROLL_RECEIVER, "commerce_plugin.core.refunds._announce"),
     (signals.SEAT_CODE_REDEEMED, f"code:{REDEEM_CODE}", REDEEM_CODE),
+    *subscriptions.EMITTERS,
 ]  # fmt: skip
 
 
@@ -118,8 +117,9 @@ def _receivers(signal):
 def live_map():
     """
     What is wired now: ``{"events": {type: [(receiver, task or None)]}, "filters": {type: [steps]},
-    "unenroll": [(listener, task or None)], "lms": backend name, "adapters": {kind: package}}``
-    (the installed store adapters: their stores' orders arrive by webhook, every other kind's by API).
+    "unenroll": [(listener, task or None)], "lms": backend name, "adapters": {kind: package},
+    "lms_filters": {type: [steps]}}`` (the installed store adapters: their stores' orders arrive by
+    webhook, every other kind's by API; the LMS's filters the plugin has a step on).
     """
     events = {}
     for signal in routes.EVENTS + routes.LMS_EVENTS:
@@ -136,6 +136,7 @@ def live_map():
         "unenroll": unenroll,
         "lms": backend.name,
         "adapters": adapter_packages(),
+        "lms_filters": subscriptions.lms_pipelines(),
     }
 
 
@@ -162,7 +163,11 @@ class _Builder:
     def __init__(self, route_map, stores):
         self.map, self.stores = route_map, stores
         self.nodes, self.edges = {}, []
-        self.stored = 3 + max((len(steps) for steps in route_map["filters"].values()), default=0)
+        # After the longest pipeline: the plugin's filters' steps from column 3, the LMS's from 2.
+        self.stored = max(
+            3 + max((len(steps) for steps in route_map["filters"].values()), default=0),
+            2 + max((len(steps) for steps in route_map.get("lms_filters", {}).values()), default=0),
+        )
 
     def node(self, key, label, kind, layer, note=""):
         self.nodes.setdefault(key, Node(key, str(label), kind, layer, str(note)))
@@ -180,6 +185,7 @@ class _Builder:
         self._sources_and_doors()
         self._filters()
         self._events()
+        subscriptions.draw(self, self._lms(), API, WEBHOOKS)
         self._emitters_and_the_lms()
         return RoutingMap(nodes=list(self.nodes.values()), edges=self.edges)
 

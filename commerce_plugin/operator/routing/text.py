@@ -31,8 +31,9 @@ _WIDTHS = {
     "I": 278,
 }
 _DEFAULT = 600
-# Break after these; a piece still too wide breaks again after these (snake_case, kebab-case).
-_BREAK, _BREAK_INSIDE = re.compile(r"(?<=[./ ])"), re.compile(r"(?<=[_-])")
+# Break after these; a piece still too wide breaks again after these (snake_case, kebab-case) and
+# between the words of a CamelCase name (a pipeline step's class).
+_BREAK, _BREAK_INSIDE = re.compile(r"(?<=[./ ])"), re.compile(r"(?<=[_-])|(?<=[a-z])(?=[A-Z])")
 
 
 def text_width(text, size):
