@@ -1,8 +1,8 @@
 """
 What a recorded, authentic delivery leads to (:mod:`commerce_plugin.intake.deliveries` records and
 verifies it first): the adapter's action carried out through :mod:`commerce_plugin.core.orders` (a new
-order, a revocation, or nothing) or :mod:`commerce_plugin.core.subscriptions` (a subscription's
-state, which starts, renews or ends access), refunds held for an order that had not arrived applied when it
+order, a revocation, or nothing) or :mod:`commerce_plugin.core.subscriptions` (a subscription's state,
+which starts, renews or ends access), refunds held for an order that had not arrived applied when it
 does, and the delivery finished with its verdict, the HTTP status the source gets and a reason an
 operator can read.
 """
@@ -130,14 +130,14 @@ def _subscribe(delivery, action):
     stored = Subscription.objects.filter(store=delivery.store, external_id=report.subscription_id)
     before = stored.values_list(*fields).first()
     sub, transition = subscriptions.record(report, authoritative=action.authoritative)
-    until = f"{sub.access_until:%Y-%m-%d %H:%M} UTC" if sub.access_until else "none paid"
+    until = f"access until {sub.access_until:%Y-%m-%d %H:%M} UTC" if sub.access_until else "nothing paid yet"
     change = {"started": "access started", "renewed": "renewed"}.get(transition) or (
         "granting" if sub.granting else "not granting"
     )
     now = " (as the store holds it now)" if action.authoritative else ""
     reason = (
         f"Subscription {sub.external_id} (plan {sub.plan.slug}, LMS user {sub.lms_user_id}): {sub.status}{now}; "
-        f"{change}; access until {until}."
+        f"{change}; {until}."
     )
     acted = before != tuple(getattr(sub, name) for name in fields)
     return finish(delivery, D.ACCEPTED, 200, reason, acted=acted)

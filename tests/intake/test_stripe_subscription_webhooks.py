@@ -207,3 +207,15 @@ def test_an_invoice_of_no_subscription_is_recorded_and_ignored(stripe_sender, pl
 
     assert (response.status_code, last_delivery().verdict) == (200, "ignored")
     assert not SubscriptionHistory.objects.exists()
+
+
+def test_a_failed_first_payment_grants_nothing(stripe_sender, plan, learner, events):
+    unpaid = invoice(learner, amount_paid=0, paid=False, status="open")  # billing_reason: subscription_create
+
+    response = stripe_sender.send(event("invoice.payment_failed", unpaid))
+
+    assert response.status_code == 200
+    sub = stored()
+    assert (sub.status, sub.granting, sub.paid_until) == ("incomplete", False, None)
+    assert last_delivery().reason.endswith("not granting; nothing paid yet.")
+    assert "subscription.started.v1" not in events
