@@ -51,7 +51,7 @@ def _refund_announcement(order):
 EMITTER_CALLS = {
     "commerce_plugin.core.orders._announce_placed": lambda order, line: orders._announce_placed(order, []),
     "commerce_plugin.core.fulfillment._mark_fulfilled": lambda order, line: fulfillment._mark_fulfilled(
-        line, EnrollResult("created", None)
+        line, EnrollResult("created", None), None
     ),
     "commerce_plugin.core.fulfillment.fail": lambda order, line: fulfillment.fail(line, "no such course run"),
     "commerce_plugin.core.codes.issue": lambda order, line: codes.issue(line),  # one seat: one code
