@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from edx_django_utils.monitoring import set_custom_attribute
 
 from commerce_plugin.api.v1.parsers import too_large_detail
+from commerce_plugin.core import subscription_lapse
 from commerce_plugin.intake import deliveries, retention
 from commerce_plugin.models import WebhookDelivery
 
@@ -45,6 +46,7 @@ class WebhookView(View):
             return JsonResponse({"detail": "No store takes webhooks at this address."}, status=404)
         set_custom_attribute("commerce_plugin.webhook_verdict", outcome.verdict)
         retention.purge_if_due()  # deliveries are what the purge trims: they schedule it where no beat runs
+        subscription_lapse.lapse_if_due()  # subscriptions end on time where no beat runs
         # A failure's reason may quote internals: the source only learns that it was kept for re-drive.
         detail = outcome.reason if outcome.status_code < 500 else "Recorded; it will be re-processed."
         body = {"verdict": outcome.verdict, "delivery": outcome.delivery_id, "detail": detail}

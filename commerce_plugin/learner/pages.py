@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from commerce_plugin.core import history, subscription_status
+from commerce_plugin.core import history, subscription_lapse, subscription_status
 from commerce_plugin.learner.codes import code_groups, csv_path
 from commerce_plugin.learner.shapes import receipt_path
 
@@ -85,6 +85,7 @@ def receipt(request):
 @login_required
 def order_history(request):
     """The learner's subscriptions, then their orders, newest first, twenty a page, each with its receipt."""
+    subscription_lapse.lapse_if_due()  # subscriptions end on time where no beat runs
     page = Paginator(history.orders_of(request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     orders = list(page.object_list)
     rows = [

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from commerce_plugin.core import subscription_lapse
 from commerce_plugin.intake import checkout_subscription as subscribing
 from commerce_plugin.lms import get_backend
 
@@ -66,6 +67,7 @@ def _described(plan, user):
 @login_required
 def plan_list(request):
     """Every plan for sale, by name."""
+    subscription_lapse.lapse_if_due()  # subscriptions end on time where no beat runs
     plans = [_described(plan, request.user) for plan in subscribing.plans_for_sale()]
     return render(request, "commerce_plugin/plans.html", {"plans": plans})
 

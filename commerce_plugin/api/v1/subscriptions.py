@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from commerce_plugin.api.v1.permissions import signing_store
 from commerce_plugin.api.v1.serializers import WholeNumberField
 from commerce_plugin.api.v1.views import FulfillmentAPIView
-from commerce_plugin.core import subscriptions
+from commerce_plugin.core import subscription_lapse, subscriptions
 from commerce_plugin.data import SubscriptionData
 from commerce_plugin.lms import get_backend
 from commerce_plugin.models import Store, Subscription, SubscriptionPlan
@@ -209,6 +209,7 @@ class SubscriptionReportView(FulfillmentAPIView):
         if report.status == subscriptions.ENDED_NOW and sub.granting:
             subscriptions.end_lapsed(pk=sub.pk)  # now, not at the periodic task's next run
             sub.refresh_from_db()
+        subscription_lapse.lapse_if_due()  # others' access ends on time where no beat runs
         answer = status.HTTP_201_CREATED if known is None else status.HTTP_200_OK
         return Response(SubscriptionStateSerializer(sub).data, status=answer)
 
