@@ -179,14 +179,15 @@ def test_the_lms_enroll_runs_the_enrollment_started_filter_through_the_subscript
 
     started = "filter:org.openedx.learning.course.enrollment.started.v1"
     step = "step:org.openedx.learning.course.enrollment.started.v1:0"
-    assert model.has_edge("learner", started)
+    assert model.node(started).layer == 0  # the LMS calls in: among the sources
     assert model.has_edge(started, step) and model.has_edge(step, "lms")
     assert model.node(step).label == "commerce_plugin.core.subscription_enrollment.GrantSubscriberMode"
     record, lapse = (
         "code:commerce_plugin.core.subscriptions.record",
         "task:commerce_plugin.tasks.end_lapsed_subscriptions",
     )
-    assert model.has_edge("webhooks", record) and model.has_edge("subscriptions-api", record)
+    assert model.has_edge("webhooks", record) and model.has_edge("caller", record)
+    assert model.node(record).note == "POST /commerce-plugin/api/v1/subscriptions/"
     assert model.has_edge(record, "task:commerce_plugin.tasks.grant_subscription_access")
     assert model.has_edge(lapse, "task:commerce_plugin.tasks.end_subscription_access")
     assert model.has_edge("task:commerce_plugin.tasks.end_subscription_access", "lms")

@@ -113,8 +113,33 @@ def heights(columns, size, left, right, gap):
                     wanted.append(sum(found) / len(found) if found else centre(item))
                 for item, y in zip(column, _pack([size(item) for item in column], wanted, gap), strict=True):
                     top[item] = y
+    _within_the_tallest(columns, top, size, gap)
     highest = min(top.values(), default=0)
     return {item: y - highest for item, y in top.items()}
+
+
+def _within_the_tallest(columns, top, size, gap):
+    """
+    Keep every column inside the height of the tallest stack, so levelling never makes the picture
+    taller than its busiest column needs: a column spread wider is stacked again around its middle,
+    and one lying above or below that band moves into it.
+    """
+    stacks = [sum(size(item) + gap for item in column) - gap for column in columns if column]
+    if not stacks:
+        return
+    band = max(stacks)
+    centres = sorted(top[item] + size(item) / 2 for column in columns for item in column)
+    lowest = centres[len(centres) // 2] - band / 2  # the band sits around the picture's median box
+    for column in (column for column in columns if column):
+        first, last = top[column[0]], top[column[-1]] + size(column[-1])
+        if last - first > band:
+            y = (first + last) / 2 - (sum(size(item) + gap for item in column) - gap) / 2
+            for item in column:
+                top[item], y = y, y + size(item) + gap
+            first, last = top[column[0]], top[column[-1]] + size(column[-1])
+        shift = max(lowest - first, 0) or min(lowest + band - last, 0)
+        for item in column:
+            top[item] += shift
 
 
 def _pack(sizes, wanted_centres, gap):
