@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin.core import subscription_seats, subscriptions
+from commerce_plugin.core import subscription_lapse, subscription_seats, subscriptions
 from commerce_plugin.core.tasks import TRANSIENT_ERRORS, _retry_later
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ def end_lapsed_subscriptions(self, pk=None):  # pylint: disable=unused-argument
     The periodic task: end the access of every subscription past its end (or only ``pk``), then queue
     again the seats' tasks that were lost (a broker outage, a worker killed past its retries).
     """
+    if pk is None:
+        subscription_lapse.ran_now()  # the requests that queue it where no beat runs wait an interval
     ended = subscriptions.end_lapsed(pk=pk)
     requeued = []
     if pk is None:

@@ -1,9 +1,10 @@
 """The subscriptions' tasks: the periodic one queues again what a lost task left behind; none undoes a renewal."""
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
-from commerce_plugin.core import subscriptions
+from commerce_plugin.core import subscription_lapse, subscriptions
 from commerce_plugin.lms import TransientEnrollmentError, get_backend
 from commerce_plugin.lms.local.backend import learner_enroll
 from commerce_plugin.models import Subscription
@@ -82,3 +83,10 @@ def test_a_transient_lms_error_is_retried_until_the_seats_are_upgraded(
 
     assert len(calls) == 2
     assert mode_of(learner) == "verified"
+
+
+def test_a_run_of_the_periodic_task_spares_the_requests_queuing_another_for_an_interval(db, settings):
+    settings.COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS = 3600
+    end_lapsed_subscriptions.delay().get()
+
+    assert cache.get(subscription_lapse.LAPSE_DUE_KEY)
