@@ -72,11 +72,7 @@ class CommercePluginConfig(AppConfig):
         routes.schedule_sweeper()
         retention.schedule_purge()
         backfill.schedule_backfill()
-        routes.schedule_periodic(
-            "subscription_lapse",
-            "commerce_plugin.tasks.end_lapsed_subscriptions",
-            "COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS",
-        )
+        routes.schedule_subscription_lapse()
         # Again now: the operator's settings (Tutor's) may have replaced the filter configuration.
         install_enrollment_step(settings)
         # Learner-initiated unenrollments (not the plugin's own revocations) may refund the payment.

@@ -64,6 +64,15 @@ def schedule_sweeper():
     schedule_periodic("sweep", "commerce_plugin.tasks.sweep_stuck_lines", "COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS")
 
 
+def schedule_subscription_lapse():
+    """Add the end of lapsed subscriptions' access to beat's schedule (``COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS``)."""
+    schedule_periodic(
+        "subscription_lapse",
+        "commerce_plugin.tasks.end_lapsed_subscriptions",
+        "COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS",
+    )
+
+
 def schedule_periodic(name, task, interval_setting):
     """
     Add ``task`` to Celery beat's schedule (both setting names the LMS has used) as

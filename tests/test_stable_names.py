@@ -29,6 +29,10 @@ TASK_NAMES = {
     "commerce_plugin.tasks.backfill_store",
     "commerce_plugin.retention.purge_expired_deliveries",
     "commerce_plugin.tasks.send_receipt",
+    # Issue 23: a subscription's seats granted and ended, and the periodic end of lapsed ones.
+    "commerce_plugin.tasks.grant_subscription_access",
+    "commerce_plugin.tasks.end_subscription_access",
+    "commerce_plugin.tasks.end_lapsed_subscriptions",
 }
 
 URLS = {
@@ -52,6 +56,13 @@ URLS = {
     ("commerce_plugin:basket-add", ()): "/basket/add/",
     ("commerce_plugin:redeem", ("ABCD-EFGH-JKLM-NPQR",)): "/commerce-plugin/redeem/ABCD-EFGH-JKLM-NPQR",
     ("commerce_plugin:seat-codes-csv", ()): "/commerce-plugin/orders/codes.csv",
+    # Issue 23: plan pages and the customer portal (linked from the LMS and emails), and the generic
+    # subscription API other stores' backends call.
+    ("commerce_plugin:subscription-plans", ()): "/commerce-plugin/plans/",
+    ("commerce_plugin:subscription-plan", ("all-access",)): "/commerce-plugin/plans/all-access/",
+    ("commerce_plugin:subscription-portal", ()): "/commerce-plugin/subscriptions/manage/",
+    ("commerce_plugin:v1:subscriptions", ()): "/commerce-plugin/api/v1/subscriptions/",
+    ("commerce_plugin:v1:subscription-detail", ("shop", "wc-42")): "/commerce-plugin/api/v1/subscriptions/shop/wc-42/",
 }
 
 ADMIN_MODELS = [
@@ -65,18 +76,24 @@ ADMIN_MODELS = [
     "rejectedtraffic",
     "seatcode",
     "store",
+    "subscription",
+    "subscriptiongrant",
+    "subscriptionhistory",
+    "subscriptionplan",
     "webhookdelivery",
 ]
 
 COMMANDS = {
     "commerce_backfill",
     "commerce_import_ecommerce",
+    "commerce_plan",
     "commerce_product",
     "commerce_purge",
     "commerce_reconcile",
     "commerce_rotate_secret_keys",
     "commerce_routes",
     "commerce_store",
+    "commerce_subscriptions",
     "commerce_sweep",
 }
 
@@ -195,7 +212,9 @@ def test_periodic_tasks_keep_their_beat_schedule_names(settings):
     settings.COMMERCE_PLUGIN_SWEEP_INTERVAL_SECONDS = 60
     settings.COMMERCE_PLUGIN_BACKFILL_INTERVAL_SECONDS = 3600
     settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = 86400
+    settings.COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS = 3600
     routes.schedule_sweeper()
+    routes.schedule_subscription_lapse()
     backfill.schedule_backfill()
     retention.schedule_purge()
 
@@ -203,4 +222,5 @@ def test_periodic_tasks_keep_their_beat_schedule_names(settings):
         "commerce_plugin.sweep": "commerce_plugin.tasks.sweep_stuck_lines",
         "commerce_plugin.backfill": "commerce_plugin.tasks.backfill_stores",
         "commerce_plugin.purge": "commerce_plugin.retention.purge_expired_deliveries",
+        "commerce_plugin.subscription_lapse": "commerce_plugin.tasks.end_lapsed_subscriptions",
     }
