@@ -65,7 +65,7 @@ def schedule_sweeper():
 
 
 def schedule_subscription_lapse():
-    """Add the end of lapsed subscriptions' access to beat's schedule (``COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS``)."""
+    """Put the end of lapsed subscriptions on beat's schedule (``..._SUBSCRIPTION_LAPSE_INTERVAL_SECONDS``)."""
     schedule_periodic(
         "subscription_lapse",
         "commerce_plugin.tasks.end_lapsed_subscriptions",
