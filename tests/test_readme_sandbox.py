@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -53,7 +54,7 @@ def answers(port):
 
 
 def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
-    setup, requests, team = console_blocks(section("Running the sandbox yourself"))[:3]
+    setup, requests, team, subscribing = console_blocks(section("Running the sandbox yourself"))[:4]
     server_line = setup[-1]
     assert "runserver 127.0.0.1:8000" in server_line
     if not port_is_free(8000):
@@ -103,6 +104,22 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
         redeemed, again = (
             as_learner("bob", "bob-pass", urlsplit(codes[0]["redeem_url"]).path) if codes else (None, None)
         )
+        # The subscription paragraph: bob's subscription reported, then bob's Enroll on a covered course.
+        subscribed = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", "\n".join([requests[0], *subscribing])],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        enrolled, history_page = enroll_as("bob", "bob-pass", "course-v1:Org+DS201+2026")
+        listed = subprocess.run(  # in the README's sandbox: its SANDBOX_DIR, exported by the first line
+            ["bash", "-c", f"{setup[0]}\n.venv/bin/python manage.py commerce_subscriptions"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -128,6 +145,14 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
     assert all(code["code"] in team_receipt.text for code in codes)
     assert redeemed.status_code == 200 and "Python 101" in redeemed.text, redeemed.text
     assert again.status_code == 404 and "cannot be redeemed" in again.text
+    assert subscribed.returncode == 0, subscribed.stderr
+    state = json.loads(subscribed.stdout)
+    assert (state["subscription_id"], state["plan"], state["granting"]) == ("sub-1", "all-access", True), state
+    paid, until = (datetime.fromisoformat(state[key].replace("Z", "+00:00")) for key in ("paid_until", "access_until"))
+    assert until - paid == timedelta(days=3)  # the plan's grace, as the README says
+    assert enrolled.status_code == 200 and "verified" in enrolled.text, enrolled.text
+    assert history_page.status_code == 200 and "All-access pass" in history_page.text
+    assert listed.returncode == 0 and "sub-1" in listed.stdout and "all-access" in listed.stdout, listed.stdout
 
 
 def as_staff(*paths):
@@ -143,6 +168,26 @@ def as_staff(*paths):
     }
     session.post(login, data=form, headers={"Referer": login}, timeout=30).raise_for_status()
     return [session.get(f"http://127.0.0.1:8000{path}", timeout=30) for path in paths]
+
+
+def enroll_as(username, password, course_id):
+    """Sign in on the sandbox's page, click Enroll on ``course_id``'s about page; that page and the order history."""
+    session = http.Session()
+    about = f"http://127.0.0.1:8000/courses/{course_id}/about"
+    login = session.get("http://127.0.0.1:8000/commerce-plugin/orders/", timeout=30).url
+    form = {"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    form["next"] = parse_qs(urlsplit(login).query)["next"][0]
+    session.post(login, data=form, headers={"Referer": login}, timeout=30).raise_for_status()
+    session.get(about, timeout=30)
+    enroll = {
+        "course_id": course_id,
+        "enrollment_action": "enroll",
+        "csrfmiddlewaretoken": session.cookies["csrftoken"],
+    }
+    enrolled = session.post(
+        "http://127.0.0.1:8000/change_enrollment", data=enroll, headers={"Referer": about}, timeout=30
+    )
+    return enrolled, session.get("http://127.0.0.1:8000/commerce-plugin/orders/", timeout=30)
 
 
 def as_learner(username, password, *paths):

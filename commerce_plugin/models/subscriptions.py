@@ -147,7 +147,9 @@ class SubscriptionGrant(models.Model):
     """
     A seat a subscription gave a learner: ``granted`` says what was done (``created`` a new seat or
     ``upgraded`` one in ``previous_mode``), so ending access undoes only that. ``ended`` says how
-    access ended (``free-mode``, ``unenrolled``, ``kept-bought``: a seat bought separately was left).
+    access ended: ``free-mode`` (moved to the course's free mode), ``unenrolled``, ``kept-bought`` (a
+    seat bought separately was left), ``changed`` (its mode changed since, or the learner left: left
+    alone), ``moved`` (another subscription of the learner covers it now).
 
     .. no_pii: A grant references the learner by user id only.
     """
