@@ -79,7 +79,9 @@ def _upgrade_after_commit(sub_pk, lms_user, course_id, granted, previous):
             return
         backend.enroll(lms_user, course_id, sub.plan.mode, {})
     except LmsError as exc:
-        log.warning("commerce subscription %s: %s not upgraded (%s)", sub.pk, course_id, type(exc).__name__)
+        # The grant task upgrades every covered run the subscriber holds in a free mode, with retries.
+        log.warning("commerce subscription %s: %s not upgraded now (%s); queued", sub.pk, course_id, type(exc).__name__)
+        subscriptions.queue_seats_again([sub.pk])
         return
     record_grant(sub, lms_user.id, course_id, granted, previous)
     log.info("commerce subscription %s: enrollment in %s upgraded to %s", sub.pk, course_id, sub.plan.mode)

@@ -1,6 +1,7 @@
 """The enrollment-started step: a subscriber's Enroll on a covered course gives the plan's paid mode."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -8,7 +9,8 @@ from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 from openedx_filters.learning.filters import CourseEnrollmentStarted
 
-from commerce_plugin.lms import get_backend
+from commerce_plugin.core import subscriptions
+from commerce_plugin.lms import TransientEnrollmentError, get_backend
 from commerce_plugin.lms.local.backend import learner_enroll
 from commerce_plugin.lms.local.models import LocalEnrollment
 from commerce_plugin.models import Subscription, SubscriptionGrant
@@ -143,3 +145,18 @@ def test_a_seat_the_enrollment_api_made_paid_is_left_and_not_recorded_as_granted
 
     assert mode_of(learner, PY101) == "verified"
     assert not SubscriptionGrant.objects.exists()
+
+
+def test_an_upgrade_the_lms_cannot_make_after_the_request_is_left_to_the_grant_task(
+    course, learner, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The LMS hiccups when the enrollment API's seat is upgraded: the seat is not left in audit for good."""
+    sub = subscribe(learner, make_plan())
+    backend = get_backend()
+    monkeypatch.setattr(type(backend), "enroll", mock.Mock(side_effect=TransientEnrollmentError("lock wait timeout")))
+    with mock.patch.object(subscriptions, "_enqueue") as queued:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            CourseEnrollmentStarted.run_filter(user=learner, course_key=CourseKey.from_string(PY101), mode=None)
+            LocalEnrollment.objects.create(user=learner, course=course, mode="audit", is_active=True)
+
+    queued.assert_called_once_with(subscriptions.GRANT_TASK, sub.pk)
