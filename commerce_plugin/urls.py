@@ -12,15 +12,13 @@ JSON catch-all 404 answers only there: any other path is left to the LMS.
 
 from django.urls import include, path
 
-from commerce_plugin.intake import checkout_views
-from commerce_plugin.learner import pages
-from commerce_plugin.learner.api import OrderHistoryView
+from commerce_plugin.lazy_views import lazy, lazy_api
 
 app_name = "commerce_plugin"
 
 urlpatterns = [
-    path("api/v2/orders/", OrderHistoryView.as_view(), name="order-history-api"),
-    path("checkout/receipt/", pages.receipt, name="receipt"),
-    path("basket/add/", checkout_views.start, name="basket-add"),
+    path("api/v2/orders/", lazy_api("commerce_plugin.learner.api.OrderHistoryView"), name="order-history-api"),
+    path("checkout/receipt/", lazy("commerce_plugin.learner.pages.receipt"), name="receipt"),
+    path("basket/add/", lazy("commerce_plugin.intake.checkout_views.start"), name="basket-add"),
     path("commerce-plugin/", include("commerce_plugin.plugin_urls")),
 ]

@@ -12,7 +12,7 @@ answers in ``schema_parts``.
 import copy
 
 from django.urls import include, path
-from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.settings import patched_settings
@@ -23,6 +23,7 @@ from commerce_plugin import data
 from commerce_plugin.api import schema_operations  # noqa: F401  (registers the views' descriptions)
 from commerce_plugin.api.schema_parts import PREFIX
 from commerce_plugin.api.schema_webhook import WEBHOOK_OUTCOME, WEBHOOK_PATH
+from commerce_plugin.lazy_views import real_view
 
 __all__ = ["SchemaView", "openapi_schema", "openapi_yaml"]
 
@@ -42,11 +43,23 @@ def _settings():
     return copy.deepcopy(_SETTINGS)
 
 
+class _Endpoints(EndpointEnumerator):
+    """Sees through the URLconfs' lazy views (``lazy_views``) to the DRF views they stand for."""
+
+    def should_include_endpoint(self, path, callback):
+        return super().should_include_endpoint(path, real_view(callback))
+
+    def get_allowed_methods(self, callback):
+        return super().get_allowed_methods(real_view(callback))
+
+
 class _Generator(SchemaGenerator):
     """Forces drf-spectacular's AutoSchema on every view, whatever the LMS's DEFAULT_SCHEMA_CLASS."""
 
+    endpoint_inspector_cls = _Endpoints
+
     def create_view(self, callback, method, request=None):
-        view = super().create_view(callback, method, request)
+        view = super().create_view(real_view(callback), method, request)
         if not isinstance(view.schema, AutoSchema):
             self._set_schema_to_view(view, AutoSchema())
         return view
