@@ -58,6 +58,8 @@ class Stack:
             # acceptance figures measure acceptance only; the end-to-end phase runs them eagerly.
             env = {"SANDBOX_DB": "sqlite", "SANDBOX_SQLITE": str(sqlite), "SANDBOX_BROKER_URL": "memory://"}
         env.update({"SANDBOX_DIR": str(WORKDIR), "SANDBOX_LOG_LEVEL": "INFO", "SANDBOX_DEBUG": "0"})
+        # Receipts are built as for a mail server, then dropped: not kept in each worker's memory.
+        env["SANDBOX_EMAIL_BACKEND"] = "sandbox.mail.DiscardingEmailBackend"
         self.sandbox = Sandbox(env, log_dir=WORKDIR / "logs")
         os.environ.update(self.sandbox.env)
         import django  # pylint: disable=import-outside-toplevel
