@@ -47,9 +47,8 @@ DEFAULTS = {
     "COMMERCE_PLUGIN_FULFILL_CLAIM_SECONDS": 60,
     # A task looks for a backlog to claim only when its own line waited at least this many seconds
     # between acceptance and its attempt (or it is a retry or a redelivery): with a short queue each
-    # line's own task is quickest, and the look would find nothing. A tenth of a second is a queue
-    # forming in a steady stream (at 60 orders/s, six lines), well before a second of waiting.
-    "COMMERCE_PLUGIN_FULFILL_BATCH_AFTER_SECONDS": 0.1,
+    # line's own task is quickest, and the claim query would find nothing.
+    "COMMERCE_PLUGIN_FULFILL_BATCH_AFTER_SECONDS": 1.0,
     # Webhook requests larger than this many bytes are refused (413) before their body is read; real
     # store payloads (an order with dozens of lines) stay well under 64 KiB.
     "COMMERCE_PLUGIN_WEBHOOK_MAX_BYTES": 256 * 1024,
