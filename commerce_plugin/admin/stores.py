@@ -13,7 +13,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from commerce_plugin.admin.base import ReadOnlyAdmin
 from commerce_plugin.intake import backfill, backfill_tasks
-from commerce_plugin.intake.stores import config as store_config
 from commerce_plugin.intake.stores import kind_choices
 from commerce_plugin.models import BackfillRun, Store
 from commerce_plugin.models.catalog import api_url_problem
@@ -106,6 +105,8 @@ class StoreForm(forms.ModelForm):
         url = cleaned.get("api_url")
         if url and api_url_problem(url):
             return cleaned  # the model's validation says why on the field (HTTPS only)
+        from commerce_plugin.intake.stores import config as store_config  # pylint: disable=import-outside-toplevel
+
         if "api_url" in cleaned and store_config.credentials_kept_for_new_host(self.instance, api_changes(cleaned)):
             self.add_error(
                 "api_url",
@@ -173,6 +174,9 @@ class StoreAdmin(admin.ModelAdmin):
         return ["slug", "api_credentials"] if obj is not None else ["api_credentials"]
 
     def save_model(self, request, obj, form, change):
+        # Imported when a store is saved, not by every LMS process that loads the admin (issue 19).
+        from commerce_plugin.intake.stores import config as store_config  # pylint: disable=import-outside-toplevel
+
         store, _generated = store_config.save_store(
             obj.slug,
             kind=obj.kind,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from commerce_plugin.admin.base import ReadOnlyAdmin
-from commerce_plugin.core import plans, subscriptions
+from commerce_plugin.core import subscriptions
 from commerce_plugin.models import (
     Subscription,
     SubscriptionGrant,
@@ -28,6 +28,9 @@ from commerce_plugin.models import (
 
 COVERAGE = ("course_runs", "courses", "organizations")
 
+# core.plans is imported where a plan page is drawn or saved, not by every LMS process that loads the
+# admin (issue 19: each process pays for what it uses).
+
 
 class PlanForm(forms.ModelForm):
     """What a plan covers, checked as ``commerce_plan`` checks it: each error on its own field."""
@@ -37,6 +40,8 @@ class PlanForm(forms.ModelForm):
         fields = ["name", "slug", "mode", "course_runs", "courses", "organizations", "grace_days", "active"]
 
     def clean(self):
+        from commerce_plugin.core import plans  # pylint: disable=import-outside-toplevel
+
         cleaned = super().clean()
         problems = plans.coverage_problems(*(cleaned.get(field, "") for field in COVERAGE))
         for field, message in problems.items():
@@ -50,6 +55,8 @@ class PriceForm(forms.ModelForm):
         fields = ["stripe_price_id", "currency", "amount", "interval"]
 
     def clean_currency(self):
+        from commerce_plugin.core import plans  # pylint: disable=import-outside-toplevel
+
         try:
             return plans.check_currency(self.cleaned_data.get("currency"))
         except plans.PlanError as exc:
@@ -74,6 +81,8 @@ class SubscriptionPlanAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
+        from commerce_plugin.core import plans  # pylint: disable=import-outside-toplevel
+
         return plans.plans_with_counts()
 
     def get_readonly_fields(self, request, obj=None):
