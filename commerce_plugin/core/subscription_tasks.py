@@ -11,10 +11,13 @@ from celery import shared_task
 from django.conf import settings
 from edx_django_utils.monitoring import set_code_owner_attribute, set_custom_attribute
 
-from commerce_plugin.core import subscription_lapse, subscription_seats, subscriptions
+from commerce_plugin.core import subscription_lapse, subscriptions
 from commerce_plugin.core.tasks import TRANSIENT_ERRORS, _retry_later
 
 log = logging.getLogger(__name__)
+
+# The seats' module (and the LMS filter step it uses) is imported by the first task that needs it:
+# every LMS process registers these tasks, only workers run them (issue 19).
 
 
 def _run(task, what, func, pk):
@@ -34,7 +37,9 @@ def _run(task, what, func, pk):
 @set_code_owner_attribute
 def grant_subscription_access(self, pk):
     """A subscription started (or restarted after a lapse): its learner's covered seats get the plan's mode."""
-    return _run(self, "grant", subscription_seats.grant_access, pk)
+    from commerce_plugin.core.subscription_seats import grant_access  # pylint: disable=import-outside-toplevel
+
+    return _run(self, "grant", grant_access, pk)
 
 
 @shared_task(
@@ -43,7 +48,9 @@ def grant_subscription_access(self, pk):
 @set_code_owner_attribute
 def end_subscription_access(self, pk):
     """A subscription's access ended: the seats it granted go to the free mode (or are deactivated)."""
-    return _run(self, "end", subscription_seats.end_access, pk)
+    from commerce_plugin.core.subscription_seats import end_access  # pylint: disable=import-outside-toplevel
+
+    return _run(self, "end", end_access, pk)
 
 
 @shared_task(name=subscriptions.LAPSE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
