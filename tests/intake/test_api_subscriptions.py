@@ -216,12 +216,12 @@ def test_staff_may_report_for_a_store(store, plan, learner, staff_client):
 
 
 def test_a_replayed_signed_report_is_409_and_cannot_undo_a_newer_one(store, plan, learner):
-    active = report()
-    assert SignedClient(store.secret, timestamp=int(time.time()) - 5).post(URL, active).status_code == 201
-    ended = SignedClient(store.secret, timestamp=int(time.time()) - 4).post(URL, report(status="ended"))
+    active, now = report(), int(time.time())  # one clock reading: the replay is the first request's bytes
+    assert SignedClient(store.secret, timestamp=now - 5).post(URL, active).status_code == 201
+    ended = SignedClient(store.secret, timestamp=now - 4).post(URL, report(status="ended"))
     assert ended.status_code == 200
 
-    replay = SignedClient(store.secret, timestamp=int(time.time()) - 5).post(URL, active)
+    replay = SignedClient(store.secret, timestamp=now - 5).post(URL, active)
 
     assert replay.status_code == 409
     assert not Subscription.objects.get().granting
