@@ -140,7 +140,8 @@ def test_full_course_fails_the_line_once_with_its_reason_and_the_failed_event(cu
     assert (stored["status"], stored["attempts"]) == ("failed", 1)  # terminal: tried once
     pk = line_pk(stack, "IT-F-1")
     assert retries_logged(cut.worker, pk) == []
-    assert TASK_RETURNED_FAILED.search(cut.worker.log())
+    # The worker logs the task's result when the task returns, a moment after the line's change.
+    assert wait_for(lambda: TASK_RETURNED_FAILED.search(cut.worker.log()), 30, "the task to return 'failed'")
     failed = wait_for(lambda: events_of(cut, "IT-F-1"), 10, "the failed event")
     assert failed == [
         {
