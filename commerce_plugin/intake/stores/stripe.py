@@ -65,12 +65,12 @@ from commerce_plugin.intake.stores import (
     Unmappable,
     Unparseable,
     map_line,
-    stripe_listing,
-    stripe_sessions,
-    stripe_subscription_backfill,
-    stripe_subscriptions,
 )
 from commerce_plugin.models import CheckoutSession
+
+# Every LMS process loads this adapter at start-up (registry.check_adapters); the helper modules for
+# subscriptions, Checkout Sessions and backfill are imported by the first delivery or backfill that
+# needs them (issue 19: each process pays for what it uses).
 
 SIGNATURE = "stripe-signature"
 
@@ -138,6 +138,8 @@ class StripeAdapter(Adapter):
         return Envelope(topic=event["type"], source_id=event["id"], payload=event)
 
     def action(self, store, envelope):
+        from commerce_plugin.intake.stores import stripe_subscriptions  # pylint: disable=import-outside-toplevel
+
         kind, obj = envelope.topic, envelope.payload["data"]["object"]
         if stripe_subscriptions.handles(kind, obj):
             return stripe_subscriptions.action(store, envelope)
@@ -160,6 +162,8 @@ class StripeAdapter(Adapter):
 
     @staticmethod
     def _fulfil(store, number, obj, user_id, email, amount, session=None):
+        from commerce_plugin.intake.stores import stripe_sessions  # pylint: disable=import-outside-toplevel
+
         metadata = obj.get("metadata") or {}
         ours = stripe_sessions.own_session(store, obj)
         if ours is None and not metadata.get("sku") and not metadata.get("course_id"):
@@ -238,6 +242,9 @@ class StripeAdapter(Adapter):
         which the library does not retry) waits and asks for the same page again, as the store
         APIs' 429s do. ``http`` is not used.
         """
+        # pylint: disable-next=import-outside-toplevel
+        from commerce_plugin.intake.stores import stripe_listing, stripe_subscription_backfill
+
         try:
             client = stripe_client.get_client(api_key=store.api_key or None)
             for kind in BACKFILLED:
