@@ -7,7 +7,8 @@ an ``ATOMIC_REQUESTS`` block or a code owner would silently change.
 What the stand-in cannot carry is the view's class: the LMS's ``EnsureJWTAuthSettingsMiddleware``
 adds ``NotJwtRestrictedApplication`` to the permissions of a JWT-authenticated view it can see the
 class of. The plugin's views refuse restricted applications' tokens themselves
-(``api/v1/permissions.py``, ``learner/api.py``; ``tests/intake/test_restricted_tokens.py``).
+(``api/v1/permissions.py``, ``learner/api.py``; ``tests/intake/test_restricted_tokens.py``, and in a
+real LMS ``tests/platform/test_lms_restricted_tokens.py``).
 """
 
 from asyncio import iscoroutinefunction
