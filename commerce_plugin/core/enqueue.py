@@ -5,6 +5,7 @@ import logging
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -59,5 +60,32 @@ def _publish(line_pk, redrive=None, countdown=None, retries=0):
         )
     except Exception as exc:  # pylint: disable=broad-except
         log.warning("commerce line %s not queued (%s); the sweeper will re-queue it", line_pk, type(exc).__name__)
+        return False
+    return True
+
+
+def once_an_interval(name, key, interval, what):
+    """
+    Queue the task called ``name`` unless one was queued (or ran: it sets ``key`` itself) in the last
+    ``interval`` seconds, claimed in the shared cache under ``key`` so the LMS's processes queue it
+    once between them; ``True`` if queued. How periodic work runs where no Celery beat does (Tutor):
+    the plugin's own traffic triggers it. Never in the request itself (``task_always_eager``), and
+    never without a cache; a broker that is down queues nothing and frees the claim, so the next
+    trigger after it returns queues it. ``what`` names the work in the warning.
+    """
+    if not interval or runs_inline():
+        return False
+    try:
+        if not cache.add(key, True, float(interval)):
+            return False
+    except Exception:  # pylint: disable=broad-except  (no cache: beat or the command runs it)
+        return False
+    try:
+        task(name).apply_async(
+            queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except Exception as exc:  # pylint: disable=broad-except
+        log.warning("commerce %s not queued (%s); a later request queues it", what, type(exc).__name__)
+        cache.delete(key)
         return False
     return True

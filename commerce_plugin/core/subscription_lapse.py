@@ -39,19 +39,4 @@ def lapse_if_due():
     trigger after it returns does).
     """
     interval = settings.COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS
-    if not interval or enqueue.runs_inline():
-        return False
-    try:
-        if not cache.add(LAPSE_DUE_KEY, True, float(interval)):
-            return False
-    except Exception:  # pylint: disable=broad-except  (no cache: beat or the command lapses)
-        return False
-    try:
-        enqueue.task(LAPSE_TASK).apply_async(
-            queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE, retry=True, retry_policy=enqueue.PUBLISH_RETRY_POLICY
-        )
-    except Exception as exc:  # pylint: disable=broad-except
-        log.warning("commerce subscription lapse not queued (%s); a later request queues it", type(exc).__name__)
-        cache.delete(LAPSE_DUE_KEY)
-        return False
-    return True
+    return enqueue.once_an_interval(LAPSE_TASK, LAPSE_DUE_KEY, interval, "subscription lapse")

@@ -147,23 +147,11 @@ def purge_if_due():
     runs tasks in the caller (``task_always_eager``), and when the broker is down, nothing is
     queued (the next request after the broker returns queues it).
     """
-    interval = settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS
-    if not interval or settings.COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS is None or enqueue.runs_inline():
+    if settings.COMMERCE_PLUGIN_DELIVERY_RETENTION_DAYS is None:
         return False
-    try:
-        if not cache.add(PURGE_DUE_KEY, True, interval):
-            return False
-    except Exception:  # pylint: disable=broad-except  (no cache: beat or the command purges)
-        return False
-    try:
-        purge_expired_deliveries.apply_async(
-            queue=settings.COMMERCE_PLUGIN_CELERY_QUEUE, retry=True, retry_policy=enqueue.PUBLISH_RETRY_POLICY
-        )
-    except Exception as exc:  # pylint: disable=broad-except
-        log.warning("commerce purge not queued (%s); a later delivery queues it", type(exc).__name__)
-        cache.delete(PURGE_DUE_KEY)
-        return False
-    return True
+    return enqueue.once_an_interval(
+        purge_expired_deliveries.name, PURGE_DUE_KEY, settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS, "purge"
+    )
 
 
 def schedule_purge():

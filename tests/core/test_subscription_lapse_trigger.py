@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def queued_lapses(settings):
     """The lapse task as a platform with a broker and no beat queues it (its apply_async recorded)."""
     settings.COMMERCE_PLUGIN_SUBSCRIPTION_LAPSE_INTERVAL_SECONDS = 3600
+    settings.COMMERCE_PLUGIN_PURGE_INTERVAL_SECONDS = None  # the webhook's other trigger, counted elsewhere
     task = mock.Mock()
     with (
         mock.patch.object(subscription_lapse.enqueue, "runs_inline", return_value=False),
