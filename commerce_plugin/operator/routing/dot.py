@@ -1,6 +1,6 @@
 """The routing map as Graphviz DOT text (``dot -Tsvg``), for those who have Graphviz."""
 
-from commerce_plugin.operator.routing.model import (
+from commerce_plugin.operator.routing.kinds import (
     CODE,
     ENTRY,
     EVENT,
@@ -13,8 +13,8 @@ from commerce_plugin.operator.routing.model import (
     STYLES,
     TABLE,
     TASK,
-    build,
 )  # fmt: skip
+from commerce_plugin.operator.routing.model import build
 
 SHAPES = {
     SOURCE: 'shape=box, style="rounded,filled"',

@@ -14,7 +14,7 @@ import itertools
 import attr
 
 from commerce_plugin.operator.routing import ordering
-from commerce_plugin.operator.routing.model import EVENT, FILTER, STEP, STYLES, TABLE
+from commerce_plugin.operator.routing.kinds import EVENT, FILTER, STEP, STYLES, TABLE
 from commerce_plugin.operator.routing.text import label_lines, text_width, widest, wrap
 
 SIZE, SMALL, HEADING = 12, 10, 11  # font sizes: labels, notes and arrows' words, stage names

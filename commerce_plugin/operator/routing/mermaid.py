@@ -1,6 +1,6 @@
 """The routing map as Mermaid flowchart text: pastes into GitHub and most wikis."""
 
-from commerce_plugin.operator.routing.model import (
+from commerce_plugin.operator.routing.kinds import (
     CODE,
     ENTRY,
     EVENT,
@@ -12,8 +12,8 @@ from commerce_plugin.operator.routing.model import (
     STEP,
     TABLE,
     TASK,
-    build,
 )  # fmt: skip
+from commerce_plugin.operator.routing.model import build
 
 # Mermaid's node shapes, by kind ({} is the quoted label).
 SHAPES = {

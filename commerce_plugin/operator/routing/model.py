@@ -18,7 +18,7 @@ from commerce_plugin import routes, signals
 from commerce_plugin.intake.stores import adapter_packages
 from commerce_plugin.lms import get_backend
 from commerce_plugin.operator.routing import subscriptions
-from commerce_plugin.operator.routing.kinds import (  # noqa: F401  (the renderers import them from here)
+from commerce_plugin.operator.routing.kinds import (
     CODE,
     ENTRY,
     EVENT,
@@ -28,7 +28,6 @@ from commerce_plugin.operator.routing.kinds import (  # noqa: F401  (the rendere
     RECEIVER,
     SOURCE,
     STEP,
-    STYLES,
     TABLE,
     TASK,
 )  # fmt: skip

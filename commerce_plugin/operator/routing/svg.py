@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 from django.utils.translation import gettext
 
+from commerce_plugin.operator.routing.kinds import EVENT, EXTERNAL, FILTER, SOURCE, STEP, STYLES, TABLE, TASK
 from commerce_plugin.operator.routing.layout import (
     HEADING,
     HEADING_LINE,
@@ -27,7 +28,7 @@ from commerce_plugin.operator.routing.layout import (
     layout,
     words_size,
 )
-from commerce_plugin.operator.routing.model import EVENT, EXTERNAL, FILTER, SOURCE, STEP, STYLES, TABLE, TASK, build
+from commerce_plugin.operator.routing.model import build
 from commerce_plugin.operator.routing.text import FONT, label_lines, text_width
 
 EDGE, EMIT_EDGE = "#90a4ae", "#ab47bc"
