@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-from demo.processes import Process, free_port, wait_until_serving
+from demo.processes import Process, free_port, wait_for, wait_until_serving
 
 EVENT_SETTINGS = "tests.integration.recording_settings"
 
@@ -123,6 +123,32 @@ def start_gunicorn(sandbox, name="gunicorn", workers=3, threads=4, env=None, tim
     base_url = f"http://127.0.0.1:{port}"
     wait_until_serving(process, base_url, timeout)
     return process, base_url
+
+
+# Celery's worker log: a message taken, and a task run ending (returned, retry scheduled, raised,
+# rejected or ignored). A retry keeps its task's id, so each id is counted.
+TASK_RECEIVED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] received")
+TASK_ENDED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded in|retry:|raised|rejected|ignored|INTERNAL ERROR)")
+
+
+def tasks_in_flight(worker):
+    """Ids of the tasks the worker received and has not yet finished (one entry per open run)."""
+    log = worker.own_log()
+    open_runs = {}
+    for task_id in TASK_RECEIVED.findall(log):
+        open_runs[task_id] = open_runs.get(task_id, 0) + 1
+    for task_id in TASK_ENDED.findall(log):
+        open_runs[task_id] = open_runs.get(task_id, 0) - 1
+    return sorted(task_id for task_id, count in open_runs.items() if count > 0)
+
+
+def wait_idle(worker, timeout=60):
+    """
+    Wait until every task the worker received has returned: a task retried or redelivered looks
+    for a backlog after its own line, so a test's line posted while one is still running may be
+    fulfilled in that task's batch rather than by its own task.
+    """
+    wait_for(lambda: not tasks_in_flight(worker), timeout, "the worker to finish the tasks it holds")
 
 
 @contextlib.contextmanager
