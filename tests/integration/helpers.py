@@ -126,9 +126,10 @@ def start_gunicorn(sandbox, name="gunicorn", workers=3, threads=4, env=None, tim
 
 
 # Celery's worker log: a message taken, and a task run ending (returned, retry scheduled, raised,
-# rejected or ignored). A retry keeps its task's id, so each id is counted.
+# ignored, or an internal error). A retry keeps its task's id, so each id is counted. The plugin's
+# tasks raise no ``Reject``; a run that ended some other way stays in flight and ``wait_idle`` says so.
 TASK_RECEIVED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] received")
-TASK_ENDED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded in|retry:|raised|rejected|ignored|INTERNAL ERROR)")
+TASK_ENDED = re.compile(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded in|retry:|raised|ignored|INTERNAL ERROR)")
 
 
 def tasks_in_flight(worker):
@@ -148,7 +149,10 @@ def wait_idle(worker, timeout=60):
     for a backlog after its own line, so a test's line posted while one is still running may be
     fulfilled in that task's batch rather than by its own task.
     """
-    wait_for(lambda: not tasks_in_flight(worker), timeout, "the worker to finish the tasks it holds")
+    try:
+        wait_for(lambda: not tasks_in_flight(worker), timeout, "the worker to finish the tasks it holds")
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}: still in flight {tasks_in_flight(worker)}") from exc
 
 
 @contextlib.contextmanager
