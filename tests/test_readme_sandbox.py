@@ -113,8 +113,8 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
             text=True,
         )
         enrolled, history_page = enroll_as("bob", "bob-pass", "course-v1:Org+DS201+2026")
-        listed = subprocess.run(  # in the README's sandbox: its SANDBOX_DIR, exported by the first line
-            ["bash", "-c", f"{setup[0]}\n.venv/bin/python manage.py commerce_subscriptions"],
+        listed = subprocess.run(  # in the requests' terminal, as the README has it: SANDBOX_DIR exported there too
+            ["bash", "-c", f"{requests[0]}\n.venv/bin/python manage.py commerce_subscriptions"],
             cwd=tmp_path,
             env=env,
             capture_output=True,
