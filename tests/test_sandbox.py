@@ -3,6 +3,8 @@ Running the sandbox by hand, as the README's "Running the sandbox yourself" says
 files without DEBUG, and what ``make demo`` leaves behind to keep using it.
 """
 
+import os
+import subprocess
 import sys
 import time
 
@@ -72,3 +74,36 @@ def test_gunicorn_serves_the_sandbox_admin_with_its_styles_and_the_orders_api(tm
     assert css_status == 200 and "body" in css
     assert login_status == 200 and ADMIN_CSS in login
     assert order_status == 202
+
+
+def test_a_command_on_a_sandbox_never_migrated_names_the_database_and_SANDBOX_DIR_not_a_traceback(tmp_path):
+    # A newcomer's second terminal without the README's export: manage.py opens an empty SQLite file.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SANDBOX_", "DJANGO_SETTINGS"))}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), "commerce_subscriptions"],
+        cwd=REPO,
+        env={**env, "SANDBOX_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"{tmp_path}/sandbox.sqlite3" in done.stderr and "SANDBOX_DIR" in done.stderr, done.stderr
+    assert "manage.py migrate" in done.stderr
+
+
+def test_a_command_on_a_SANDBOX_DIR_never_made_says_so_not_a_traceback(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SANDBOX_", "DJANGO_SETTINGS"))}
+    missing = tmp_path / "not-made"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), "migrate"],
+        cwd=REPO,
+        env={**env, "SANDBOX_DIR": str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"{missing}/sandbox.sqlite3" in done.stderr and "mkdir -p" in done.stderr, done.stderr
