@@ -46,6 +46,10 @@ class PlanForm(forms.ModelForm):
         problems = plans.coverage_problems(*(cleaned.get(field, "") for field in COVERAGE))
         for field, message in problems.items():
             self.add_error(field, message)
+        if "mode" in cleaned and not problems:
+            problem = plans.mode_problem(cleaned["mode"], cleaned.get("course_runs", ""))
+            if problem:
+                self.add_error("mode", problem)
         return cleaned
 
 

@@ -18,9 +18,11 @@ from django.db.models import Count, Q
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
+from commerce_plugin.lms import get_backend
+from commerce_plugin.lms.base import FREE_MODES
 from commerce_plugin.models import SubscriptionPlan, SubscriptionPrice
 
-__all__ = ["PlanError", "PriceSpec", "coverage_problems", "parse_price", "describe", "plans_with_counts", "save_plan"]
+__all__ = ["PlanError", "PriceSpec", "coverage_problems", "mode_problem", "parse_price", "describe", "plans_with_counts", "save_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,29 @@ def coverage_problems(course_runs="", courses="", organizations=""):
     return problems
 
 
+def mode_problem(mode, course_runs=""):
+    """
+    What is wrong with ``mode`` as the mode a plan grants, or ``None``: a free mode sells nothing, and
+    a mode none of the plan's named runs offers (those the LMS knows) would grant nothing there, so a
+    typo such as ``verifed`` is caught. Runs of listed courses and organisations are not enumerated:
+    a course without the mode leaves its subscribers in the free mode, as the enrollment step says.
+    """
+    if not SLUG.match(str(mode or "")):
+        return f"'{mode}' is not a course mode (verified, professional…)."
+    if mode in FREE_MODES:
+        return f"'{mode}' is the mode learners get without paying: a plan grants a paid mode (verified…)."
+    backend = get_backend()
+    offered = {}
+    for run in SubscriptionPlan(course_runs=course_runs or "").run_ids():
+        modes = backend.course_modes(run) if _is_run(run) else None
+        if modes is not None:
+            offered[run] = modes
+    if offered and not any(mode in modes for modes in offered.values()):
+        found = sorted({slug for modes in offered.values() for slug in modes})
+        return f"None of the course runs this plan names offers '{mode}' (they offer: {', '.join(found)})."
+    return None
+
+
 def _is_run(value):
     try:
         CourseKey.from_string(value)
@@ -114,8 +139,6 @@ def save_plan(slug, *, name=None, mode=None, coverage=None, grace_days=None, act
     """
     if not SLUG.match(str(slug)):
         raise PlanError(f"'{slug}' is not a plan id: letters, digits, - and _ (at most 64).", "slug")
-    if mode is not None and not SLUG.match(str(mode)):
-        raise PlanError(f"'{mode}' is not a course mode (verified, professional…).", "mode")
     with transaction.atomic():
         plan = SubscriptionPlan.objects.select_for_update().filter(slug=slug).first()
         created = plan is None
@@ -133,6 +156,10 @@ def save_plan(slug, *, name=None, mode=None, coverage=None, grace_days=None, act
         if problems:
             field, message = next(iter(problems.items()))
             raise PlanError(message, field)
+        if mode is not None or coverage is not None:
+            problem = mode_problem(plan.mode, plan.course_runs)
+            if problem:
+                raise PlanError(problem, "mode")
         if plan.grace_days < 0:
             raise PlanError("The grace period is 0 or more days.", "grace_days")
         plan.save()

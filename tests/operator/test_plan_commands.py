@@ -91,6 +91,19 @@ def test_a_mistake_is_refused_saying_what_is_wrong_and_nothing_is_stored(args, w
     assert not SubscriptionPlan.objects.exists()
 
 
+def test_a_plan_granting_a_free_mode_or_a_mode_its_runs_do_not_offer_is_refused(course):
+    with pytest.raises(CommandError, match=re.escape("'audit' is the mode learners get without paying")):
+        run("commerce_plan", "monthly", "--name", "Monthly", "--org", "Org", "--mode", "audit")
+    with pytest.raises(CommandError, match=re.escape("offers 'verifed' (they offer: audit, verified)")):
+        run("commerce_plan", "monthly", "--name", "Monthly", "--course-run", PY101, "--mode", "verifed")
+    assert not SubscriptionPlan.objects.exists()
+    # A run the LMS does not know yet decides nothing; one that offers the mode is enough.
+    run("commerce_plan", "monthly", "--name", "Monthly", "--course-run", PY101, "--course-run", "course-v1:Org+X+1")
+    with pytest.raises(CommandError, match="offers 'professional'"):
+        run("commerce_plan", "monthly", "--mode", "professional")
+    assert SubscriptionPlan.objects.get().mode == "verified"
+
+
 def test_a_new_plan_needs_a_name_and_a_price_of_another_plan_is_refused():
     with pytest.raises(CommandError, match="needs a name"):
         run("commerce_plan", "monthly", "--org", "Org")

@@ -88,9 +88,11 @@ def test_a_plans_slug_stays_once_created_as_stripe_names_the_plan_by_it(admin_cl
         ({"organizations": "Org X"}, "organizations", "Not an organisation code"),
         ({"course_runs": "", "courses": ""}, "course_runs", "must cover something"),
         ({"prices-0-currency": "US1"}, "prices", "three-letter"),
+        ({"mode": "honor"}, "mode", "the mode learners get without paying"),
+        ({"mode": "verifed"}, "mode", "None of the course runs this plan names offers 'verifed'"),
     ],
 )
-def test_a_plan_with_a_mistake_is_refused_on_the_field_at_fault(admin_client, fields, field, words):
+def test_a_plan_with_a_mistake_is_refused_on_the_field_at_fault(admin_client, course, fields, field, words):
     response = admin_client.post(url("subscriptionplan", "add"), plan_form(**fields))
 
     assert response.status_code == 200
