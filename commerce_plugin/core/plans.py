@@ -22,7 +22,16 @@ from commerce_plugin.lms import get_backend
 from commerce_plugin.lms.base import FREE_MODES
 from commerce_plugin.models import SubscriptionPlan, SubscriptionPrice
 
-__all__ = ["PlanError", "PriceSpec", "coverage_problems", "mode_problem", "parse_price", "describe", "plans_with_counts", "save_plan"]
+__all__ = [
+    "PlanError",
+    "PriceSpec",
+    "coverage_problems",
+    "mode_problem",
+    "parse_price",
+    "describe",
+    "plans_with_counts",
+    "save_plan",
+]
 
 log = logging.getLogger(__name__)
 
