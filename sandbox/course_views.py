@@ -1,6 +1,8 @@
 """
 The LMS's course about page, as far as enrolling goes: the course's name, the learner's enrollment,
-and the Enroll button, which posts to ``/change_enrollment`` as the LMS's does. Enrolling takes the
+and the Enroll button, which posts to ``/change_enrollment`` as the LMS's does. And the learner's
+dashboard (``/dashboard``), where the LMS sends a learner after signing in and where the plugin's
+pages' "Back to your courses" links lead: the learner's courses and modes. Enrolling takes the
 stand-in's learner path (:func:`commerce_plugin.lms.local.backend.learner_enroll`), through the
 LMS's enrollment-started filter, so a subscriber's click gets the plan's paid mode in the sandbox.
 """
@@ -26,6 +28,13 @@ def course_about(request, course_id):
     return render(request, "sandbox/course_about.html", {"course": course, "enrollment": enrollment})
 
 
+@login_required
+def dashboard(request):
+    """``GET /dashboard``: the learner's active enrollments, each with its course page."""
+    enrollments = LocalEnrollment.objects.filter(user=request.user, is_active=True).select_related("course")
+    return render(request, "sandbox/dashboard.html", {"enrollments": enrollments.order_by("course__course_id")})
+
+
 @require_POST
 @login_required
 def change_enrollment(request):
@@ -43,4 +52,5 @@ def change_enrollment(request):
 urlpatterns = [
     re_path(r"^courses/(?P<course_id>[^/]+)/about/?$", course_about, name="sandbox-course-about"),
     path("change_enrollment", change_enrollment, name="sandbox-change-enrollment"),
+    path("dashboard", dashboard, name="sandbox-dashboard"),
 ]

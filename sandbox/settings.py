@@ -19,6 +19,8 @@ ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 ROOT_URLCONF = "sandbox.urls"
+# Signing in without a ``next`` lands on the learner's dashboard, as in the LMS (sandbox/course_views.py).
+LOGIN_REDIRECT_URL = "/dashboard"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

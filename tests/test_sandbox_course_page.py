@@ -53,3 +53,19 @@ def test_a_visitor_is_asked_to_sign_in(course):
     assert f'href="/accounts/login/?next={ABOUT.replace(":", "%3A").replace("+", "%2B")}"' in page
     assert "Enroll</button>" not in page
     assert Client().post("/change_enrollment", ENROLL).status_code == 302
+
+
+def test_signing_in_lands_on_the_dashboard_listing_the_learners_courses(learner, course):
+    learner.set_password("pass-1234")
+    learner.save()
+    visitor = Client()
+
+    signed_in = visitor.post("/accounts/login/", {"username": learner.username, "password": "pass-1234"})
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/dashboard")
+    assert "You are not enrolled in any course yet." in visitor.get("/dashboard").content.decode()
+
+    visitor.post("/change_enrollment", ENROLL)
+    page = visitor.get("/dashboard").content.decode()
+    assert f'<a href="{ABOUT}">' in page and '<span class="mode">audit</span>' in page
+    assert 'href="/commerce-plugin/orders/"' in page
+    assert Client().get("/dashboard")["Location"].startswith("/accounts/login/?next=/dashboard")
