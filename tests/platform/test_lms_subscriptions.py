@@ -163,3 +163,12 @@ class SubscriptionEnrollmentTest(PluginLmsTestCase):
 
         assert transition == "renewed"
         assert self.seat(self.ada, self.python) == ("verified", True)
+
+    def test_a_plan_naming_a_run_that_does_not_offer_its_mode_is_refused_by_the_lms_course_modes(self):
+        from commerce_plugin.core import plans  # pylint: disable=import-outside-toplevel
+
+        run = str(self.python.id)
+        with self.assertRaisesRegex(plans.PlanError, r"offers 'professional' \(they offer: audit, verified\)"):
+            plans.save_plan("pro-pass", name="Pro pass", mode="professional", coverage={"course_runs": [run]})
+        plan, created = plans.save_plan("pro-pass", name="Pro pass", mode="verified", coverage={"course_runs": [run]})
+        assert created and plan.covers(run)
