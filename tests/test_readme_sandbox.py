@@ -112,7 +112,7 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
             capture_output=True,
             text=True,
         )
-        enrolled, history_page = enroll_as("bob", "bob-pass", "course-v1:Org+DS201+2026")
+        enrolled, history_page, dashboard = enroll_as("bob", "bob-pass", "course-v1:Org+DS201+2026")
         listed = subprocess.run(  # in the requests' terminal, as the README has it: SANDBOX_DIR exported there too
             ["bash", "-c", f"{requests[0]}\n.venv/bin/python manage.py commerce_subscriptions"],
             cwd=tmp_path,
@@ -152,6 +152,7 @@ def test_the_readme_sandbox_commands_and_requests_run_as_written(tmp_path):
     assert until - paid == timedelta(days=3)  # the plan's grace, as the README says
     assert enrolled.status_code == 200 and "verified" in enrolled.text, enrolled.text
     assert history_page.status_code == 200 and "All-access pass" in history_page.text
+    assert "Data Science 201</a>:" in dashboard.text and '<span class="mode">verified</span>' in dashboard.text
     assert listed.returncode == 0 and "sub-1" in listed.stdout and "all-access" in listed.stdout, listed.stdout
 
 
@@ -171,7 +172,7 @@ def as_staff(*paths):
 
 
 def enroll_as(username, password, course_id):
-    """Sign in on the sandbox's page, click Enroll on ``course_id``'s about page; that page and the order history."""
+    """Sign in, click Enroll on ``course_id``'s about page; that page, the order history and the dashboard."""
     session = http.Session()
     about = f"http://127.0.0.1:8000/courses/{course_id}/about"
     login = session.get("http://127.0.0.1:8000/commerce-plugin/orders/", timeout=30).url
@@ -187,7 +188,10 @@ def enroll_as(username, password, course_id):
     enrolled = session.post(
         "http://127.0.0.1:8000/change_enrollment", data=enroll, headers={"Referer": about}, timeout=30
     )
-    return enrolled, session.get("http://127.0.0.1:8000/commerce-plugin/orders/", timeout=30)
+    pages = [
+        session.get(f"http://127.0.0.1:8000{path}", timeout=30) for path in ("/commerce-plugin/orders/", "/dashboard")
+    ]
+    return enrolled, *pages
 
 
 def as_learner(username, password, *paths):
